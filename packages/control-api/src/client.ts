@@ -1,0 +1,181 @@
+// The typed client of the control API: finds the daemon through its data
+// directory (or a URL and token), and rebuilds named errors from answers.
+import { request as httpRequest } from 'node:http'
+import { createInterface } from 'node:readline'
+import { errorFromBody } from './errors.js'
+import { notRunning, readControlFiles } from './control-files.js'
+import { ROUTES } from './types.js'
+import type { FindQuery, FoundVolunteer, IdInfo, PeerSummary, StatusInfo } from './types.js'
+import type { CapacityReport } from '@idlegrid/interface'
+import type { IncomingMessage } from 'node:http'
+
+export type ControlClientInit =
+  | { dataDir: string, timeoutMs?: number }
+  | { url: string, token: string, timeoutMs?: number }
+
+export interface RequestOptions {
+  /** Sent as JSON. */
+  body?: unknown
+  query?: Record<string, string | number | boolean | undefined>
+  signal?: AbortSignal
+  /** Overrides the client's timeout for this request. */
+  timeoutMs?: number
+}
+
+export interface ControlClient {
+  /** One JSON request; resolves with the parsed answer (undefined for 204). */
+  request<T = unknown>(method: string, path: string, options?: RequestOptions): Promise<T>
+  /** One NDJSON request; yields each line's value. */
+  stream<T = unknown>(method: string, path: string, options?: RequestOptions): AsyncGenerator<T, void, undefined>
+  status(options?: RequestOptions): Promise<StatusInfo>
+  peers(options?: RequestOptions): Promise<PeerSummary[]>
+  capacity(options?: RequestOptions): Promise<CapacityReport>
+  find(query: FindQuery, options?: RequestOptions): Promise<FoundVolunteer[]>
+  id(options?: RequestOptions): Promise<IdInfo>
+}
+
+/** Default time a request may take, ms. */
+export const DEFAULT_TIMEOUT_MS = 30_000
+
+interface Endpoint { url: URL, token: string }
+
+/**
+ * Creates a client. With `dataDir`, control.json and the token are read at
+ * each request, so a restarted daemon is picked up.
+ *
+ * Errors: DaemonNotRunningError when nothing answers for the data directory,
+ * UnauthorizedError for a wrong token, and the daemon's named errors
+ * (InvalidInputError, NotFoundError, ...) as it reported them.
+ */
+export function createControlClient (init: ControlClientInit): ControlClient {
+  const defaultTimeout = init.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const dataDir = 'dataDir' in init ? init.dataDir : undefined
+
+  async function endpoint (): Promise<Endpoint> {
+    if ('url' in init) {
+      return { url: new URL(init.url), token: init.token }
+    }
+    const { info, token } = await readControlFiles(init.dataDir)
+    const host = info.host.includes(':') ? `[${info.host}]` : info.host
+    return { url: new URL(`http://${host}:${info.port}`), token }
+  }
+
+  async function send (method: string, path: string, options: RequestOptions, accept: string): Promise<{ res: IncomingMessage, cleanup: () => void }> {
+    const { url: base, token } = await endpoint()
+    const url = new URL(path, base)
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) {
+        url.searchParams.set(key, String(value))
+      }
+    }
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body))
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? defaultTimeout)
+    const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
+
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(url, {
+        method,
+        agent: false,
+        signal,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept,
+          ...(payload == null ? {} : { 'content-type': 'application/json', 'content-length': payload.length })
+        }
+      }, res => {
+        resolve({ res, cleanup: () => { req.destroy() } })
+      })
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.name === 'AbortError' && timeout.aborted && options.signal?.aborted !== true) {
+          reject(Object.assign(new Error(`control API did not answer ${method} ${path} within ${options.timeoutMs ?? defaultTimeout} ms`), { name: 'TimeoutError' }))
+        } else if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') {
+          reject(dataDir != null ? notRunning(dataDir, `${base.host} refused the connection`) : Object.assign(err, { message: `control API at ${base.origin} is not answering: ${err.message}` }))
+        } else {
+          reject(err)
+        }
+      })
+      req.end(payload)
+    })
+  }
+
+  async function readAll (res: IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = []
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      chunks.push(chunk)
+    }
+    return Buffer.concat(chunks).toString('utf8')
+  }
+
+  async function failure (res: IncomingMessage): Promise<Error> {
+    const text = await readAll(res).catch(() => '')
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      body = undefined
+    }
+    return errorFromBody(res.statusCode ?? 500, body)
+  }
+
+  const client: ControlClient = {
+    async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+      const { res } = await send(method, path, options, 'application/json')
+      const status = res.statusCode ?? 500
+      if (status >= 400) {
+        throw await failure(res)
+      }
+      const text = await readAll(res)
+      return (text.length === 0 ? undefined : JSON.parse(text)) as T
+    },
+
+    async * stream<T>(method: string, path: string, options: RequestOptions = {}): AsyncGenerator<T, void, undefined> {
+      const { res, cleanup } = await send(method, path, options, 'application/x-ndjson')
+      try {
+        if ((res.statusCode ?? 500) >= 400) {
+          throw await failure(res)
+        }
+        const lines = createInterface({ input: res, crlfDelay: Infinity })
+        for await (const line of lines) {
+          if (line.trim().length === 0) {
+            continue
+          }
+          const value = JSON.parse(line) as unknown
+          if (isErrorLine(value)) {
+            throw errorFromBody(500, value)
+          }
+          yield value as T
+        }
+      } finally {
+        cleanup()
+      }
+    },
+
+    async status (options) {
+      return client.request<StatusInfo>('GET', ROUTES.status, options)
+    },
+
+    async peers (options) {
+      return client.request<PeerSummary[]>('GET', ROUTES.peers, options)
+    },
+
+    async capacity (options) {
+      return client.request<CapacityReport>('GET', ROUTES.capacity, options)
+    },
+
+    async find (query, options = {}) {
+      // Give the HTTP request room beyond the DHT search's own deadline.
+      const timeoutMs = options.timeoutMs ?? Math.max(defaultTimeout, (query.timeoutMs ?? 10_000) + 5_000)
+      return client.request<FoundVolunteer[]>('POST', ROUTES.find, { ...options, timeoutMs, body: query })
+    },
+
+    async id (options) {
+      return client.request<IdInfo>('GET', ROUTES.id, options)
+    }
+  }
+  return client
+}
+
+function isErrorLine (value: unknown): boolean {
+  return typeof value === 'object' && value != null && !Array.isArray(value) &&
+    Object.keys(value).length === 1 && typeof (value as { error?: unknown }).error === 'object'
+}
