@@ -1,0 +1,72 @@
+// Decoding with element limits, and the shape checks a well-formed message
+// must pass beyond what protobuf itself checks (exactly one union field set,
+// ids within length). A failed check means the peer broke the protocol.
+import { MAX_ID_LENGTH, MAX_RECORDS_PER_TASK, MAX_TASKS_PER_LEASE } from './constants.js'
+import { SubmitterMessage, TaskError, WorkerMessage } from './work.js'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** A message decoded fine as protobuf but is not a valid message of this protocol. */
+export class MalformedMessageError extends Error {
+  static override name = 'MalformedMessageError'
+  override name = 'MalformedMessageError'
+}
+
+export type WorkerMessageKind = 'lease' | 'progress' | 'checkpoint' | 'result'
+export type SubmitterMessageKind = 'lease' | 'ack'
+
+/** Decodes a WorkerMessage, capping repeated fields, and checks that exactly one field is set. */
+export function decodeWorkerMessage (buf: Uint8Array | Uint8ArrayList): { kind: WorkerMessageKind, message: WorkerMessage } {
+  const message = WorkerMessage.decode(buf, {
+    limits: { result: { records: MAX_RECORDS_PER_TASK } }
+  })
+  const kind = onlyField(message, ['lease', 'progress', 'checkpoint', 'result'] as const)
+  const body = message[kind] as { taskId?: string, jobId?: string }
+  checkId(body.taskId ?? body.jobId ?? '', kind)
+  return { kind, message }
+}
+
+/** Decodes a SubmitterMessage, capping repeated fields, and checks that exactly one field is set. */
+export function decodeSubmitterMessage (buf: Uint8Array | Uint8ArrayList): { kind: SubmitterMessageKind, message: SubmitterMessage } {
+  const message = SubmitterMessage.decode(buf, {
+    limits: { lease: { tasks: MAX_TASKS_PER_LEASE, tasks$: { inputs: MAX_RECORDS_PER_TASK } } }
+  })
+  const kind = onlyField(message, ['lease', 'ack'] as const)
+  return { kind, message }
+}
+
+/** Checks an id string read from the wire. */
+export function checkId (id: string, what: string): void {
+  if (id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw new MalformedMessageError(`${what}: id must be 1..${MAX_ID_LENGTH} characters, got ${id.length}`)
+  }
+}
+
+const KINDS: Record<string, TaskError.Kind> = {
+  task: TaskError.Kind.TASK,
+  limit: TaskError.Kind.LIMIT,
+  'runner-lost': TaskError.Kind.RUNNER_LOST,
+  cancelled: TaskError.Kind.CANCELLED
+}
+
+/** The wire enum for a TaskErrorKind string. */
+export function errorKindToWire (kind: string): TaskError.Kind {
+  return KINDS[kind] ?? TaskError.Kind.TASK
+}
+
+/** The TaskErrorKind string for a wire enum value. */
+export function errorKindFromWire (kind: TaskError.Kind): 'task' | 'limit' | 'runner-lost' | 'cancelled' {
+  switch (kind) {
+    case TaskError.Kind.LIMIT: return 'limit'
+    case TaskError.Kind.RUNNER_LOST: return 'runner-lost'
+    case TaskError.Kind.CANCELLED: return 'cancelled'
+    default: return 'task'
+  }
+}
+
+function onlyField<T extends object, K extends keyof T & string> (message: T, fields: readonly K[]): K {
+  const set = fields.filter(f => message[f] != null)
+  if (set.length !== 1) {
+    throw new MalformedMessageError(`expected exactly one of ${fields.join(', ')}, got ${set.length === 0 ? 'none' : set.join(', ')}`)
+  }
+  return set[0]
+}

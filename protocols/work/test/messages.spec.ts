@@ -1,0 +1,92 @@
+// Codec round trips and the shape checks of the work protocol messages.
+import { describe, expect, it } from 'vitest'
+import {
+  Announce, AnnounceResponse, BundleChunk, LeaseResponse, MalformedMessageError, ResultAck, SubmitterMessage, TaskError, WorkerMessage,
+  decodeSubmitterMessage, decodeWorkerMessage, errorKindFromWire, errorKindToWire, MAX_TASKS_PER_LEASE
+} from '../src/index.js'
+
+describe('work protocol messages', () => {
+  it('round-trips an announce with requirements', () => {
+    const a: Announce = {
+      jobId: 'j1',
+      bundleId: 'b1',
+      requirements: { cores: 2, memoryMb: 256, timeoutMs: 60_000, gpu: false, deterministic: true },
+      pendingTasks: 10
+    }
+    expect(Announce.decode(Announce.encode(a))).toEqual(a)
+    expect(AnnounceResponse.decode(AnnounceResponse.encode({ status: AnnounceResponse.Status.BUSY, reason: 'no free slot' })).status).toBe('BUSY')
+  })
+
+  it('round-trips a lease response with a resume checkpoint and a large deadline', () => {
+    const deadline = Date.now() + 3_600_000
+    const msg: SubmitterMessage = {
+      lease: {
+        requestId: 7,
+        status: LeaseResponse.Status.GRANTED,
+        reason: '',
+        tasks: [{
+          taskId: 'j1:0', attempt: 2, firstRecord: 0, inputs: [new TextEncoder().encode('{"x":1}')],
+          resumeFrom: new TextEncoder().encode('{"i":5}'), resumeRecord: 0, deadline, leaseMs: 65_000
+        }]
+      }
+    }
+    const { kind, message } = decodeSubmitterMessage(SubmitterMessage.encode(msg))
+    expect(kind).toBe('lease')
+    expect(message.lease?.tasks[0].deadline).toBe(deadline)
+    expect(new TextDecoder().decode(message.lease?.tasks[0].resumeFrom)).toBe('{"i":5}')
+  })
+
+  it('leaves resumeFrom undefined when no checkpoint exists', () => {
+    const buf = SubmitterMessage.encode({ lease: { requestId: 1, status: LeaseResponse.Status.GRANTED, reason: '', tasks: [{ taskId: 't', attempt: 1, firstRecord: 0, inputs: [], resumeRecord: 0, deadline: 1, leaseMs: 1 }] } })
+    expect(decodeSubmitterMessage(buf).message.lease?.tasks[0].resumeFrom).toBeUndefined()
+  })
+
+  it('round-trips a result with one value and one error outcome', () => {
+    const buf = WorkerMessage.encode({
+      result: {
+        requestId: 3, taskId: 'j1:0', attempt: 1, cpuMs: 5, wallMs: 6,
+        records: [
+          { value: new TextEncoder().encode('42') },
+          { error: { name: 'TypeError', message: 'boom', kind: TaskError.Kind.TASK, retryable: false } }
+        ]
+      }
+    })
+    const { kind, message } = decodeWorkerMessage(buf)
+    expect(kind).toBe('result')
+    expect(message.result?.records[0].value).toBeDefined()
+    expect(message.result?.records[0].error).toBeUndefined()
+    expect(message.result?.records[1].error?.name).toBe('TypeError')
+  })
+
+  it('refuses a worker message with no field or two fields set', () => {
+    expect(() => decodeWorkerMessage(WorkerMessage.encode({}))).toThrow(MalformedMessageError)
+    const two = WorkerMessage.encode({
+      lease: { requestId: 1, jobId: 'j', maxTasks: 1 },
+      progress: { taskId: 't', attempt: 1, fraction: 0.5 }
+    })
+    expect(() => decodeWorkerMessage(two)).toThrow(/exactly one/)
+  })
+
+  it('refuses an empty or overlong id', () => {
+    expect(() => decodeWorkerMessage(WorkerMessage.encode({ lease: { requestId: 1, jobId: '', maxTasks: 1 } }))).toThrow(MalformedMessageError)
+    expect(() => decodeWorkerMessage(WorkerMessage.encode({ progress: { taskId: 'x'.repeat(500), attempt: 1, fraction: 0 } }))).toThrow(/id must be/)
+  })
+
+  it('caps the number of tasks in a lease response', () => {
+    const task = { taskId: 't', attempt: 1, firstRecord: 0, inputs: [], resumeRecord: 0, deadline: 1, leaseMs: 1 }
+    const buf = SubmitterMessage.encode({ lease: { requestId: 1, status: LeaseResponse.Status.GRANTED, reason: '', tasks: new Array(MAX_TASKS_PER_LEASE + 1).fill(task) } })
+    expect(() => decodeSubmitterMessage(buf)).toThrow(/too many elements/)
+  })
+
+  it('throws on garbage bytes', () => {
+    expect(() => decodeWorkerMessage(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow()
+    expect(() => BundleChunk.decode(Uint8Array.from([0x22, 0x50, 1, 2]))).toThrow()
+  })
+
+  it('maps error kinds both ways', () => {
+    for (const k of ['task', 'limit', 'runner-lost', 'cancelled'] as const) {
+      expect(errorKindFromWire(errorKindToWire(k))).toBe(k)
+    }
+    expect(ResultAck.decode(ResultAck.encode({ requestId: 1, status: ResultAck.Status.REFUSED, reason: 'not leased' })).reason).toBe('not leased')
+  })
+})
