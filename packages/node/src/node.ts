@@ -1,0 +1,294 @@
+// createNode(): composes libp2p (transport, noise, yamux, identify, ping,
+// IdleGrid's own kad-dht, bootstrap, mDNS, pnet) with the capacity service
+// and owns the lifecycle of both.
+import '@idlegrid/interface/polyfill'
+import { probeMachine, resolveLimits, SlotTable } from '@idlegrid/capacity'
+import { AddressInUseError, ConfigError, InvalidMultiaddrError } from '@idlegrid/interface'
+import { noise } from '@chainsafe/libp2p-noise'
+import { bootstrap } from '@libp2p/bootstrap'
+import { identify } from '@libp2p/identify'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { logger } from '@libp2p/logger'
+import { mdns } from '@libp2p/mdns'
+import { memory } from '@libp2p/memory'
+import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { capacityService } from './capacity-service.js'
+import {
+  DEFAULT_ADVERTISE_INTERVAL_MS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, DEFAULT_PROVIDER_TTL_MS
+} from './constants.js'
+import { dhtProtocol, parseSwarmKey } from './swarm.js'
+import type { CapacityPublishedDetail, CapacityReportLike, CapacityService, CapacityWant, FindOptions, FoundPeer } from './capacity-service.js'
+import type { Capability } from './capability.js'
+import type { CapacityReport, MachineInfo, OwnerLimits } from '@idlegrid/interface'
+import type { AbortOptions, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+
+const log = logger('idlegrid:node')
+
+export interface NodeInit {
+  /** Ed25519 identity; the app loads or creates it. */
+  privateKey: PrivateKey
+  /** Listen addresses. @default ['/ip4/127.0.0.1/tcp/0'] (memory transport: a unique /memory address) */
+  listen?: string[]
+  /** Peers to join through, each a multiaddr ending in /p2p/<peer id>. @default [] */
+  bootstrap?: string[]
+  /** Find peers on the LAN by multicast DNS. @default false */
+  mdns?: boolean
+  /** @default 'tcp' */
+  transport?: 'tcp' | 'memory'
+  /** Owner limits; missing fields get defaults (see docs/capacity.md). */
+  limits?: Partial<OwnerLimits>
+  /** What the machine has; probed when absent. */
+  machine?: MachineInfo
+  /** Private swarm key in libp2p's PSK file format. */
+  swarmKey?: Uint8Array
+  /** How often provider records are re-announced, ms. @default 60_000 */
+  advertiseIntervalMs?: number
+  /** How long provider records stored here for other peers stay valid, ms. @default 300_000 */
+  providerTtlMs?: number
+  /** Limit of one outgoing dial, ms. @default 10_000 */
+  dialTimeoutMs?: number
+  /** Extra libp2p services composed in (jobs, worker, ...). */
+  services?: Record<string, (components: any) => unknown>
+}
+
+export interface PeerSummary {
+  peerId: string
+  addresses: string[]
+  direction?: string
+}
+
+export interface IdleGridNodeEvents {
+  'peer:joined': CustomEvent<string>
+  'peer:left': CustomEvent<string>
+  'capacity:published': CustomEvent<CapacityPublishedDetail>
+}
+
+export interface IdleGridNode extends TypedEventEmitter<IdleGridNodeEvents> {
+  readonly peerId: string
+  readonly libp2p: Libp2p
+  readonly slots: SlotTable
+  /** The DHT protocol id this node speaks. */
+  readonly dhtProtocol: string
+  start(): Promise<void>
+  stop(): Promise<void>
+  addresses(): string[]
+  peers(): PeerSummary[]
+  capacity(): CapacityReport
+  find(want: CapacityWant, options?: FindOptions): Promise<FoundPeer[]>
+  queryCapacity(peerId: string, options?: AbortOptions): Promise<CapacityReportLike>
+  publishCapacity(): Promise<void>
+  /** Peers the DHT lists as providers of a capability, without asking them anything. */
+  providers(capability: Capability, options?: AbortOptions): Promise<string[]>
+}
+
+function checkBootstrap (list: string[]): string[] {
+  return list.map(addr => {
+    let ma
+    try {
+      ma = multiaddr(addr)
+    } catch (err) {
+      throw new InvalidMultiaddrError(`bootstrap address "${addr}" is not a multiaddr; expected e.g. /ip4/192.0.2.1/tcp/4001/p2p/12D3KooW...`, { cause: err })
+    }
+    if (!ma.getComponents().some(c => c.name === 'p2p')) {
+      throw new InvalidMultiaddrError(`bootstrap address "${addr}" has no /p2p/<peer id> part; append the peer id the other node prints`)
+    }
+    return ma.toString()
+  })
+}
+
+function checkListen (list: string[]): void {
+  for (const addr of list) {
+    try {
+      multiaddr(addr)
+    } catch (err) {
+      throw new InvalidMultiaddrError(`listen address "${addr}" is not a multiaddr; expected e.g. /ip4/127.0.0.1/tcp/4001`, { cause: err })
+    }
+  }
+}
+
+function checkPositive (name: string, value: number | undefined): void {
+  if (value != null && (!Number.isFinite(value) || value <= 0)) {
+    throw new ConfigError(`${name} must be a positive number of milliseconds, got ${String(value)}`)
+  }
+}
+
+let memoryCounter = 0
+
+class Node extends TypedEventEmitter<IdleGridNodeEvents> implements IdleGridNode {
+  readonly libp2p: Libp2p<{ capacity: CapacityService } & Record<string, unknown>>
+  readonly slots: SlotTable
+  readonly dhtProtocol: string
+  private readonly capacityService: CapacityService
+
+  constructor (libp2p: Libp2p<{ capacity: CapacityService } & Record<string, unknown>>, slots: SlotTable, protocol: string) {
+    super()
+    this.libp2p = libp2p
+    this.slots = slots
+    this.dhtProtocol = protocol
+    this.capacityService = libp2p.services.capacity
+
+    libp2p.addEventListener('peer:connect', evt => {
+      log('peer joined %p', evt.detail)
+      this.safeDispatchEvent('peer:joined', { detail: evt.detail.toString() })
+    })
+    libp2p.addEventListener('peer:disconnect', evt => {
+      log('peer left %p', evt.detail)
+      this.safeDispatchEvent('peer:left', { detail: evt.detail.toString() })
+    })
+    this.capacityService.addEventListener('capacity:published', evt => {
+      this.safeDispatchEvent('capacity:published', { detail: evt.detail })
+    })
+  }
+
+  get peerId (): string {
+    return this.libp2p.peerId.toString()
+  }
+
+  async start (): Promise<void> {
+    await this.libp2p.start()
+  }
+
+  async stop (): Promise<void> {
+    await this.libp2p.stop()
+  }
+
+  addresses (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  peers (): PeerSummary[] {
+    const byPeer = new Map<string, PeerSummary>()
+    for (const conn of this.libp2p.getConnections()) {
+      const id = conn.remotePeer.toString()
+      const entry = byPeer.get(id) ?? { peerId: id, addresses: [], direction: conn.direction }
+      entry.addresses.push(conn.remoteAddr.toString())
+      byPeer.set(id, entry)
+    }
+    return [...byPeer.values()]
+  }
+
+  capacity (): CapacityReport {
+    return this.capacityService.report()
+  }
+
+  async find (want: CapacityWant, options?: FindOptions): Promise<FoundPeer[]> {
+    return this.capacityService.find(want, options)
+  }
+
+  async queryCapacity (peerId: string, options?: AbortOptions): Promise<CapacityReportLike> {
+    return this.capacityService.query(peerId, options)
+  }
+
+  async publishCapacity (): Promise<void> {
+    await this.capacityService.publish()
+  }
+
+  async providers (capability: Capability, options?: AbortOptions): Promise<string[]> {
+    const out: string[] = []
+    for await (const peer of this.capacityService.providers(capability, options)) {
+      out.push(peer.peerId.toString())
+    }
+    return out
+  }
+}
+
+/**
+ * Creates and starts an IdleGrid node.
+ *
+ * @throws InvalidMultiaddrError for a bad bootstrap or listen address
+ * @throws AddressInUseError when a listen address is taken
+ * @throws ConfigError for limits the machine cannot meet or a bad swarm key
+ */
+export async function createNode (init: NodeInit): Promise<IdleGridNode> {
+  const transport = init.transport ?? 'tcp'
+  const listen = init.listen ?? (transport === 'memory' ? [`/memory/idlegrid-${process.pid}-${++memoryCounter}-${Date.now()}`] : DEFAULT_LISTEN)
+  checkListen(listen)
+  const bootstrapList = checkBootstrap(init.bootstrap ?? [])
+  checkPositive('advertiseIntervalMs', init.advertiseIntervalMs)
+  checkPositive('providerTtlMs', init.providerTtlMs)
+  checkPositive('dialTimeoutMs', init.dialTimeoutMs)
+  if (init.privateKey?.type !== 'Ed25519') {
+    throw new ConfigError(`privateKey must be an Ed25519 key from @libp2p/crypto, got ${String(init.privateKey?.type)}`)
+  }
+  if (init.swarmKey != null) {
+    parseSwarmKey(init.swarmKey)
+  }
+
+  const machine = init.machine ?? await probeMachine()
+  const limits = resolveLimits(machine, init.limits)
+  const slots = new SlotTable(limits.maxCores)
+  const protocol = dhtProtocol(init.swarmKey)
+  const providerTtlMs = init.providerTtlMs ?? DEFAULT_PROVIDER_TTL_MS
+  const dialTimeoutMs = init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS
+
+  const libp2p = await createLibp2p({
+    privateKey: init.privateKey,
+    start: false,
+    addresses: { listen },
+    transports: [transport === 'memory' ? memory() : tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: dialTimeoutMs }) } : {}),
+    connectionManager: { dialTimeout: dialTimeoutMs },
+    peerDiscovery: [
+      ...(bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 0 })] : []),
+      ...(init.mdns === true ? [mdns()] : [])
+    ],
+    services: {
+      ...(init.services ?? {}),
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol,
+        clientMode: false,
+        // loopback and LAN addresses are real addresses for a volunteer grid
+        peerInfoMapper: passthroughMapper,
+        initialQuerySelfInterval: 100,
+        allowQueryWithZeroPeers: false,
+        reprovide: {
+          validity: providerTtlMs,
+          // also the cleanup period of records stored for others
+          interval: Math.max(50, Math.floor(providerTtlMs / 4)),
+          // our own timer refreshes records; the DHT only re-announces lapsed ones
+          threshold: 0
+        }
+      }),
+      capacity: capacityService({
+        machine,
+        limits,
+        slots,
+        advertiseIntervalMs: init.advertiseIntervalMs ?? DEFAULT_ADVERTISE_INTERVAL_MS
+      })
+    }
+  }) as unknown as Libp2p<{ capacity: CapacityService } & Record<string, unknown>>
+
+  const node = new Node(libp2p, slots, protocol)
+
+  try {
+    await node.start()
+  } catch (err: any) {
+    await Promise.resolve(libp2p.stop()).catch(() => {})
+    throw translateStartError(err, listen)
+  }
+
+  log('started %s listening on %s (dht %s)', node.peerId, node.addresses().join(', '), protocol)
+  return node
+}
+
+function translateStartError (err: any, listen: string[]): Error {
+  const text = `${String(err?.message)} ${String(err?.cause?.message ?? '')} ${String(err?.code ?? '')}`
+  if (/EADDRINUSE|address already in use/i.test(text)) {
+    const taken = listen.filter(addr => text.split('\n').some(line => line.includes(addr) && /EADDRINUSE/.test(line)))
+    const which = (taken.length > 0 ? taken : listen).join(', ')
+    return new AddressInUseError(`cannot listen on ${which}: address already in use; stop the other process or pick another port`, { cause: err })
+  }
+  return err
+}
+
+export type { PeerId }
