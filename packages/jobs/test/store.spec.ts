@@ -1,0 +1,209 @@
+// The submitter's SQLite store: split, batch, leases, expiry, requeue, dedup,
+// final states, result order and reopening after a restart.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { JobStore, taskIdOf } from '../src/store.js'
+import type { NewJob, ReportedOutcome } from '../src/store.js'
+
+const enc = new TextEncoder()
+const json = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v))
+const ok = (v: unknown): ReportedOutcome => ({ value: json(v) })
+const MiB = 1024 * 1024
+
+function newJob (id: string, count: number, batch = 1): NewJob {
+  return {
+    id,
+    name: 'test',
+    bundleId: 'bundle-1',
+    bundle: enc.encode('signed bundle bytes'),
+    requirements: { cores: 1, memoryMb: 64, timeoutMs: 1000, gpu: false, deterministic: false },
+    batch,
+    records: Array.from({ length: count }, (_, i) => json({ n: i })),
+    createdAt: 1000
+  }
+}
+
+describe('JobStore', () => {
+  let dir: string
+  let store: JobStore
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'idlegrid-jobs-'))
+    store = new JobStore({ path: join(dir, 'jobs.db'), leaseMarginMs: 500 })
+  })
+
+  afterEach(() => {
+    store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('splits records into one task each, or batches of N', () => {
+    store.createJob(newJob('a', 5))
+    store.createJob(newJob('b', 5, 2))
+    expect(store.job('a').tasks).toMatchObject({ total: 5, pending: 5 })
+    expect(store.job('b').tasks).toMatchObject({ total: 3, pending: 3 })
+    const lease = store.lease('b', 'w1', 10, MiB, 0)
+    expect(lease.tasks.map(t => [t.taskId, t.firstRecord, t.inputs.length])).toEqual([['b:0', 0, 2], ['b:2', 2, 2], ['b:4', 4, 1]])
+    expect(JSON.parse(new TextDecoder().decode(lease.tasks[1].inputs[1]))).toEqual({ n: 3 })
+    expect(store.bundle('bundle-1')).toBeDefined()
+  })
+
+  it('grants at most maxTasks with attempt 1 and a deadline of timeout x records + margin', () => {
+    store.createJob(newJob('a', 3, 2))
+    const lease = store.lease('a', 'w1', 1, MiB, 10_000)
+    expect(lease.status).toBe('granted')
+    expect(lease.tasks).toHaveLength(1)
+    expect(lease.tasks[0]).toMatchObject({ attempt: 1, leaseMs: 2 * 1000 + 500, deadline: 10_000 + 2500 })
+    expect(store.job('a').tasks).toMatchObject({ pending: 1, leased: 1 })
+  })
+
+  it('stops packing tasks before the byte budget but always grants one', () => {
+    store.createJob(newJob('a', 4))
+    const size = json({ n: 0 }).byteLength
+    expect(store.lease('a', 'w1', 10, size * 2, 0).tasks).toHaveLength(2)
+    expect(store.lease('a', 'w1', 10, 1, 0).tasks).toHaveLength(1)
+  })
+
+  it('answers none-left when nothing is pending and refused for an unknown job', () => {
+    store.createJob(newJob('a', 1))
+    store.lease('a', 'w1', 5, MiB, 0)
+    expect(store.lease('a', 'w2', 5, MiB, 0)).toMatchObject({ status: 'none-left' })
+    expect(store.lease('nope', 'w2', 5, MiB, 0)).toMatchObject({ status: 'refused', reason: expect.stringContaining('no job nope') })
+  })
+
+  it('stores a result once, refuses one from a peer that was not leased, reports duplicates', () => {
+    store.createJob(newJob('a', 2))
+    const [t0] = store.lease('a', 'w1', 1, MiB, 0).tasks
+    expect(store.complete(t0.taskId, 1, 'intruder', [ok(1)], 1, 1).status).toBe('refused')
+    expect(store.complete(t0.taskId, 7, 'w1', [ok(1)], 1, 1)).toMatchObject({ status: 'refused', reason: expect.stringContaining('was not leased') })
+    expect(store.complete('a:1', 1, 'w1', [ok(1)], 1, 1).status).toBe('refused')
+    expect(store.complete(t0.taskId, 1, 'w1', [ok(10)], 5, 6)).toMatchObject({ status: 'accepted', final: true })
+    expect(store.complete(t0.taskId, 1, 'w1', [ok(99)], 5, 6).status).toBe('duplicate')
+    expect(store.resultsInOrder('a', 0)).toEqual([{ index: 0, value: 10 }])
+    expect(store.job('a').volunteers).toEqual([{ peerId: 'w1', tasks: 1, records: 1, cpuMs: 5 }])
+  })
+
+  it('refuses a result whose record count does not match the task', () => {
+    store.createJob(newJob('a', 2, 2))
+    const [t] = store.lease('a', 'w1', 1, MiB, 0).tasks
+    expect(store.complete(t.taskId, 1, 'w1', [ok(1)], 1, 1)).toMatchObject({ status: 'refused', reason: expect.stringContaining('2 record(s)') })
+  })
+
+  it('requeues an expired lease with its checkpoint; the next attempt resumes from it', () => {
+    store.createJob(newJob('a', 1))
+    const [t] = store.lease('a', 'w1', 1, MiB, 0).tasks
+    expect(t.resumeFrom).toBeUndefined()
+    expect(store.checkpoint(t.taskId, 1, 'w2', 0, json({ i: 1 }))).toBe(false)
+    expect(store.checkpoint(t.taskId, 1, 'w1', 0, json({ i: 4 }))).toBe(true)
+    expect(store.nextDeadline()).toBe(t.deadline)
+    expect(store.expire(t.deadline - 1)).toEqual([])
+    expect(store.expire(t.deadline)).toEqual([{ taskId: t.taskId, jobId: 'a', attempt: 1, worker: 'w1', requeued: true }])
+    const [again] = store.lease('a', 'w2', 1, MiB, t.deadline).tasks
+    expect(again.attempt).toBe(2)
+    expect(JSON.parse(new TextDecoder().decode(again.resumeFrom))).toEqual({ i: 4 })
+    expect(store.job('a').failures[0]).toMatchObject({ name: 'LeaseExpiredError', worker: 'w1', attempt: 1 })
+    // the late result of attempt 1 still settles the task; attempt 2's report becomes a duplicate
+    expect(store.complete(t.taskId, 1, 'w1', [ok('late')], 1, 1).status).toBe('accepted')
+    expect(store.complete(t.taskId, 2, 'w2', [ok('second')], 1, 1).status).toBe('duplicate')
+    expect(store.resultsInOrder('a', 0)).toEqual([{ index: 0, value: 'late' }])
+  })
+
+  it('requeues the leases of a worker that disconnects without counting a failure', () => {
+    store.createJob(newJob('a', 3))
+    store.lease('a', 'w1', 2, MiB, 0)
+    store.lease('a', 'w2', 1, MiB, 0)
+    const lost = store.releaseWorker('w1')
+    expect(lost.map(l => l.taskId).sort()).toEqual(['a:0', 'a:1'])
+    expect(store.job('a').tasks).toMatchObject({ pending: 2, leased: 1 })
+    expect(store.job('a').failures).toEqual([])
+  })
+
+  it('retries a retryable error up to maxAttempts, then fails the task for good', () => {
+    store.createJob(newJob('a', 1))
+    const lost: ReportedOutcome = { error: { name: 'RunnerLostError', message: 'runner died', kind: 'runner-lost', retryable: true } }
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const [t] = store.lease('a', 'w1', 1, MiB, 0).tasks
+      expect(t.attempt).toBe(attempt)
+      const out = store.complete(t.taskId, attempt, 'w1', [lost], 1, 1)
+      expect(out).toMatchObject(attempt < 3 ? { requeued: true, final: false } : { requeued: false, final: true })
+    }
+    const info = store.job('a')
+    expect(info.state).toBe('done')
+    expect(info.tasks).toMatchObject({ failed: 1, pending: 0 })
+    expect(info.failures).toHaveLength(3)
+    expect(store.resultsInOrder('a', 0)[0]).toMatchObject({ index: 0, error: { name: 'RunnerLostError', retryable: false, message: expect.stringContaining('gave up after 3') } })
+  })
+
+  it('fails only the record whose error is not retryable; the batch is final', () => {
+    store.createJob(newJob('a', 3, 3))
+    const [t] = store.lease('a', 'w1', 1, MiB, 0).tasks
+    const bad: ReportedOutcome = { error: { name: 'TypeError', message: 'x is undefined', kind: 'task', retryable: false } }
+    expect(store.complete(t.taskId, 1, 'w1', [ok(0), bad, ok(2)], 1, 1)).toMatchObject({ status: 'accepted', final: true })
+    expect(store.resultsInOrder('a', 0)).toEqual([
+      { index: 0, value: 0 },
+      { index: 1, error: { name: 'TypeError', message: 'x is undefined', kind: 'task', retryable: false } },
+      { index: 2, value: 2 }
+    ])
+    expect(store.job('a')).toMatchObject({ state: 'done', records: { total: 3, ok: 2, failed: 1 }, tasks: { failed: 1 } })
+    expect(store.job('a').failures).toEqual([expect.objectContaining({ name: 'TypeError', record: 1, worker: 'w1' })])
+  })
+
+  it('returns results in input order, stopping at the first gap, and in completion order by sequence', () => {
+    store.createJob(newJob('a', 3))
+    const tasks = store.lease('a', 'w1', 3, MiB, 0).tasks
+    store.complete(tasks[2].taskId, 1, 'w1', [ok('c')], 1, 1)
+    store.complete(tasks[0].taskId, 1, 'w1', [ok('a')], 1, 1)
+    expect(store.resultsInOrder('a', 0)).toEqual([{ index: 0, value: 'a' }])
+    expect(store.resultsSince('a', 0).map(r => r.index)).toEqual([2, 0])
+    store.complete(tasks[1].taskId, 1, 'w1', [ok('b')], 1, 1)
+    expect(store.resultsInOrder('a', 1).map(r => 'value' in r && r.value)).toEqual(['b', 'c'])
+    expect(store.job('a').state).toBe('done')
+  })
+
+  it('cancels a job: open tasks fail as cancelled, late results are duplicates, nothing is leased', () => {
+    store.createJob(newJob('a', 2))
+    const [t] = store.lease('a', 'w1', 1, MiB, 0).tasks
+    expect(store.cancel('a')).toBe(true)
+    expect(store.cancel('a')).toBe(false)
+    expect(store.job('a')).toMatchObject({ state: 'cancelled', tasks: { failed: 2 } })
+    expect(store.complete(t.taskId, 1, 'w1', [ok(1)], 1, 1).status).toBe('duplicate')
+    expect(store.lease('a', 'w1', 1, MiB, 0).status).toBe('none-left')
+    expect(store.resultsInOrder('a', 0)[1]).toMatchObject({ error: { name: 'JobCancelledError', kind: 'cancelled' } })
+  })
+
+  it('finishes an empty job at once', () => {
+    store.createJob(newJob('empty', 0))
+    expect(store.job('empty')).toMatchObject({ state: 'done', tasks: { total: 0 } })
+    expect(store.pendingJobs()).toEqual([])
+  })
+
+  it('keeps everything across a reopen; releaseAll requeues what was in flight and old leases still accept results', () => {
+    store.createJob(newJob('a', 3))
+    const tasks = store.lease('a', 'w1', 2, MiB, 0).tasks
+    store.checkpoint(tasks[1].taskId, 1, 'w1', 0, json('half'))
+    store.complete(tasks[0].taskId, 1, 'w1', [ok('first')], 1, 1)
+    store.close()
+    store = new JobStore({ path: join(dir, 'jobs.db') })
+    expect(store.job('a').tasks).toMatchObject({ done: 1, leased: 1, pending: 1 })
+    expect(store.releaseAll().map(l => l.taskId)).toEqual([tasks[1].taskId])
+    expect(store.pendingJobs()).toEqual([expect.objectContaining({ id: 'a', pending: 2, bundleId: 'bundle-1' })])
+    const again = store.lease('a', 'w2', 5, MiB, 0).tasks
+    expect(again.find(t => t.taskId === tasks[1].taskId)).toMatchObject({ attempt: 2, resumeFrom: json('half') })
+    expect(store.complete(tasks[1].taskId, 1, 'w1', [ok('from outbox')], 1, 1).status).toBe('accepted')
+    expect(store.resultsInOrder('a', 0).map(r => 'value' in r && r.value)).toEqual(['first', 'from outbox'])
+  })
+
+  it('fails a task leased maxLeases times without ever getting a result', () => {
+    store.close()
+    store = new JobStore({ path: join(dir, 'jobs.db'), maxLeases: 2 })
+    store.createJob(newJob('a', 1))
+    store.lease('a', 'w1', 1, MiB, 0)
+    expect(store.releaseWorker('w1')[0].requeued).toBe(true)
+    store.lease('a', 'w2', 1, MiB, 0)
+    expect(store.releaseWorker('w2')[0].requeued).toBe(false)
+    expect(store.resultsInOrder('a', 0)[0]).toMatchObject({ error: { name: 'TooManyLeasesError' } })
+    expect(store.job('a').state).toBe('done')
+  })
+})
