@@ -1,0 +1,565 @@
+// The credit ledger: receipts this node issued and received, in one SQLite
+// file (WAL, synchronous FULL). Balances are derived from receipts on read.
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { InvalidInputError } from '@idlegrid/interface'
+import { MAX_RECEIPT_ID_LENGTH, Receipt } from '@idlegrid/protocol-receipt'
+import { logger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ReceiptRejected } from './errors.js'
+import {
+  MAX_RECEIPT_CPU_MS, checkReceiptFields, decodeReceipt, encodeReceipt, milliCreditsFor, publicKeyOf,
+  receiptHash, signReceipt, verifyReceiptSignature
+} from './receipt.js'
+import { createTrustStore } from './trust.js'
+import type { TrustInit, TrustStore } from './trust.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+const log = logger('idlegrid:ledger')
+
+export interface LedgerInit {
+  /** SQLite file of the ledger; created (with its folder) if missing. */
+  path: string
+  /** This node's identity key: signs issued receipts; its PeerId is the worker of received ones. */
+  privateKey: PrivateKey
+  /** Parameters of the adaptive-trust store kept in the same file. */
+  trust?: TrustInit
+  /** Clock for receipt timestamps, ms. Default Date.now. */
+  now?(): number
+}
+
+export interface IssueRequest {
+  /** PeerId of the volunteer to credit. */
+  worker: string
+  jobId: string
+  taskId: string
+  /** CPU ms to credit, already capped with capCpuClaim. Whole number. */
+  cpuMs: number
+}
+
+export type ReceiptDirection = 'issued' | 'received'
+
+export interface StoredReceipt {
+  /** Lowercase hex sha256 of the unsigned encoding; the receipt's name in acknowledgements. */
+  hash: string
+  receipt: Receipt
+  /** The exact signed encoding, for transport. */
+  bytes: Uint8Array
+  direction: ReceiptDirection
+  /** Issued receipts: whether the worker confirmed it holds the receipt. Received: always true. */
+  acknowledged: boolean
+  /** When this ledger stored it, ms. */
+  storedAt: number
+}
+
+export type ForkKind =
+  /** Two different receipts signed with the same issuer and seq. */
+  | 'conflicting-seq'
+  /** A receipt whose prevHash does not match the known receipt before it (or the known one after it does not point to it). */
+  | 'broken-link'
+
+/** Proof that an issuer signed two incompatible histories. Kept; never counted in balances. */
+export interface ForkEvidence {
+  issuer: string
+  seq: number
+  kind: ForkKind
+  /** Hash of the receipt already in the ledger that the new one conflicts with. */
+  knownHash: string
+  /** Hash and bytes of the refused receipt (signed by the issuer: the evidence). */
+  conflictingHash: string
+  conflicting: Uint8Array
+  detectedAt: number
+}
+
+export type AcceptResult =
+  | { status: 'accepted', hash: string, receipt: Receipt }
+  /** The same receipt was already stored: nothing changed. */
+  | { status: 'duplicate', hash: string, receipt: Receipt }
+  /** The issuer forked its chain: the evidence is stored, balances are unchanged. */
+  | { status: 'fork', hash: string, evidence: ForkEvidence }
+
+export interface PeerBalance {
+  peer: string
+  /** Milli-credits this peer paid us (receipts it issued to us). */
+  earnedMilli: number
+  /** Milli-credits we paid this peer (receipts we issued to it). */
+  spentMilli: number
+  /** earnedMilli - spentMilli: positive when this peer paid us more than we paid it. */
+  netMilli: number
+  received: number
+  issued: number
+}
+
+export interface Balances {
+  earnedMilli: number
+  spentMilli: number
+  netMilli: number
+  peers: PeerBalance[]
+}
+
+export type VerifyProblemKind = 'garbled' | 'tampered' | 'bad-signature' | 'wrong-direction' | 'chain-gap' | 'chain-link' | 'fork'
+
+export interface VerifyProblem {
+  kind: VerifyProblemKind
+  /** Hash of the receipt concerned (as stored), when there is one. */
+  hash?: string
+  issuer?: string
+  seq?: number
+  message: string
+}
+
+export interface VerifyReport {
+  /** True when no problem was found. */
+  ok: boolean
+  /** Receipts checked. */
+  receipts: number
+  issued: number
+  received: number
+  /** Balances re-derived from the decoded receipt bytes (not from the indexed columns). */
+  balances: Balances
+  problems: VerifyProblem[]
+}
+
+export interface Ledger {
+  /** This node's PeerId string. */
+  readonly peerId: string
+  /** Adaptive trust of volunteers, kept in the same file. */
+  readonly trust: TrustStore
+  /**
+   * Creates, signs and durably stores the next receipt of this node's chain
+   * before it resolves. Idempotent per (jobId, taskId, worker): the first
+   * receipt is returned again, whatever cpuMs the repeat names.
+   */
+  issue(request: IssueRequest): Promise<StoredReceipt>
+  /** Checks and stores a receipt issued to this node (bytes from the wire, or a decoded Receipt). Throws ReceiptRejected. */
+  accept(receipt: Uint8Array | Receipt): Promise<AcceptResult>
+  /** Issued receipts the worker has not acknowledged yet, oldest first (all workers when worker is omitted). */
+  unacknowledged(worker?: string, limit?: number): StoredReceipt[]
+  /** Marks an issued receipt acknowledged; false when no issued receipt has this hash. */
+  markAcknowledged(hash: string): boolean
+  get(hash: string): StoredReceipt | undefined
+  balances(): Balances
+  /** The n most recently stored receipts, newest first. Default 20. */
+  recent(n?: number): StoredReceipt[]
+  forks(): ForkEvidence[]
+  /** Re-derives everything from the stored receipt bytes and reports what does not hold. */
+  verify(): Promise<VerifyReport>
+  /** Closes the file. Await pending issue() calls first. */
+  close(): void
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS receipts (
+  hash TEXT PRIMARY KEY,
+  issuer TEXT NOT NULL,
+  worker TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  cpu_ms INTEGER NOT NULL,
+  milli_credits INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  prev_hash TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  bytes BLOB NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('issued', 'received')),
+  acknowledged INTEGER NOT NULL DEFAULT 0,
+  stored_at INTEGER NOT NULL,
+  UNIQUE (issuer, seq)
+);
+CREATE INDEX IF NOT EXISTS receipts_task ON receipts (job_id, task_id, worker);
+CREATE INDEX IF NOT EXISTS receipts_unacked ON receipts (direction, acknowledged, worker);
+CREATE TABLE IF NOT EXISTS forks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  issuer TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  known_hash TEXT NOT NULL,
+  conflicting_hash TEXT NOT NULL,
+  conflicting BLOB NOT NULL,
+  detected_at INTEGER NOT NULL,
+  UNIQUE (known_hash, conflicting_hash)
+);
+`
+
+interface ReceiptRow {
+  hash: string
+  issuer: string
+  worker: string
+  job_id: string
+  task_id: string
+  cpu_ms: number
+  milli_credits: number
+  seq: number
+  prev_hash: string
+  timestamp: number
+  bytes: Buffer
+  direction: ReceiptDirection
+  acknowledged: number
+  stored_at: number
+}
+
+interface ForkRow {
+  issuer: string
+  seq: number
+  kind: ForkKind
+  known_hash: string
+  conflicting_hash: string
+  conflicting: Buffer
+  detected_at: number
+}
+
+const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+const fromHex = (hex: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(hex, 'hex'))
+
+function toStored (row: ReceiptRow): StoredReceipt {
+  const bytes = new Uint8Array(row.bytes)
+  return {
+    hash: row.hash,
+    receipt: Receipt.decode(bytes),
+    bytes,
+    direction: row.direction,
+    acknowledged: row.direction === 'received' || row.acknowledged === 1,
+    storedAt: row.stored_at
+  }
+}
+
+function toEvidence (row: ForkRow): ForkEvidence {
+  return {
+    issuer: row.issuer,
+    seq: row.seq,
+    kind: row.kind,
+    knownHash: row.known_hash,
+    conflictingHash: row.conflicting_hash,
+    conflicting: new Uint8Array(row.conflicting),
+    detectedAt: row.detected_at
+  }
+}
+
+function checkHash (hash: string): void {
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) {
+    throw new InvalidInputError(`a receipt hash is 64 lowercase hex characters, got ${JSON.stringify(hash)}`)
+  }
+}
+
+function sumBalances (rows: Array<{ peer: string, direction: ReceiptDirection, milli: number, count: number }>): Balances {
+  const peers = new Map<string, PeerBalance>()
+  for (const row of rows) {
+    const entry = peers.get(row.peer) ?? { peer: row.peer, earnedMilli: 0, spentMilli: 0, netMilli: 0, received: 0, issued: 0 }
+    if (row.direction === 'received') {
+      entry.earnedMilli += row.milli
+      entry.received += row.count
+    } else {
+      entry.spentMilli += row.milli
+      entry.issued += row.count
+    }
+    entry.netMilli = entry.earnedMilli - entry.spentMilli
+    peers.set(row.peer, entry)
+  }
+  const list = [...peers.values()].sort((a, b) => a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0)
+  const earnedMilli = list.reduce((sum, p) => sum + p.earnedMilli, 0)
+  const spentMilli = list.reduce((sum, p) => sum + p.spentMilli, 0)
+  return { earnedMilli, spentMilli, netMilli: earnedMilli - spentMilli, peers: list }
+}
+
+/** Opens (creating if needed) the ledger file of the node that owns `privateKey`. */
+export function openLedger (init: LedgerInit): Ledger {
+  const self = peerIdFromPrivateKey(init.privateKey).toString()
+  const now = init.now ?? Date.now
+  mkdirSync(dirname(init.path), { recursive: true })
+  const db = new Database(init.path)
+  try {
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = FULL')
+    db.pragma('busy_timeout = 5000')
+    db.exec(SCHEMA)
+    const owner = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'self'").get()
+    if (owner == null) {
+      db.prepare("INSERT INTO meta (key, value) VALUES ('self', ?)").run(self)
+    } else if (owner.value !== self) {
+      throw new InvalidInputError(`the ledger ${init.path} belongs to node ${owner.value}, not ${self}: open it with that node's key, or use another file`)
+    }
+  } catch (err) {
+    db.close()
+    throw err
+  }
+  const trust = createTrustStore(db, init.trust, now)
+
+  const byHash = db.prepare<[string], ReceiptRow>('SELECT * FROM receipts WHERE hash = ?')
+  const bySeq = db.prepare<[string, number], ReceiptRow>('SELECT * FROM receipts WHERE issuer = ? AND seq = ?')
+  const issuedForTask = db.prepare<[string, string, string], ReceiptRow>(
+    "SELECT * FROM receipts WHERE direction = 'issued' AND job_id = ? AND task_id = ? AND worker = ? ORDER BY seq LIMIT 1")
+  const lastIssued = db.prepare<[string], ReceiptRow>('SELECT * FROM receipts WHERE issuer = ? ORDER BY seq DESC LIMIT 1')
+  const insert = db.prepare(`INSERT INTO receipts
+    (hash, issuer, worker, job_id, task_id, cpu_ms, milli_credits, seq, prev_hash, timestamp, bytes, direction, acknowledged, stored_at)
+    VALUES (@hash, @issuer, @worker, @jobId, @taskId, @cpuMs, @milliCredits, @seq, @prevHash, @timestamp, @bytes, @direction, @acknowledged, @storedAt)`)
+  const insertFork = db.prepare(`INSERT OR IGNORE INTO forks
+    (issuer, seq, kind, known_hash, conflicting_hash, conflicting, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+  const forkByPair = db.prepare<[string, string], ForkRow>('SELECT * FROM forks WHERE known_hash = ? AND conflicting_hash = ?')
+  const unackedAll = db.prepare<[number], ReceiptRow>(
+    "SELECT * FROM receipts WHERE direction = 'issued' AND acknowledged = 0 ORDER BY seq LIMIT ?")
+  const unackedFor = db.prepare<[string, number], ReceiptRow>(
+    "SELECT * FROM receipts WHERE direction = 'issued' AND acknowledged = 0 AND worker = ? ORDER BY seq LIMIT ?")
+  const ack = db.prepare("UPDATE receipts SET acknowledged = 1 WHERE hash = ? AND direction = 'issued'")
+  const balanceRows = db.prepare<[], { peer: string, direction: ReceiptDirection, milli: number, count: number }>(
+    `SELECT CASE direction WHEN 'received' THEN issuer ELSE worker END AS peer, direction,
+       SUM(milli_credits) AS milli, COUNT(*) AS count FROM receipts GROUP BY peer, direction`)
+  const recentRows = db.prepare<[number], ReceiptRow>('SELECT * FROM receipts ORDER BY rowid DESC LIMIT ?')
+  const allRows = db.prepare<[], ReceiptRow>('SELECT * FROM receipts ORDER BY issuer, seq')
+  const allForks = db.prepare<[], ForkRow>('SELECT * FROM forks ORDER BY id')
+
+  const store = (receipt: Receipt, hash: string, bytes: Uint8Array, direction: ReceiptDirection): void => {
+    insert.run({
+      hash,
+      issuer: receipt.issuer,
+      worker: receipt.worker,
+      jobId: receipt.jobId,
+      taskId: receipt.taskId,
+      cpuMs: receipt.cpuMs,
+      milliCredits: receipt.milliCredits,
+      seq: receipt.seq,
+      prevHash: toHex(receipt.prevHash),
+      timestamp: receipt.timestamp,
+      bytes: Buffer.from(bytes),
+      direction,
+      acknowledged: direction === 'received' ? 1 : 0,
+      storedAt: now()
+    })
+  }
+
+  // issue() signs asynchronously between reading the chain head and writing
+  // the next receipt; one at a time keeps the chain linear.
+  let tail: Promise<unknown> = Promise.resolve()
+  const serialize = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn)
+    tail = run.catch(() => {})
+    return run
+  }
+
+  const checkIssueRequest = (request: IssueRequest): void => {
+    if (typeof request !== 'object' || request === null) {
+      throw new InvalidInputError('issue() takes { worker, jobId, taskId, cpuMs }')
+    }
+    try {
+      publicKeyOf(request.worker, 'worker')
+    } catch {
+      throw new InvalidInputError(`worker must be the volunteer's PeerId string, got ${JSON.stringify(request.worker)}`)
+    }
+    if (request.worker === self) {
+      throw new InvalidInputError('a node does not issue receipts to itself: skip the receipt for tasks this node ran for its own job')
+    }
+    for (const field of ['jobId', 'taskId'] as const) {
+      const value = request[field]
+      if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > MAX_RECEIPT_ID_LENGTH) {
+        throw new InvalidInputError(`${field} must be a string of 1 to ${MAX_RECEIPT_ID_LENGTH} bytes, got ${JSON.stringify(value)}`)
+      }
+    }
+    if (!Number.isSafeInteger(request.cpuMs) || request.cpuMs < 0 || request.cpuMs > MAX_RECEIPT_CPU_MS) {
+      throw new InvalidInputError(`cpuMs must be a whole number of ms from 0 to ${MAX_RECEIPT_CPU_MS}, got ${request.cpuMs}: cap the claim with capCpuClaim first`)
+    }
+  }
+
+  const ledger: Ledger = {
+    peerId: self,
+    trust,
+
+    async issue (request) {
+      checkIssueRequest(request)
+      return serialize(async () => {
+        const existing = issuedForTask.get(request.jobId, request.taskId, request.worker)
+        if (existing != null) {
+          return toStored(existing)
+        }
+        const head = lastIssued.get(self)
+        const seq = (head?.seq ?? 0) + 1
+        const receipt = await signReceipt({
+          issuer: self,
+          worker: request.worker,
+          jobId: request.jobId,
+          taskId: request.taskId,
+          cpuMs: request.cpuMs,
+          milliCredits: milliCreditsFor(request.cpuMs),
+          seq,
+          prevHash: head == null ? new Uint8Array(0) : fromHex(head.hash),
+          timestamp: now()
+        }, init.privateKey)
+        checkReceiptFields(receipt)
+        const hash = receiptHash(receipt)
+        const bytes = encodeReceipt(receipt)
+        db.transaction(() => {
+          // Another process on the same file would break the chain: refuse rather than fork.
+          if ((lastIssued.get(self)?.seq ?? 0) !== seq - 1) {
+            throw new InvalidInputError(`the ledger ${init.path} was changed by another process while issuing: only one daemon may use a ledger file`)
+          }
+          store(receipt, hash, bytes, 'issued')
+        })()
+        log('issued receipt %d to %s for %s/%s: %d milli-credits', seq, request.worker, request.jobId, request.taskId, receipt.milliCredits)
+        const row = byHash.get(hash)
+        if (row == null) {
+          throw new Error('receipt vanished after its transaction committed')
+        }
+        return toStored(row)
+      })
+    },
+
+    async accept (input) {
+      let receipt: Receipt
+      if (input instanceof Uint8Array) {
+        receipt = decodeReceipt(input)
+      } else {
+        let bytes: Uint8Array
+        try {
+          bytes = Receipt.encode(input)
+        } catch (err) {
+          throw new ReceiptRejected('garbled', 'the receipt object does not encode: a field has the wrong type', { cause: err })
+        }
+        receipt = decodeReceipt(bytes)
+      }
+      if (receipt.worker !== self) {
+        throw new ReceiptRejected('wrong-worker', `the receipt credits ${receipt.worker}, not this node (${self})`)
+      }
+      if (receipt.issuer === self) {
+        throw new ReceiptRejected('self-issued', 'the receipt is issued by this node to itself')
+      }
+      if (!await verifyReceiptSignature(receipt)) {
+        throw new ReceiptRejected('bad-signature', `the receipt signature is not valid for issuer ${receipt.issuer}`)
+      }
+      const hash = receiptHash(receipt)
+      const bytes = encodeReceipt(receipt)
+
+      return db.transaction((): AcceptResult => {
+        if (byHash.get(hash) != null) {
+          return { status: 'duplicate', hash, receipt }
+        }
+        const fork = (kind: ForkKind, known: ReceiptRow): AcceptResult => {
+          insertFork.run(receipt.issuer, receipt.seq, kind, known.hash, hash, Buffer.from(bytes), now())
+          const row = forkByPair.get(known.hash, hash)
+          if (row == null) {
+            throw new Error('fork evidence vanished after insert')
+          }
+          log.error('issuer %s forked its receipt chain at seq %d (%s)', receipt.issuer, receipt.seq, kind)
+          return { status: 'fork', hash, evidence: toEvidence(row) }
+        }
+        const same = bySeq.get(receipt.issuer, receipt.seq)
+        if (same != null) {
+          return fork('conflicting-seq', same)
+        }
+        const before = receipt.seq > 1 ? bySeq.get(receipt.issuer, receipt.seq - 1) : undefined
+        if (before != null && before.hash !== toHex(receipt.prevHash)) {
+          return fork('broken-link', before)
+        }
+        const after = bySeq.get(receipt.issuer, receipt.seq + 1)
+        if (after != null && after.prev_hash !== hash) {
+          return fork('broken-link', after)
+        }
+        store(receipt, hash, bytes, 'received')
+        return { status: 'accepted', hash, receipt }
+      })()
+    },
+
+    unacknowledged (worker, limit = 100) {
+      const rows = worker == null ? unackedAll.all(limit) : unackedFor.all(worker, limit)
+      return rows.map(toStored)
+    },
+
+    markAcknowledged (hash) {
+      checkHash(hash)
+      return ack.run(hash).changes > 0
+    },
+
+    get (hash) {
+      checkHash(hash)
+      const row = byHash.get(hash)
+      return row == null ? undefined : toStored(row)
+    },
+
+    balances () {
+      return sumBalances(balanceRows.all())
+    },
+
+    recent (n = 20) {
+      if (!Number.isSafeInteger(n) || n < 0) {
+        throw new InvalidInputError(`recent(n) takes a whole number, got ${n}`)
+      }
+      return recentRows.all(n).map(toStored)
+    },
+
+    forks () {
+      return allForks.all().map(toEvidence)
+    },
+
+    async verify () {
+      const problems: VerifyProblem[] = []
+      const rows = allRows.all()
+      const decoded: Array<{ row: ReceiptRow, receipt: Receipt, hash: string }> = []
+      for (const row of rows) {
+        let receipt: Receipt
+        try {
+          receipt = decodeReceipt(new Uint8Array(row.bytes))
+        } catch (err) {
+          problems.push({ kind: 'garbled', hash: row.hash, issuer: row.issuer, seq: row.seq, message: `stored bytes do not decode: ${(err as Error).message}` })
+          continue
+        }
+        const hash = receiptHash(receipt)
+        const columnsMatch = hash === row.hash && receipt.issuer === row.issuer && receipt.worker === row.worker &&
+          receipt.jobId === row.job_id && receipt.taskId === row.task_id && receipt.cpuMs === row.cpu_ms &&
+          receipt.milliCredits === row.milli_credits && receipt.seq === row.seq &&
+          toHex(receipt.prevHash) === row.prev_hash && receipt.timestamp === row.timestamp
+        if (!columnsMatch) {
+          problems.push({ kind: 'tampered', hash: row.hash, issuer: row.issuer, seq: row.seq, message: `the stored columns of receipt ${row.issuer}#${row.seq} do not match its signed bytes: the file was edited` })
+        }
+        if (!await verifyReceiptSignature(receipt)) {
+          problems.push({ kind: 'bad-signature', hash: row.hash, issuer: receipt.issuer, seq: receipt.seq, message: `receipt ${receipt.issuer}#${receipt.seq} has an invalid signature` })
+          continue
+        }
+        const direction: ReceiptDirection | undefined = receipt.issuer === self ? 'issued' : receipt.worker === self ? 'received' : undefined
+        if (direction !== row.direction) {
+          problems.push({ kind: 'wrong-direction', hash: row.hash, issuer: receipt.issuer, seq: receipt.seq, message: `receipt ${receipt.issuer}#${receipt.seq} is stored as ${row.direction} but is ${direction ?? 'not about this node'}` })
+          continue
+        }
+        decoded.push({ row, receipt, hash })
+      }
+
+      // Chains: ours must be 1..N with every link; others' links are checked where neighbours are known.
+      const byIssuer = new Map<string, typeof decoded>()
+      for (const entry of decoded) {
+        const list = byIssuer.get(entry.receipt.issuer) ?? []
+        list.push(entry)
+        byIssuer.set(entry.receipt.issuer, list)
+      }
+      for (const [issuer, list] of byIssuer) {
+        list.sort((a, b) => a.receipt.seq - b.receipt.seq)
+        list.forEach((entry, i) => {
+          const previous = list[i - 1]
+          if (issuer === self && entry.receipt.seq !== i + 1) {
+            problems.push({ kind: 'chain-gap', hash: entry.hash, issuer, seq: entry.receipt.seq, message: `this node's receipt chain jumps from ${previous?.receipt.seq ?? 0} to ${entry.receipt.seq}: receipts are missing` })
+          }
+          if (previous != null && previous.receipt.seq === entry.receipt.seq - 1 && toHex(entry.receipt.prevHash) !== previous.hash) {
+            problems.push({ kind: 'chain-link', hash: entry.hash, issuer, seq: entry.receipt.seq, message: `receipt ${issuer}#${entry.receipt.seq} does not link to receipt #${previous.receipt.seq}` })
+          }
+        })
+      }
+      for (const evidence of allForks.all()) {
+        problems.push({ kind: 'fork', hash: evidence.conflicting_hash, issuer: evidence.issuer, seq: evidence.seq, message: `issuer ${evidence.issuer} signed two different histories at seq ${evidence.seq} (${evidence.kind})` })
+      }
+
+      const balances = sumBalances(decoded.map(({ receipt, row }) => ({
+        peer: row.direction === 'received' ? receipt.issuer : receipt.worker,
+        direction: row.direction,
+        milli: receipt.milliCredits,
+        count: 1
+      })))
+      const issued = decoded.filter(d => d.row.direction === 'issued').length
+      return { ok: problems.length === 0, receipts: rows.length, issued, received: decoded.length - issued, balances, problems }
+    },
+
+    close () {
+      db.close()
+    }
+  }
+  return ledger
+}

@@ -1,0 +1,157 @@
+// Receipt rules shared by issuer and worker: field limits, the bytes that are
+// signed and hashed, strict decoding and signature checks.
+import { createHash } from 'node:crypto'
+import { MAX_RECEIPT_ID_LENGTH, MAX_RECEIPT_SIZE, RECEIPT_HASH_LENGTH, RECEIPT_SIGNATURE_DOMAIN, Receipt } from '@idlegrid/protocol-receipt'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { ReceiptRejected } from './errors.js'
+import type { PrivateKey, PublicKey } from '@libp2p/interface'
+
+export { Receipt }
+
+/** Most CPU time one receipt may credit: 24 h on 1024 cores. */
+export const MAX_RECEIPT_CPU_MS = 24 * 60 * 60 * 1000 * 1024
+
+/** Milli-credits per CPU millisecond: 1 credit = 1 CPU-second on one core. */
+export const MILLI_CREDITS_PER_CPU_MS = 1
+
+/** Ed25519 signature length. */
+const SIGNATURE_LENGTH = 64
+
+const utf8 = new TextEncoder()
+
+/** Credits for measured CPU time, in milli-credits (see docs/credit.md). */
+export function milliCreditsFor (cpuMs: number): number {
+  return Math.floor(cpuMs * MILLI_CREDITS_PER_CPU_MS)
+}
+
+/** The canonical encoding of a receipt without its signature: what is hashed and (after the domain prefix) signed. */
+export function unsignedReceiptBytes (receipt: Receipt): Uint8Array {
+  return Receipt.encode({ ...receipt, signature: new Uint8Array(0) })
+}
+
+/** The bytes an issuer signs: RECEIPT_SIGNATURE_DOMAIN followed by the unsigned encoding. */
+export function receiptSigningBytes (receipt: Receipt): Uint8Array {
+  return uint8ArrayConcat([utf8.encode(RECEIPT_SIGNATURE_DOMAIN), unsignedReceiptBytes(receipt)])
+}
+
+/** sha256 of the unsigned encoding (32 bytes); the next receipt's prevHash. */
+export function receiptHashBytes (receipt: Receipt): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(unsignedReceiptBytes(receipt)).digest())
+}
+
+/** The receipt hash as lowercase hex: how the ledger names a receipt (acknowledgements use it). */
+export function receiptHash (receipt: Receipt): string {
+  return Buffer.from(receiptHashBytes(receipt)).toString('hex')
+}
+
+/** The full encoding (with signature) for transport and storage. */
+export function encodeReceipt (receipt: Receipt): Uint8Array {
+  return Receipt.encode(receipt)
+}
+
+const publicKeys = new Map<string, PublicKey>()
+
+/** The public key inside a PeerId string; throws ReceiptRejected('bad-field') when there is none. */
+export function publicKeyOf (peer: string, field: string): PublicKey {
+  const cached = publicKeys.get(peer)
+  if (cached != null) {
+    return cached
+  }
+  let key: PublicKey | undefined
+  try {
+    const peerId = peerIdFromString(peer)
+    key = peerId.publicKey
+    if (peerId.toString() !== peer) {
+      key = undefined
+    }
+  } catch {}
+  if (key == null) {
+    throw new ReceiptRejected('bad-field', `receipt ${field} ${JSON.stringify(peer)} is not a PeerId with an embedded Ed25519 key`)
+  }
+  if (publicKeys.size > 10_000) {
+    publicKeys.clear()
+  }
+  publicKeys.set(peer, key)
+  return key
+}
+
+function checkId (field: string, value: string): void {
+  const length = utf8.encode(value).byteLength
+  if (length === 0 || length > MAX_RECEIPT_ID_LENGTH) {
+    throw new ReceiptRejected('bad-field', `receipt ${field} must be 1 to ${MAX_RECEIPT_ID_LENGTH} bytes, got ${length}`)
+  }
+}
+
+function checkCount (field: string, value: number, min: number, max: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ReceiptRejected('bad-field', `receipt ${field} must be a whole number from ${min} to ${max}, got ${value}`)
+  }
+}
+
+/** Checks every field's shape (not the signature). Throws ReceiptRejected('bad-field'). */
+export function checkReceiptFields (receipt: Receipt): void {
+  publicKeyOf(receipt.issuer, 'issuer')
+  publicKeyOf(receipt.worker, 'worker')
+  checkId('jobId', receipt.jobId)
+  checkId('taskId', receipt.taskId)
+  checkCount('cpuMs', receipt.cpuMs, 0, MAX_RECEIPT_CPU_MS)
+  checkCount('milliCredits', receipt.milliCredits, 0, milliCreditsFor(MAX_RECEIPT_CPU_MS))
+  checkCount('seq', receipt.seq, 1, Number.MAX_SAFE_INTEGER)
+  checkCount('timestamp', receipt.timestamp, 1, Number.MAX_SAFE_INTEGER)
+  const expected = receipt.seq === 1 ? 0 : RECEIPT_HASH_LENGTH
+  if (receipt.prevHash.byteLength !== expected) {
+    throw new ReceiptRejected('bad-field', `receipt prevHash must be ${expected} bytes for seq ${receipt.seq}, got ${receipt.prevHash.byteLength}`)
+  }
+  if (receipt.signature.byteLength !== SIGNATURE_LENGTH) {
+    throw new ReceiptRejected('bad-signature', `receipt signature must be ${SIGNATURE_LENGTH} bytes, got ${receipt.signature.byteLength}: the receipt is unsigned or truncated`)
+  }
+}
+
+/**
+ * Decodes transported bytes, refusing oversize, truncated or garbled input
+ * and any encoding that is not exactly the canonical one (unknown fields,
+ * repeated fields, trailing bytes). Checks field shapes, not the signature.
+ */
+export function decodeReceipt (bytes: Uint8Array): Receipt {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new ReceiptRejected('garbled', 'a receipt must be bytes')
+  }
+  if (bytes.byteLength > MAX_RECEIPT_SIZE) {
+    throw new ReceiptRejected('oversize', `the receipt is ${bytes.byteLength} bytes, over the limit of ${MAX_RECEIPT_SIZE}`)
+  }
+  let receipt: Receipt
+  try {
+    receipt = Receipt.decode(bytes)
+  } catch (err) {
+    throw new ReceiptRejected('garbled', `the receipt bytes do not decode (${(err as Error).message}): they are truncated or corrupt`, { cause: err })
+  }
+  let canonical: Uint8Array
+  try {
+    canonical = Receipt.encode(receipt)
+  } catch (err) {
+    throw new ReceiptRejected('garbled', 'the receipt holds values that do not re-encode', { cause: err })
+  }
+  if (!uint8ArrayEquals(canonical, bytes)) {
+    throw new ReceiptRejected('non-canonical', 'the receipt is not canonically encoded (unknown, repeated or out-of-order fields, or trailing bytes)')
+  }
+  checkReceiptFields(receipt)
+  return receipt
+}
+
+/** Signs a receipt (all fields but `signature` set) with the issuer's key; returns it with the signature. */
+export async function signReceipt (unsigned: Omit<Receipt, 'signature'>, privateKey: PrivateKey): Promise<Receipt> {
+  const receipt: Receipt = { ...unsigned, signature: new Uint8Array(0) }
+  const signature = await privateKey.sign(receiptSigningBytes(receipt))
+  return { ...receipt, signature: new Uint8Array(signature) }
+}
+
+/** Whether the receipt's signature verifies against the issuer's PeerId key. */
+export async function verifyReceiptSignature (receipt: Receipt): Promise<boolean> {
+  try {
+    return await publicKeyOf(receipt.issuer, 'issuer').verify(receiptSigningBytes(receipt), receipt.signature)
+  } catch {
+    return false
+  }
+}
