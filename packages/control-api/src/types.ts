@@ -1,7 +1,5 @@
 // The JSON shapes the daemon's built-in routes answer with, shared by the
 // route handlers and the typed client.
-import type { CapacityReport } from '@idlegrid/interface'
-
 export interface StatusInfo {
   peerId: string
   /** Multiaddrs the node listens on, each ending in /p2p/<peerId>. */
@@ -32,10 +30,26 @@ export interface FindQuery {
   timeoutMs?: number
 }
 
+/** A volunteer's capacity as it answered the direct query. */
+export interface VolunteerCapacity {
+  status: 'ok' | 'full' | 'unavailable'
+  reason?: string
+  freeCores: number
+  freeMemoryMb: number
+  freeGpus: number
+  gpuModels: string[]
+  totalSlots: number
+  usedSlots: number
+  cpuModel: string
+  cpuCores: number
+  totalMemoryMb: number
+  maxMemoryMb: number
+}
+
 export interface FoundVolunteer {
   peerId: string
   addresses: string[]
-  capacity: CapacityReport
+  capacity: VolunteerCapacity
 }
 
 export interface IdInfo {

@@ -1,0 +1,68 @@
+// `idlegrid daemon`: runs the node in the foreground until SIGINT/SIGTERM.
+import { enable } from '@libp2p/logger'
+import { loadConfig } from '../config.js'
+import { startDaemon } from '../daemon/start-daemon.js'
+import { EXIT } from '../exit-codes.js'
+import { VERSION } from '../version.js'
+import type { Command } from '../command.js'
+
+/** How long a clean stop may take before the daemon gives up on it. */
+const STOP_TIMEOUT_MS = 10_000
+
+export const daemonCommand: Command = {
+  name: 'daemon',
+  summary: 'run this machine\'s IdleGrid node in the foreground',
+  usage: 'daemon [--listen ADDR]... [--bootstrap ADDR]... [--max-cores N] [--max-memory MB] [--share-gpu] [--mdns]',
+  options: {
+    listen: { type: 'string', multiple: true, valueName: 'ADDR', description: 'multiaddr to listen on (default /ip4/127.0.0.1/tcp/0)' },
+    bootstrap: { type: 'string', multiple: true, valueName: 'ADDR', description: 'peer to join through, ending in /p2p/<PeerId>' },
+    mdns: { type: 'boolean', description: 'find peers on the local network (--no-mdns to turn off)' },
+    'max-cores': { type: 'string', valueName: 'N', description: 'cores given to tasks (default: all but one)' },
+    'max-memory': { type: 'string', valueName: 'MB', description: 'memory in MiB given to tasks (default: half of total)' },
+    'share-gpu': { type: 'boolean', description: 'offer GPUs to tasks (--no-share-gpu to turn off)' },
+    'control-port': { type: 'string', valueName: 'PORT', description: 'control API port on 127.0.0.1 (default 0: any free port)' },
+    'advertise-interval': { type: 'string', valueName: 'MS', description: 'how often capacity is re-advertised, ms (default 60000)' },
+    verbose: { type: 'boolean', short: 'v', description: 'debug logs of idlegrid:* on stderr (or DEBUG=idlegrid:*)' }
+  },
+  details: `Settings come from <data-dir>/config.json, then IDLEGRID_* environment
+variables, then flags; later wins (docs/config.md). The daemon writes
+<data-dir>/control.json and control-token when ready, and removes them on a
+clean stop (SIGINT or SIGTERM, exit 0). With --json, each log line is a JSON
+object {time, event, message}.`,
+
+  async run ({ values, dataDir, json, io, signal }) {
+    const { config, origins } = await loadConfig({ dataDir, env: io.env, flags: values as Record<string, string | boolean | string[] | undefined> })
+    if (config.verbose) {
+      enable(['idlegrid:*', io.env.DEBUG].filter(Boolean).join(','))
+    }
+    const log = (message: string, event = 'info'): void => {
+      const time = new Date().toISOString()
+      io.stdout(json ? JSON.stringify({ time, event, message }) + '\n' : `${time} ${message}\n`)
+    }
+    if (config.verbose) {
+      log(`config: ${Object.entries(config).map(([k, v]) => `${k}=${JSON.stringify(v)} (${origins[k as keyof typeof origins]})`).join(', ')}`, 'config')
+    }
+    if (signal.aborted) {
+      return EXIT.OK
+    }
+
+    const daemon = await startDaemon({ dataDir, config, version: VERSION, log })
+    log(`ready; data dir ${dataDir}`, 'ready')
+
+    await new Promise<void>(resolve => {
+      if (signal.aborted) resolve()
+      signal.addEventListener('abort', () => { resolve() }, { once: true })
+    })
+    log(`received ${String(signal.reason ?? 'signal')}, stopping`, 'stopping')
+    const stopped = await Promise.race([
+      daemon.stop().then(() => true),
+      new Promise<false>(resolve => setTimeout(() => { resolve(false) }, STOP_TIMEOUT_MS).unref())
+    ])
+    if (!stopped) {
+      io.stderr(`idlegrid: the node did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway (control.json may be left behind)\n`)
+      return EXIT.FAILURE
+    }
+    log('stopped', 'stopped')
+    return EXIT.OK
+  }
+}

@@ -1,0 +1,144 @@
+// Starts a daemon on a data directory: lock, identity, node, control API and
+// control files, in that order, undoing what was done if a step fails; and
+// stops it again in reverse.
+import { chmod, mkdir } from 'node:fs/promises'
+import { createControlServer, generateToken, removeControlFiles, writeControlFiles } from '@idlegrid/control-api'
+import { createNode } from '@idlegrid/node'
+import { loadOrCreateIdentity } from '../identity.js'
+import { acquireLock } from '../lock.js'
+import { plural, megabytes } from '../output.js'
+import { DAEMON_ROUTES } from './routes.js'
+import type { DaemonConfig } from '../config.js'
+import type { DaemonContext, RouteFactory } from './routes.js'
+import type { ControlServer, RouteTable } from '@idlegrid/control-api'
+import type { IdleGridNode } from '@idlegrid/node'
+
+export interface StartDaemonInit {
+  dataDir: string
+  config: DaemonConfig
+  version: string
+  /** Receives one human line per notable event. */
+  log: (line: string) => void
+  /** Route factories to mount. Default DAEMON_ROUTES. */
+  routes?: RouteFactory[]
+}
+
+export interface Daemon {
+  node: IdleGridNode
+  control: ControlServer
+  peerId: string
+  /** Stops everything and removes control.json, the token and the lock. Safe to call twice. */
+  stop(): Promise<void>
+}
+
+/**
+ * @throws DaemonRunningError, IdentityError, AddressInUseError, ConfigError,
+ * InvalidMultiaddrError: each before control.json is written
+ */
+export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
+  const { dataDir, config, log } = init
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const lock = await acquireLock(dataDir)
+  const undo: Array<() => Promise<void>> = [async () => { await lock.release() }]
+  const rollback = async (): Promise<void> => {
+    for (const step of undo.reverse()) {
+      await step().catch(() => {})
+    }
+  }
+
+  try {
+    const identity = await loadOrCreateIdentity(dataDir)
+    if (identity.created) {
+      log(`created a new identity ${identity.peerId} in ${identity.path}`)
+    }
+
+    const node = await createNode({
+      privateKey: identity.privateKey,
+      listen: config.listen,
+      bootstrap: config.bootstrap,
+      mdns: config.mdns,
+      limits: {
+        ...(config.maxCores != null ? { maxCores: config.maxCores } : {}),
+        ...(config.maxMemoryMb != null ? { maxMemoryMb: config.maxMemoryMb } : {}),
+        shareGpu: config.shareGpu
+      },
+      ...(config.advertiseIntervalMs != null ? { advertiseIntervalMs: config.advertiseIntervalMs } : {})
+    })
+    undo.push(async () => { await node.stop() })
+    log(`node ${node.peerId} started`)
+    for (const addr of node.addresses()) {
+      log(`listening on ${addr}`)
+    }
+    const detachEvents = logNodeEvents(node, log)
+    undo.push(async () => { detachEvents() })
+
+    const startedAt = new Date()
+    const context: DaemonContext = { node, dataDir, config, privateKey: identity.privateKey, version: init.version, startedAt }
+    const routes = mergeRoutes((init.routes ?? DAEMON_ROUTES).map(factory => factory(context)))
+    const token = generateToken()
+    const control = await createControlServer({ token, routes, host: '127.0.0.1', port: config.controlPort })
+    undo.push(async () => { await control.close() })
+
+    await writeControlFiles(dataDir, { version: 1, host: control.host, port: control.port, pid: process.pid, peerId: node.peerId, startedAt: startedAt.toISOString() }, token)
+    undo.push(async () => { await removeControlFiles(dataDir, process.pid) })
+    // mkdir's mode does not apply to a directory that already existed.
+    await chmod(dataDir, 0o700).catch(() => {})
+
+    const limits = node.capacity().limits
+    log(`owner limits: ${plural(limits.maxCores, 'core')}, ${megabytes(limits.maxMemoryMb)} memory, GPU ${limits.shareGpu ? 'shared' : 'not shared'}`)
+    log(`control API on ${control.url} (token in ${dataDir}/control-token)`)
+
+    let stopping: Promise<void> | undefined
+    return {
+      node,
+      control,
+      peerId: node.peerId,
+      async stop () {
+        stopping ??= rollback()
+        await stopping
+      }
+    }
+  } catch (err) {
+    await rollback()
+    throw err
+  }
+}
+
+function mergeRoutes (tables: RouteTable[]): RouteTable {
+  const merged: RouteTable = {}
+  for (const table of tables) {
+    for (const [key, handler] of Object.entries(table)) {
+      if (Object.hasOwn(merged, key)) {
+        throw new TypeError(`two route factories define "${key}"`)
+      }
+      merged[key] = handler
+    }
+  }
+  return merged
+}
+
+/** One line per peer joined or left, and per change in what is advertised. */
+function logNodeEvents (node: IdleGridNode, log: (line: string) => void): () => void {
+  let lastPublished = ''
+  const joined = (evt: CustomEvent<string>): void => { log(`peer joined ${evt.detail} (${plural(node.peers().length, 'peer')} connected)`) }
+  const left = (evt: CustomEvent<string>): void => { log(`peer left ${evt.detail} (${plural(node.peers().length, 'peer')} connected)`) }
+  const published = (evt: CustomEvent<{ keys: string[], withdrawn: boolean }>): void => {
+    const c = node.capacity()
+    const line = evt.detail.withdrawn
+      ? `capacity withdrawn (no free slot): ${evt.detail.keys.join(', ')}`
+      : `capacity published: ${plural(c.freeCores, 'free core')}, ${megabytes(c.freeMemoryMb)} free memory, ${plural(c.freeGpus, 'GPU')} (${evt.detail.keys.join(', ')})`
+    // Re-announcing the same capacity every interval is not news.
+    if (line !== lastPublished) {
+      lastPublished = line
+      log(line)
+    }
+  }
+  node.addEventListener('peer:joined', joined)
+  node.addEventListener('peer:left', left)
+  node.addEventListener('capacity:published', published)
+  return () => {
+    node.removeEventListener('peer:joined', joined)
+    node.removeEventListener('peer:left', left)
+    node.removeEventListener('capacity:published', published)
+  }
+}
