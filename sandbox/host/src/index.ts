@@ -1,0 +1,87 @@
+// Public API of @idlegrid/sandbox-host: a pool of forked sandbox runners that
+// runs task bundles and streams their events. Types and the factory only.
+import { SandboxPoolImpl } from './pool.js'
+import type { TaskRun } from './task-run.js'
+import type { TaskLimits } from '@idlegrid/interface'
+
+export type { TaskRun, FinalEvent } from './task-run.js'
+export { SandboxStoppedError } from './errors.js'
+
+export interface SandboxPoolInit {
+  /** Runner processes at most, one task each. */
+  slots: number
+  /** A runner idle this long is stopped. Default 30_000 ms. */
+  idleTimeoutMs?: number
+  /** V8 heap cap of each runner process (--max-old-space-size), MiB. Default 192. */
+  runnerHeapMb?: number
+  /**
+   * Resident memory a runner may reach while running a task, MiB; the runner
+   * stops the task there and the host kills it 128 MiB above. Default
+   * runnerHeapMb + 2 × the task's memoryMb + 192.
+   */
+  runnerMaxRssMb?: number
+  /** Cap on a task's input. Default 8 MiB. */
+  maxInputBytes?: number
+  /** Cap on a task's result. Default 8 MiB. */
+  maxResultBytes?: number
+  /** Cap on one checkpoint and on resumeFrom. Default 1 MiB. */
+  maxCheckpointBytes?: number
+  /** Cap on one log line, characters. Default 8 KiB. */
+  maxLogLineBytes?: number
+  /** Log lines per attempt. Default 1000. */
+  maxLogLines?: number
+  /** Checkpoints per attempt. Default 1000. */
+  maxCheckpoints?: number
+  /** Sustained log lines per second (bursts of twice that). Default 100. */
+  logLinesPerSecond?: number
+  /** Sustained checkpoints per second (bursts of twice that). Default 10. */
+  checkpointsPerSecond?: number
+  /** Cap on bundle source, characters. Default 16 MiB. */
+  maxSourceBytes?: number
+  /** Time past a task's limit before the host kills its runner. Default 500 ms. */
+  graceMs?: number
+  /** Time a new runner has to report ready. Default 10_000 ms. */
+  startTimeoutMs?: number
+}
+
+export interface RunRequest {
+  taskId: string
+  attempt: number
+  /** Content id of the bundle; runners keep the compiled script per id. */
+  bundleId: string
+  /** The esbuild iife bundle defining `__idlegridJob`; source only, never cached data. */
+  source: string
+  /** JSON-compatible value or Uint8Array (nested anywhere). */
+  input: unknown
+  limits: TaskLimits
+  /** State of the last checkpoint, handed to the task as ctx.resumeFrom. */
+  resumeFrom?: unknown
+  /** Seeded Math.random and a fixed clock, so replicas agree byte for byte. */
+  deterministic?: boolean
+  /** Seed of deterministic mode. Default: taskId. */
+  seed?: string
+}
+
+export interface SandboxStats {
+  runners: number
+  busy: number
+  queued: number
+  /** Runner processes started since the pool was created. */
+  started: number
+  /** Runner processes the host killed (watchdog, memory, unanswered cancel). */
+  killed: number
+}
+
+export interface SandboxPool {
+  /** Starts (or queues, when every slot is busy) one task attempt. Throws InvalidInputError for a malformed request. */
+  run(req: RunRequest): TaskRun
+  readonly slots: number
+  readonly busy: number
+  stats(): SandboxStats
+  /** Cancels queued and running tasks and stops every runner. */
+  stop(): Promise<void>
+}
+
+export function createSandboxPool (init: SandboxPoolInit): SandboxPool {
+  return new SandboxPoolImpl(init)
+}

@@ -1,0 +1,277 @@
+// The guest runtime: the one script evaluated inside every task's fresh
+// context before the bundle. It builds `ctx`, applies deterministic mode,
+// removes what task code must not have, and turns results, checkpoints and
+// logs into plain copies with size and rate caps. It runs in the isolate
+// (no Node, no isolated-vm); the runner compiles it once per isolate.
+//
+// Its completion value is `setup(progressCb, checkpointCb, logCb, meta)`,
+// which returns `start(input, resumeFrom)`. The callbacks are isolated-vm
+// Callbacks kept in this closure only: task code never sees them.
+(function setup (progressCb, checkpointCb, logCb, meta) {
+  'use strict'
+  // Intrinsics captured before any task code runs, so a task that patches
+  // prototypes cannot change how its own result is checked.
+  const G = globalThis
+  const ReflectApply = Reflect.apply
+  const ObjectKeys = Object.keys
+  const ObjectGetPrototypeOf = Object.getPrototypeOf
+  const ObjectDefineProperty = Object.defineProperty
+  const ObjectFreeze = Object.freeze
+  const ObjectPrototype = Object.prototype
+  const ArrayIsArray = Array.isArray
+  const SetCtor = Set
+  const SetHas = Set.prototype.has
+  const SetAdd = Set.prototype.add
+  const SetDelete = Set.prototype.delete
+  const Uint8ArrayCtor = Uint8Array
+  const TypedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get
+  const ArrayBufferIsView = ArrayBuffer.isView
+  const JSONStringify = JSON.stringify
+  const StringCtor = String
+  const ArrayPrototypeJoin = Array.prototype.join
+  const MathMin = Math.min
+  const realNow = Date.now
+  const caps = meta.caps
+
+  // What a task must not reach or block on: Atomics.wait would park the
+  // isolate thread, SharedArrayBuffer has no use without threads.
+  delete G.SharedArrayBuffer
+  if (typeof Atomics === 'object') {
+    delete Atomics.wait
+    delete Atomics.waitAsync
+  }
+
+  // The first limit a task breaks sticks: catching the thrown error does not
+  // undo it, and `start` reports it instead of any later result.
+  let failure = null
+  class LimitSignal {
+    constructor (name, message) { this.name = name; this.message = message }
+  }
+  function limit (name, message) {
+    if (failure === null) {
+      failure = { __proto__: null, ok: false, kind: 'limit', error: { __proto__: null, name, message, stack: '' } }
+    }
+    const err = new Error(message)
+    err.name = name
+    throw err
+  }
+
+  function prop (obj, key, value) {
+    ObjectDefineProperty(obj, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true })
+  }
+
+  // Copies a value into fresh plain data (JSON-compatible values and
+  // Uint8Array), counting its size; throws LimitSignal or TypeError.
+  function sanitize (value, maxBytes, what) {
+    let budget = maxBytes
+    const ancestors = new SetCtor()
+    function spend (n) {
+      budget -= n
+      if (budget < 0) throw new LimitSignal('SizeLimitError', `${what} is larger than the limit of ${maxBytes} bytes`)
+    }
+    function walk (v, path, depth) {
+      switch (typeof v) {
+        case 'string': spend(v.length + 2); return v
+        case 'number': spend(8); return v
+        case 'boolean': spend(5); return v
+        case 'undefined': spend(4); return undefined
+        case 'object': break
+        default:
+          throw new TypeError(`${what} contains a ${typeof v} at ${path}; only JSON-compatible values and Uint8Array can leave the sandbox`)
+      }
+      if (v === null) { spend(4); return null }
+      if (depth > 256) throw new LimitSignal('SizeLimitError', `${what} is nested deeper than 256 levels at ${path}`)
+      if (ReflectApply(SetHas, ancestors, [v])) throw new TypeError(`${what} is cyclic at ${path}`)
+      if (ArrayBufferIsView(v)) {
+        if (ReflectApply(TypedArrayTag, v, []) !== 'Uint8Array') {
+          throw new TypeError(`${what} contains a typed array or DataView at ${path}; only Uint8Array can leave the sandbox`)
+        }
+        spend(v.byteLength + 2)
+        return new Uint8ArrayCtor(v)
+      }
+      ReflectApply(SetAdd, ancestors, [v])
+      let out
+      if (ArrayIsArray(v)) {
+        const n = v.length
+        spend(2 + n)
+        out = []
+        for (let i = 0; i < n; i++) prop(out, i, walk(v[i], `${path}[${i}]`, depth + 1))
+      } else {
+        const proto = ObjectGetPrototypeOf(v)
+        if (proto !== ObjectPrototype && proto !== null) {
+          throw new TypeError(`${what} contains a non-plain object at ${path}; only plain objects, arrays and Uint8Array can leave the sandbox`)
+        }
+        const keys = ObjectKeys(v)
+        spend(2)
+        out = {}
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i]
+          spend(k.length + 4)
+          const item = walk(v[k], `${path}.${k}`, depth + 1)
+          if (item !== undefined) prop(out, k, item)
+        }
+      }
+      ReflectApply(SetDelete, ancestors, [v])
+      return out
+    }
+    return walk(value, what, 0)
+  }
+
+  function checked (value, maxBytes, what) {
+    try {
+      return sanitize(value, maxBytes, what)
+    } catch (e) {
+      if (e instanceof LimitSignal) limit(e.name, e.message)
+      if (e instanceof RangeError) limit('SizeLimitError', `${what} is too deep or too large to copy`)
+      throw e
+    }
+  }
+
+  // A token bucket per stream of messages; the real clock stays in here even
+  // in deterministic mode, so a flood is refused the same way in both modes.
+  function bucket (perSecond, max, what) {
+    let tokens = perSecond * 2
+    let last = realNow()
+    let count = 0
+    return function take () {
+      if (++count > max) limit('RateLimitError', `too many ${what}: at most ${max} per task`)
+      const now = realNow()
+      tokens = MathMin(perSecond * 2, tokens + (now - last) * perSecond / 1000)
+      last = now
+      if (tokens < 1) limit('RateLimitError', `too many ${what}: at most ${perSecond} per second`)
+      tokens -= 1
+    }
+  }
+  const takeLog = bucket(caps.logLinesPerSecond, caps.maxLogLines, 'log lines')
+  const takeCheckpoint = bucket(caps.checkpointsPerSecond, caps.maxCheckpoints, 'checkpoints')
+
+  function format (args) {
+    const parts = []
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]
+      let s
+      if (typeof a === 'string') s = a
+      else {
+        try { s = JSONStringify(a) } catch { s = undefined }
+        if (typeof s !== 'string') s = StringCtor(a)
+      }
+      prop(parts, i, s)
+    }
+    return ReflectApply(ArrayPrototypeJoin, parts, [' '])
+  }
+
+  let lastProgress = -1
+  let progressSent = 0
+  function progress (fraction) {
+    if (failure !== null) limit(failure.error.name, failure.error.message)
+    if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
+      throw new TypeError('ctx.progress(fraction) takes a number between 0 and 1')
+    }
+    // Progress is advisory: small steps and floods are dropped, not refused.
+    if ((fraction - lastProgress >= 0.001 || lastProgress - fraction >= 0.001 || (fraction === 1 && lastProgress !== 1)) && progressSent < 10000) {
+      lastProgress = fraction
+      progressSent++
+      progressCb(fraction)
+    }
+  }
+  function checkpoint (state) {
+    if (failure !== null) limit(failure.error.name, failure.error.message)
+    takeCheckpoint()
+    checkpointCb(checked(state, caps.maxCheckpointBytes, 'checkpoint'))
+  }
+  function log (...args) {
+    if (failure !== null) limit(failure.error.name, failure.error.message)
+    takeLog()
+    const line = format(args)
+    if (line.length > caps.maxLogLineBytes) limit('SizeLimitError', `log line is longer than the limit of ${caps.maxLogLineBytes} characters`)
+    logCb(line)
+  }
+
+  const console = ObjectFreeze({ __proto__: null, log, info: log, warn: log, error: log, debug: log })
+  ObjectDefineProperty(G, 'console', { value: console, writable: true, configurable: true, enumerable: false })
+
+  if (meta.deterministic) {
+    // Seeded PRNG (sfc32) and a frozen clock: replicas of a task agree byte
+    // for byte, and a different seed gives a different stream.
+    let [a, b, c, d] = meta.seedWords
+    const random = function random () {
+      a |= 0; b |= 0; c |= 0; d |= 0
+      const t = (((a + b) | 0) + d) | 0
+      d = (d + 1) | 0
+      a = b ^ (b >>> 9)
+      b = (c + (c << 3)) | 0
+      c = (c << 21) | (c >>> 11)
+      c = (c + t) | 0
+      return (t >>> 0) / 4294967296
+    }
+    for (let i = 0; i < 16; i++) random()
+    ObjectDefineProperty(Math, 'random', { value: random, writable: true, configurable: true, enumerable: false })
+    const RealDate = Date
+    const fixed = meta.fixedNow
+    const FixedDate = function Date (...args) {
+      if (new.target === undefined) return new RealDate(fixed).toString()
+      return Reflect.construct(RealDate, args.length === 0 ? [fixed] : args, new.target)
+    }
+    FixedDate.prototype = RealDate.prototype
+    FixedDate.now = function now () { return fixed }
+    FixedDate.parse = RealDate.parse
+    FixedDate.UTC = RealDate.UTC
+    ObjectDefineProperty(RealDate.prototype, 'constructor', { value: FixedDate, writable: true, configurable: true, enumerable: false })
+    ObjectDefineProperty(G, 'Date', { value: FixedDate, writable: true, configurable: true, enumerable: false })
+    const perfNow = meta.fixedPerf
+    ObjectDefineProperty(G, 'performance', { value: ObjectFreeze({ now () { return perfNow } }), writable: true, configurable: true, enumerable: false })
+    // Garbage collection timing must not be observable.
+    delete G.WeakRef
+    delete G.FinalizationRegistry
+  } else {
+    const origin = realNow()
+    ObjectDefineProperty(G, 'performance', { value: ObjectFreeze({ now () { return realNow() - origin } }), writable: true, configurable: true, enumerable: false })
+  }
+
+  function describe (e) {
+    let name = 'Error'
+    let message = ''
+    let stack = ''
+    try {
+      if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
+        const n = e.name; if (typeof n === 'string') name = n
+        const m = e.message; message = typeof m === 'string' ? m : StringCtor(m)
+        const s = e.stack; if (typeof s === 'string') stack = s
+      } else {
+        name = 'Error'
+        message = `a non-error value was thrown: ${StringCtor(e)}`
+      }
+    } catch {
+      message = 'an error was thrown whose fields could not be read'
+    }
+    const cap = caps.maxErrorChars
+    return { __proto__: null, name: name.slice(0, 64), message: message.slice(0, cap), stack: stack.slice(0, cap * 2) }
+  }
+
+  return async function start (input, resumeFrom) {
+    let value
+    try {
+      const job = G.__idlegridJob
+      const fn = job != null ? job.default : undefined
+      if (typeof fn !== 'function') {
+        return { __proto__: null, ok: false, kind: 'task', error: { __proto__: null, name: 'TypeError', message: 'the bundle does not define __idlegridJob.default as a function; build it with esbuild format "iife" and globalName "__idlegridJob", exporting the job as default', stack: '' } }
+      }
+      const ctx = ObjectFreeze({
+        __proto__: null,
+        taskId: meta.taskId,
+        attempt: meta.attempt,
+        resumeFrom,
+        progress,
+        checkpoint,
+        log
+      })
+      value = await fn(input, ctx)
+      if (failure !== null) return failure
+      const out = checked(value, caps.maxResultBytes, 'result')
+      return failure !== null ? failure : { __proto__: null, ok: true, value: out }
+    } catch (e) {
+      if (failure !== null) return failure
+      return { __proto__: null, ok: false, kind: 'task', error: describe(e) }
+    }
+  }
+})
