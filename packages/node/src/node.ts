@@ -125,12 +125,19 @@ class Node extends TypedEventEmitter<IdleGridNodeEvents> implements IdleGridNode
   readonly slots: SlotTable
   readonly dhtProtocol: string
   private readonly capacityService: CapacityService
+  private readonly bootstrapList: string[]
+  private readonly dialTimeoutMs: number
+  private readonly rejoinIntervalMs: number
+  private rejoinTimer?: ReturnType<typeof setInterval>
 
-  constructor (libp2p: Libp2p<{ capacity: CapacityService } & Record<string, unknown>>, slots: SlotTable, protocol: string) {
+  constructor (libp2p: Libp2p<{ capacity: CapacityService } & Record<string, unknown>>, slots: SlotTable, protocol: string, options: { bootstrap: string[], dialTimeoutMs: number, rejoinIntervalMs: number }) {
     super()
     this.libp2p = libp2p
     this.slots = slots
     this.dhtProtocol = protocol
+    this.bootstrapList = options.bootstrap
+    this.dialTimeoutMs = options.dialTimeoutMs
+    this.rejoinIntervalMs = options.rejoinIntervalMs
     this.capacityService = libp2p.services.capacity
 
     libp2p.addEventListener('peer:connect', evt => {
@@ -152,10 +159,35 @@ class Node extends TypedEventEmitter<IdleGridNodeEvents> implements IdleGridNode
 
   async start (): Promise<void> {
     await this.libp2p.start()
+    this.joinBootstrap()
+    clearInterval(this.rejoinTimer)
+    if (this.bootstrapList.length > 0) {
+      // a node that lost every connection tries its bootstrap peers again
+      this.rejoinTimer = setInterval(() => {
+        if (this.libp2p.getConnections().length === 0) {
+          this.joinBootstrap()
+        }
+      }, this.rejoinIntervalMs)
+      this.rejoinTimer.unref?.()
+    }
   }
 
   async stop (): Promise<void> {
+    clearInterval(this.rejoinTimer)
+    this.rejoinTimer = undefined
     await this.libp2p.stop()
+  }
+
+  /**
+   * Dials every bootstrap peer in the background. The bootstrap discovery
+   * module does this too, but only for IP/DNS addresses, not /memory ones.
+   */
+  private joinBootstrap (): void {
+    for (const addr of this.bootstrapList) {
+      this.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(this.dialTimeoutMs) })
+        .then(() => { log('joined through bootstrap peer %s', addr) })
+        .catch(err => { log('could not dial bootstrap peer %s - %e', addr, err) })
+    }
   }
 
   addresses (): string[] {
@@ -237,6 +269,7 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
     ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: dialTimeoutMs }) } : {}),
     connectionManager: { dialTimeout: dialTimeoutMs },
     peerDiscovery: [
+      // tags bootstrap peers in the peer store; the node dials them itself (see joinBootstrap)
       ...(bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 0 })] : []),
       ...(init.mdns === true ? [mdns()] : [])
     ],
@@ -268,7 +301,11 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
     }
   }) as unknown as Libp2p<{ capacity: CapacityService } & Record<string, unknown>>
 
-  const node = new Node(libp2p, slots, protocol)
+  const node = new Node(libp2p, slots, protocol, {
+    bootstrap: bootstrapList,
+    dialTimeoutMs,
+    rejoinIntervalMs: init.advertiseIntervalMs ?? DEFAULT_ADVERTISE_INTERVAL_MS
+  })
 
   try {
     await node.start()

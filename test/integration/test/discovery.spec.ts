@@ -1,0 +1,126 @@
+// Foundation: real nodes on 127.0.0.1 TCP find volunteers through IdleGrid's
+// own DHT and read their capacity over the direct query protocol.
+import { toCapacityReportLike } from '@idlegrid/node'
+import { FAST_DHT, startNode, startNodes, stopNodes, testMachine, waitFor } from '@idlegrid/test-utils'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { IdleGridNode } from '@idlegrid/node'
+
+describe('discovery through the DHT', () => {
+  let line: IdleGridNode[] = []
+  let late: IdleGridNode | undefined
+  let volunteer: IdleGridNode
+
+  beforeAll(async () => {
+    // five nodes in a line, each joined only to the previous one; only the
+    // first (the far end) gives more than one core
+    line = await startNodes(5, {
+      topology: 'line',
+      perNode: i => ({ limits: { maxCores: i === 0 ? 3 : 1 } })
+    })
+    volunteer = line[0]
+    late = await startNode({ bootstrap: [line[4].addresses()[0]] })
+    await waitFor(() => late?.peers().some(p => p.peerId === line[4].peerId), { message: 'late joiner to connect to the last node' })
+  })
+
+  afterAll(async () => {
+    await stopNodes([...line, late])
+  })
+
+  it('a late joiner connected to one node finds a distant volunteer and reads its exact capacity', async () => {
+    const joiner = late as IdleGridNode
+    // make sure the volunteer's record has been announced since the joiner arrived
+    await volunteer.publishCapacity()
+
+    const target = volunteer.libp2p.peerId
+    await joiner.libp2p.hangUp(target)
+    expect(joiner.libp2p.getConnections(target)).toHaveLength(0)
+    expect(joiner.peers().map(p => p.peerId)).not.toContain(volunteer.peerId)
+
+    const started = performance.now()
+    const found = await joiner.find({ cpu: 2 }, { signal: AbortSignal.timeout(10_000) })
+    const elapsed = performance.now() - started
+    // a figure for the report, never asserted
+    console.info(`DHT find + capacity query among 6 nodes: ${elapsed.toFixed(1)} ms`)
+
+    expect(found.map(p => p.peerId)).toEqual([volunteer.peerId])
+    const expected = toCapacityReportLike(volunteer.capacity())
+    expect(found[0].capacity).toEqual(expected)
+    expect(found[0].capacity.freeCores).toBe(3)
+    expect(found[0].capacity.totalSlots).toBe(3)
+    expect(found[0].addresses.length).toBeGreaterThan(0)
+
+    // and the direct query on its own says the same
+    expect(await joiner.queryCapacity(volunteer.peerId)).toEqual(expected)
+  })
+
+  it('lists every volunteer that fits a smaller request, never itself', async () => {
+    const joiner = late as IdleGridNode
+    await Promise.all(line.map(async n => n.publishCapacity()))
+    const found = await joiner.find({ cpu: 1 }, { signal: AbortSignal.timeout(10_000) })
+    expect(found.map(p => p.peerId).sort()).toEqual(line.map(n => n.peerId).sort())
+    expect(found.map(p => p.peerId)).not.toContain(joiner.peerId)
+
+    const limited = await joiner.find({ cpu: 1 }, { limit: 2, signal: AbortSignal.timeout(10_000) })
+    expect(limited).toHaveLength(2)
+
+    expect(await joiner.find({ cpu: 1, memoryMb: 1_000_000 }, { signal: AbortSignal.timeout(10_000) })).toEqual([])
+  })
+
+  it('a volunteer whose slots are full is withdrawn, then found again when a slot frees', async () => {
+    const joiner = late as IdleGridNode
+    const withdrawn = new Promise<boolean>(resolve => {
+      volunteer.addEventListener('capacity:published', evt => { if (evt.detail.withdrawn) resolve(true) })
+    })
+    expect(volunteer.slots.acquire(3)).toBe(true)
+    expect(await withdrawn).toBe(true)
+    expect(volunteer.capacity().freeCores).toBe(0)
+
+    // the records stored on other nodes lapse after their TTL and are not renewed
+    await waitFor(async () => !(await joiner.providers('cpu', { signal: AbortSignal.timeout(5000) })).includes(volunteer.peerId), {
+      timeoutMs: 15_000,
+      message: 'the full volunteer to disappear from the DHT'
+    })
+    const found = await joiner.find({ cpu: 1 }, { signal: AbortSignal.timeout(10_000) })
+    expect(found.map(p => p.peerId)).not.toContain(volunteer.peerId)
+
+    // a direct query still answers, with status full
+    const full = await joiner.queryCapacity(volunteer.peerId)
+    expect(full.status).toBe('full')
+    expect(full.usedSlots).toBe(3)
+
+    volunteer.slots.release(1)
+    const again = await waitFor(async () => {
+      const peers = await joiner.find({ cpu: 1 }, { signal: AbortSignal.timeout(5000) })
+      return peers.find(p => p.peerId === volunteer.peerId)
+    }, { timeoutMs: 15_000, message: 'the volunteer to be found again' })
+    expect(again.capacity.freeCores).toBe(1)
+    expect(again.capacity.usedSlots).toBe(2)
+    volunteer.slots.release(2)
+  })
+})
+
+describe('stale provider records', () => {
+  let nodes: IdleGridNode[] = []
+
+  afterAll(async () => {
+    await stopNodes(nodes)
+  })
+
+  it('a record that outlives its node does not break find: the silent peer is dropped', async () => {
+    // long TTL so the dead node's record is certainly still in the DHT
+    nodes = await startNodes(4, {
+      topology: 'tree',
+      init: { ...FAST_DHT, providerTtlMs: 120_000, advertiseIntervalMs: 60_000, machine: testMachine() }
+    })
+    await Promise.all(nodes.map(async n => n.publishCapacity()))
+    const [asker, , , gone] = nodes
+    const goneId = gone.peerId
+    await gone.stop()
+
+    expect(await asker.providers('cpu', { signal: AbortSignal.timeout(5000) })).toContain(goneId)
+    const found = await asker.find({ cpu: 1 }, { signal: AbortSignal.timeout(15_000) })
+    const ids = found.map(p => p.peerId)
+    expect(ids).not.toContain(goneId)
+    expect(ids.sort()).toEqual([nodes[1].peerId, nodes[2].peerId].sort())
+  })
+})
