@@ -51,14 +51,26 @@ function builtinReason (name: string): string {
 
 const builtins = new Set(builtinModules)
 
-/** An esbuild plugin that fails every import of a Node built-in with a message saying why. */
+const SKIP = Symbol('idlegrid-resolving-builtin')
+
+/**
+ * An esbuild plugin that fails every import of a Node built-in with a message
+ * saying why, unless esbuild itself resolves it to a replacement (a package's
+ * `browser` map, or an npm polyfill such as `buffer`), which is plain JavaScript.
+ */
 const refuseNodeBuiltins: esbuild.Plugin = {
   name: 'idlegrid-refuse-node-builtins',
   setup (build) {
-    build.onResolve({ filter: /^[a-z_:/]+$/ }, args => {
+    build.onResolve({ filter: /^[a-z_:/0-9]+$/ }, async args => {
       const name = args.path.startsWith('node:') ? args.path.slice(5) : args.path
-      if (!args.path.startsWith('node:') && !builtins.has(name)) {
+      if (args.pluginData === SKIP || (!args.path.startsWith('node:') && !builtins.has(name))) {
         return undefined
+      }
+      if (!args.path.startsWith('node:')) {
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: SKIP })
+        if (resolved.errors.length === 0 && !resolved.external) {
+          return resolved
+        }
       }
       return { errors: [{ text: `task code cannot use Node's '${name}' module: ${builtinReason(name)}` }] }
     })
@@ -83,7 +95,10 @@ async function runEsbuild (entry: string, options: esbuild.BuildOptions): Promis
     const result = await esbuild.build({
       entryPoints: [entry],
       bundle: true,
-      platform: 'neutral',
+      // 'browser', not 'neutral': only the browser platform applies package.json
+      // `browser` maps, which npm packages use to swap Node-only files (node:crypto
+      // in multiformats, for one) for plain JavaScript. See docs/bundles.md.
+      platform: 'browser',
       target: 'es2022',
       mainFields: ['browser', 'module', 'main'],
       conditions: ['browser', 'module'],
