@@ -78,6 +78,8 @@ export interface SandboxPool {
   readonly slots: number
   readonly busy: number
   stats(): SandboxStats
+  /** Process ids of the live runners (for supervision and tests). */
+  pids(): number[]
   /** Cancels queued and running tasks and stops every runner. */
   stop(): Promise<void>
 }

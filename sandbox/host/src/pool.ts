@@ -80,6 +80,10 @@ export class SandboxPoolImpl implements SandboxPool {
     return { runners: this.runners.size, busy: this.active.size, queued: this.queue.length, started: this.started, killed: this.killed }
   }
 
+  pids (): number[] {
+    return [...this.runners].flatMap(r => r.pid !== undefined && r.state !== 'dead' ? [r.pid] : [])
+  }
+
   run (req: RunRequest): TaskRun {
     if (this.stopped) throw new SandboxStoppedError('the sandbox pool is stopped; create a new pool to run tasks')
     this.validate(req)

@@ -229,7 +229,8 @@ async function runTask (msg) {
     } else if (/memory limit/.test(f.message)) {
       end({ ok: false, kind: 'limit', error: { name: 'MemoryLimitError', message: `task used more than its memory limit of ${msg.limits.memoryMb} MiB` } })
     } else if (/Script execution timed out/.test(f.message)) {
-      const overCpu = cpuMs >= cpuBudgetMs - 1 && cpuBudgetMs < timeoutMs
+      // The per-call timeout is the smaller of wall time and CPU left.
+      const overCpu = cpuBudgetMs < timeoutMs && performance.now() - t0 < timeoutMs - 5
       end(overCpu
         ? { ok: false, kind: 'limit', error: { name: 'CpuLimitError', message: `task used more than its CPU budget of ${cpuBudgetMs} ms` } }
         : { ok: false, kind: 'limit', error: { name: 'TimeoutError', message: `task ran longer than its time limit of ${timeoutMs} ms` } })
