@@ -18,6 +18,7 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import type { Libp2pOptions } from 'libp2p'
 import { capacityService } from './capacity-service.js'
 import {
   DEFAULT_ADVERTISE_INTERVAL_MS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, DEFAULT_PROVIDER_TTL_MS
@@ -53,6 +54,8 @@ export interface NodeInit {
   providerTtlMs?: number
   /** Limit of one outgoing dial, ms. @default 10_000 */
   dialTimeoutMs?: number
+  /** Where libp2p keeps peer store and DHT records. @default in memory */
+  datastore?: Libp2pOptions['datastore']
   /** Extra libp2p services composed in (jobs, worker, ...). */
   services?: Record<string, (components: any) => unknown>
 }
@@ -262,6 +265,7 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
   const libp2p = await createLibp2p({
     privateKey: init.privateKey,
     start: false,
+    ...(init.datastore != null ? { datastore: init.datastore } : {}),
     addresses: { listen },
     transports: [transport === 'memory' ? memory() : tcp()],
     connectionEncrypters: [noise()],

@@ -30,13 +30,14 @@ export function parseSwarmKey (swarmKey: Uint8Array): Uint8Array {
 }
 
 /**
- * A short public name of the swarm: sha256 of a domain tag and the key bytes,
- * first 8 bytes in hex. It reveals nothing of the key and only travels inside
- * pnet-encrypted connections anyway.
+ * A short public name of the swarm: sha256 of a domain tag and the key's
+ * lowercase hex, first 8 bytes in hex. It reveals nothing of the key. Must
+ * stay equal to `swarmId()` of @idlegrid/swarm, which `swarm show` prints
+ * (test/integration checks they agree).
  */
 export function swarmIdFromKey (swarmKey: Uint8Array): string {
-  const key = parseSwarmKey(swarmKey)
-  return createHash('sha256').update('idlegrid:swarm-id:').update(key).digest('hex').slice(0, 16)
+  const hex = Buffer.from(parseSwarmKey(swarmKey)).toString('hex')
+  return createHash('sha256').update('idlegrid:swarm:').update(hex).digest('hex').slice(0, 16)
 }
 
 /** The DHT protocol id: the open network's, or the private swarm's own. */

@@ -124,3 +124,28 @@ describe('stale provider records', () => {
     expect(ids.sort()).toEqual([nodes[1].peerId, nodes[2].peerId].sort())
   })
 })
+
+describe('GPU capability', () => {
+  let nodes: IdleGridNode[] = []
+
+  afterAll(async () => {
+    await stopNodes(nodes)
+  })
+
+  it('finds only volunteers that share a GPU, with its model', async () => {
+    const gpus = [{ model: 'NVIDIA L4', memoryMb: 23034, vendor: 'NVIDIA' }]
+    nodes = await startNodes(4, {
+      topology: 'star',
+      perNode: i => i === 1
+        ? { machine: testMachine({ gpus }), limits: { shareGpu: true } }
+        : i === 2 ? { machine: testMachine({ gpus }), limits: { shareGpu: false } } : {}
+    })
+    await Promise.all(nodes.map(async n => n.publishCapacity()))
+    const asker = nodes[3]
+
+    const found = await asker.find({ gpu: true }, { signal: AbortSignal.timeout(10_000) })
+    expect(found.map(p => p.peerId)).toEqual([nodes[1].peerId])
+    expect(found[0].capacity).toMatchObject({ freeGpus: 1, gpuModels: ['NVIDIA L4'] })
+    expect(await asker.providers('gpu', { signal: AbortSignal.timeout(5000) })).toEqual([nodes[1].peerId])
+  })
+})
