@@ -57,12 +57,15 @@ export interface NewJob {
   createdAt: number
 }
 
+/** Bytes backed by a plain ArrayBuffer, as the generated codecs want them. */
+export type Bytes = Uint8Array<ArrayBuffer>
+
 export interface LeasedTask {
   taskId: string
   attempt: number
   firstRecord: number
-  inputs: Uint8Array[]
-  resumeFrom?: Uint8Array
+  inputs: Bytes[]
+  resumeFrom?: Bytes
   resumeRecord: number
   deadline: number
   leaseMs: number
@@ -236,13 +239,14 @@ export class JobStore {
   }
 
   /** The encoded signed bundle, when a job of this store uses it. */
-  bundle (id: string): Uint8Array | undefined {
+  bundle (id: string): Bytes | undefined {
     const row = this.#db.prepare('SELECT bytes FROM bundles WHERE id = ?').get(id) as { bytes: Buffer } | undefined
     return row == null ? undefined : plainBytes(row.bytes)
   }
 
-  hasJob (id: string): boolean {
-    return this.#db.prepare('SELECT 1 FROM jobs WHERE id = ?').get(id) != null
+  /** The job's state, or undefined when no job has this id. */
+  state (id: string): JobState | undefined {
+    return (this.#db.prepare('SELECT state FROM jobs WHERE id = ?').get(id) as { state: JobState } | undefined)?.state
   }
 
   /** @throws NotFoundError when no job has this id */
@@ -320,13 +324,13 @@ export class JobStore {
     })()
   }
 
-  /** Stores the latest checkpoint of a task, if `worker` holds its active lease. */
+  /** Stores the latest checkpoint of a task (`record` counts from the task's first record), if `worker` holds its active lease. */
   checkpoint (taskId: string, attempt: number, worker: string, record: number, state: Uint8Array): boolean {
     const lease = this.#activeLease(taskId, attempt, worker)
     if (lease == null) {
       return false
     }
-    const info = this.#db.prepare('UPDATE tasks SET checkpoint_record = ?, checkpoint = ? WHERE id = ? AND state = \'leased\' AND attempt = ? AND ? < first_record + record_count')
+    const info = this.#db.prepare('UPDATE tasks SET checkpoint_record = ?, checkpoint = ? WHERE id = ? AND state = \'leased\' AND attempt = ? AND ? < record_count')
       .run(record, state, taskId, attempt, record)
     return info.changes === 1
   }
@@ -560,8 +564,8 @@ export class JobStore {
 }
 
 /** SQLite hands out Buffers; callers get plain Uint8Array views of the same memory. */
-function plainBytes (b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+function plainBytes (b: Buffer): Bytes {
+  return new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength)
 }
 
 function plainError (e: Omit<TaskErrorInfo, 'stack'>): Omit<TaskErrorInfo, 'stack'> {

@@ -1,0 +1,595 @@
+// The submitter service: takes jobs, stores them before answering, tells
+// volunteers that work is available, serves bundles, grants leases, stores
+// checkpoints and results, and requeues tasks whose lease ended without one.
+import { randomBytes } from 'node:crypto'
+import { InvalidInputError } from '@idlegrid/interface'
+import { encodeSignedBundle, verifyBundle } from '@idlegrid/bundle'
+import {
+  ANNOUNCE_PROTOCOL, ANNOUNCE_TIMEOUT_MS, Announce, AnnounceResponse, BUNDLE_CHUNK_SIZE, BUNDLE_PROTOCOL, BUNDLE_TIMEOUT_MS, BundleChunk, BundleRequest,
+  LeaseResponse, MAX_ANNOUNCE_SIZE, MAX_BUNDLE_CHUNK_SIZE, MAX_BUNDLE_REQUEST_SIZE, MAX_BUNDLE_SIZE, MAX_CHECKPOINT_SIZE, MAX_INBOUND_BUNDLE_STREAMS,
+  MAX_INBOUND_SESSION_STREAMS, MAX_REASON_LENGTH, MAX_RESULT_SIZE, MAX_SESSION_MESSAGE_SIZE, MAX_TASKS_PER_LEASE, REQUEST_TIMEOUT_MS, ResultAck,
+  SESSION_IDLE_TIMEOUT_MS, SESSION_PROTOCOL, SubmitterMessage, checkId, decodeWorkerMessage, errorKindFromWire
+} from '@idlegrid/protocol-work'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { logger } from '@libp2p/logger'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
+import { SubmitterStoppedError } from './errors.js'
+import { encodeRecords } from './inputs.js'
+import { JobStore } from './store.js'
+import type { JobInfo, LostLease, RecordResult, ReportedOutcome } from './store.js'
+import type { SignedBundle } from '@idlegrid/bundle'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Result, WorkerMessage } from '@idlegrid/protocol-work'
+
+const log = logger('idlegrid:jobs:submitter')
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** What the submitter needs of the node it runs in (an IdleGridNode fits). */
+export interface SubmitterNode {
+  readonly peerId: string
+  readonly libp2p: Libp2p
+  /** DHT lookup of volunteers whose free capacity fits; optional so a bare libp2p node works. */
+  find?(want: { cpu?: number, memoryMb?: number, gpu?: boolean }, options?: { signal?: AbortSignal, limit?: number }): Promise<Array<{ peerId: string, addresses: string[] }>>
+}
+
+export interface SubmitterInit {
+  node: SubmitterNode
+  /** SQLite file of the job store; created when missing, resumed when present. */
+  dbPath: string
+  /** See JobStoreInit.maxAttempts. @default 3 */
+  maxAttempts?: number
+  /** See JobStoreInit.maxLeases. @default 10 */
+  maxLeases?: number
+  /** Lease time on top of the task's time limit (× records per task). @default 5000 */
+  leaseMarginMs?: number
+  /** How often volunteers are told again about jobs with pending tasks. @default 5000 */
+  announceIntervalMs?: number
+  /** Volunteers asked through the DHT per announce round. @default 20 */
+  findLimit?: number
+}
+
+export interface SubmitInit {
+  signedBundle: SignedBundle
+  inputs: unknown[]
+  /** Records per task. @default the bundle manifest's batch */
+  batch?: number
+}
+
+export interface ResultsOptions {
+  signal?: AbortSignal
+  /** First record index to return. @default 0 */
+  from?: number
+  /** Wait for records that are not finished yet until the job ends. @default true */
+  follow?: boolean
+}
+
+export interface TaskProgressDetail { jobId: string, taskId: string, attempt: number, worker: string, fraction: number }
+export interface TaskEventDetail { jobId: string, taskId: string, attempt: number, worker: string }
+
+export interface SubmitterEvents {
+  /** A job was stored. */
+  'job:submitted': CustomEvent<{ jobId: string }>
+  /** A volunteer reported progress (0..1 over the task's records). */
+  'task:progress': CustomEvent<TaskProgressDetail>
+  /** A checkpoint was stored. */
+  'task:checkpoint': CustomEvent<TaskEventDetail>
+  /** Tasks were granted to a volunteer. */
+  'task:leased': CustomEvent<TaskEventDetail>
+  /** A task reached its final state; its records' results are readable. */
+  'task:final': CustomEvent<TaskEventDetail>
+  /** A task went back to the queue (lease expired or lost, retryable failure). */
+  'task:requeued': CustomEvent<TaskEventDetail & { reason: string }>
+  /** A job reached its final state (done or cancelled). */
+  'job:done': CustomEvent<JobInfo>
+}
+
+export interface Submitter extends TypedEventEmitter<SubmitterEvents> {
+  /** Stores the job and its tasks; the job survives a restart from the moment this resolves. */
+  submit(init: SubmitInit): Promise<string>
+  /** @throws NotFoundError */
+  job(id: string): JobInfo
+  jobs(): JobInfo[]
+  /** Record results in input order (value, or error for a record that failed for good). */
+  results(id: string, options?: ResultsOptions): AsyncIterable<RecordResult>
+  /** Record results in the order they finished, each once. */
+  completed(id: string, options?: Omit<ResultsOptions, 'from'>): AsyncIterable<RecordResult>
+  /** Resolves when the job is done or cancelled. */
+  done(id: string, options?: { signal?: AbortSignal }): Promise<JobInfo>
+  /** Fails every unfinished task of the job. @returns false when it had already ended */
+  cancel(id: string): boolean
+  /** Progress of the tasks running right now, as volunteers last reported it. */
+  running(id: string): TaskProgressDetail[]
+  /** Tells volunteers about pending jobs now instead of at the next interval. */
+  announce(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Opens the store, resumes what was in flight, registers the protocol handlers and starts announcing. */
+export async function createSubmitter (init: SubmitterInit): Promise<Submitter> {
+  const submitter = new JobSubmitter(init)
+  await submitter.start()
+  return submitter
+}
+
+class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitter {
+  readonly #node: SubmitterNode
+  readonly #libp2p: Libp2p
+  readonly #store: JobStore
+  readonly #announceIntervalMs: number
+  readonly #findLimit: number
+  readonly #progress = new Map<string, TaskProgressDetail>()
+  /** Wakes result iterators and done() waiters of a job. */
+  readonly #waiters = new Map<string, Set<() => void>>()
+  readonly #streams = new Set<Stream>()
+  /** Jobs whose job:done event went out, so it goes out once. */
+  readonly #finished = new Set<string>()
+  #announceTimer?: ReturnType<typeof setInterval>
+  #expiryTimer?: ReturnType<typeof setTimeout>
+  #announcing?: Promise<void>
+  #announceAgain = false
+  #stopped = false
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => { this.#releaseWorker(evt.detail.toString()) }
+
+  constructor (init: SubmitterInit) {
+    super()
+    this.#node = init.node
+    this.#libp2p = init.node.libp2p
+    this.#store = new JobStore({ path: init.dbPath, maxAttempts: init.maxAttempts, maxLeases: init.maxLeases, leaseMarginMs: init.leaseMarginMs })
+    this.#announceIntervalMs = init.announceIntervalMs ?? 5_000
+    this.#findLimit = init.findLimit ?? 20
+  }
+
+  async start (): Promise<void> {
+    // leases from before a restart cannot be trusted to be running; their
+    // results are still accepted if they arrive (the lease rows remain)
+    const lost = this.#store.releaseAll()
+    if (lost.length > 0) {
+      log('requeued %d task(s) that were leased before the restart', lost.length)
+    }
+    await this.#libp2p.handle(BUNDLE_PROTOCOL, (stream, connection) => this.#serveBundle(stream, connection), { maxInboundStreams: MAX_INBOUND_BUNDLE_STREAMS })
+    await this.#libp2p.handle(SESSION_PROTOCOL, (stream, connection) => this.#serveSession(stream, connection), { maxInboundStreams: MAX_INBOUND_SESSION_STREAMS })
+    this.#libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
+    this.#announceTimer = setInterval(() => { void this.announce() }, this.#announceIntervalMs)
+    this.#announceTimer.unref?.()
+    this.#armExpiry()
+    void this.announce()
+  }
+
+  async stop (): Promise<void> {
+    if (this.#stopped) {
+      return
+    }
+    this.#stopped = true
+    clearInterval(this.#announceTimer)
+    clearTimeout(this.#expiryTimer)
+    this.#libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
+    await this.#libp2p.unhandle([BUNDLE_PROTOCOL, SESSION_PROTOCOL]).catch(() => {})
+    for (const stream of this.#streams) {
+      stream.abort(new SubmitterStoppedError('the submitter is stopping'))
+    }
+    await this.#announcing?.catch(() => {})
+    for (const wake of [...this.#waiters.values()].flatMap(s => [...s])) {
+      wake()
+    }
+    this.#store.close()
+  }
+
+  async submit (init: SubmitInit): Promise<string> {
+    this.#checkRunning()
+    const signed = init.signedBundle
+    if (signed?.manifest?.submitter !== this.#node.peerId) {
+      throw new InvalidInputError(`the bundle names submitter ${String(signed?.manifest?.submitter)} but this node is ${this.#node.peerId}: build and sign it with this node's identity`)
+    }
+    const verified = await verifyBundle(signed, { signer: this.#node.peerId })
+    const bundle = encodeSignedBundle(verified)
+    if (bundle.byteLength > MAX_BUNDLE_SIZE) {
+      throw new InvalidInputError(`the signed bundle is ${bundle.byteLength} bytes, over the ${MAX_BUNDLE_SIZE} byte limit of the work protocol: make the job code smaller`)
+    }
+    const batch = init.batch ?? verified.manifest.batch ?? 1
+    const records = encodeRecords(init.inputs, batch)
+    const id = randomBytes(8).toString('hex')
+    this.#store.createJob({
+      id,
+      name: verified.manifest.name,
+      bundleId: verified.id,
+      bundle,
+      requirements: verified.manifest.requirements,
+      batch,
+      records,
+      createdAt: Date.now()
+    })
+    log('job %s stored: %d record(s) in batches of %d', id, records.length, batch)
+    this.safeDispatchEvent('job:submitted', { detail: { jobId: id } })
+    if (records.length === 0) {
+      this.#afterTaskChange(id)
+    }
+    void this.announce()
+    return id
+  }
+
+  job (id: string): JobInfo {
+    this.#checkRunning()
+    return this.#store.job(id)
+  }
+
+  jobs (): JobInfo[] {
+    this.#checkRunning()
+    return this.#store.jobs()
+  }
+
+  running (id: string): TaskProgressDetail[] {
+    return [...this.#progress.values()].filter(p => p.jobId === id)
+  }
+
+  cancel (id: string): boolean {
+    this.#checkRunning()
+    const cancelled = this.#store.cancel(id)
+    if (cancelled) {
+      this.#jobChanged(id)
+      this.#finished.add(id)
+      this.safeDispatchEvent('job:done', { detail: this.#store.job(id) })
+    }
+    return cancelled
+  }
+
+  async * results (id: string, options: ResultsOptions = {}): AsyncIterable<RecordResult> {
+    let next = options.from ?? 0
+    yield * this.#follow(id, options, () => {
+      const rows = this.#store.resultsInOrder(id, next)
+      next += rows.length
+      return rows
+    })
+  }
+
+  async * completed (id: string, options: Omit<ResultsOptions, 'from'> = {}): AsyncIterable<RecordResult> {
+    let seq = 0
+    yield * this.#follow(id, options, () => {
+      const rows = this.#store.resultsSince(id, seq)
+      seq = rows.at(-1)?.seq ?? seq
+      return rows.map(({ seq, ...r }) => r)
+    })
+  }
+
+  async done (id: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
+    for await (const _ of this.#follow(id, options, () => [])) {} // eslint-disable-line no-unused-vars
+    return this.job(id)
+  }
+
+  /** Polls `read` after every change of the job until the job has ended and `read` returns nothing. */
+  async * #follow<T> (id: string, options: { signal?: AbortSignal, follow?: boolean }, read: () => T[]): AsyncGenerator<T> {
+    this.#store.job(id) // throws NotFoundError early
+    while (true) {
+      this.#checkRunning()
+      options.signal?.throwIfAborted()
+      // register before reading, so a change between the read and the wait is not missed
+      const changed = this.#nextChange(id, options.signal)
+      const ended = this.#store.state(id) !== 'running'
+      const rows = read()
+      if (rows.length > 0) {
+        changed.cancel()
+        yield * rows
+        continue
+      }
+      if (ended || options.follow === false) {
+        changed.cancel()
+        return
+      }
+      await changed.promise
+    }
+  }
+
+  #nextChange (id: string, signal?: AbortSignal): { promise: Promise<void>, cancel: () => void } {
+    const { promise, resolve, reject } = Promise.withResolvers<void>()
+    let set = this.#waiters.get(id)
+    if (set == null) {
+      set = new Set()
+      this.#waiters.set(id, set)
+    }
+    const onAbort = (): void => { cancel(); reject(signal?.reason) }
+    const wake = (): void => { cancel(); resolve() }
+    const cancel = (): void => {
+      set.delete(wake)
+      signal?.removeEventListener('abort', onAbort)
+    }
+    set.add(wake)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    return { promise, cancel }
+  }
+
+  #jobChanged (id: string): void {
+    for (const wake of [...(this.#waiters.get(id) ?? [])]) {
+      wake()
+    }
+  }
+
+  #checkRunning (): void {
+    if (this.#stopped) {
+      throw new SubmitterStoppedError('the submitter was stopped')
+    }
+  }
+
+  // --- leases ---------------------------------------------------------------
+
+  #armExpiry (): void {
+    if (this.#stopped) {
+      return
+    }
+    clearTimeout(this.#expiryTimer)
+    const deadline = this.#store.nextDeadline()
+    if (deadline == null) {
+      return
+    }
+    this.#expiryTimer = setTimeout(() => {
+      if (this.#stopped) {
+        return
+      }
+      this.#afterLost(this.#store.expire(), 'lease expired')
+      this.#armExpiry()
+    }, Math.max(0, deadline - Date.now()) + 5)
+    this.#expiryTimer.unref?.()
+  }
+
+  #releaseWorker (worker: string): void {
+    if (this.#stopped) {
+      return
+    }
+    this.#afterLost(this.#store.releaseWorker(worker), 'volunteer disconnected')
+  }
+
+  #afterLost (lost: LostLease[], reason: string): void {
+    for (const l of lost) {
+      this.#progress.delete(l.taskId)
+      const detail = { jobId: l.jobId, taskId: l.taskId, attempt: l.attempt, worker: l.worker }
+      if (l.requeued) {
+        log('task %s attempt %d requeued: %s', l.taskId, l.attempt, reason)
+        this.safeDispatchEvent('task:requeued', { detail: { ...detail, reason } })
+      } else {
+        this.safeDispatchEvent('task:final', { detail })
+      }
+      this.#afterTaskChange(l.jobId)
+    }
+    if (lost.some(l => l.requeued)) {
+      void this.announce()
+    }
+  }
+
+  #afterTaskChange (jobId: string): void {
+    this.#jobChanged(jobId)
+    if (this.#store.state(jobId) === 'done' && !this.#finished.has(jobId)) {
+      this.#finished.add(jobId)
+      this.safeDispatchEvent('job:done', { detail: this.#store.job(jobId) })
+    }
+  }
+
+  // --- announcing -------------------------------------------------------------
+
+  /** One announce round at a time; a call during a round schedules one more. */
+  async announce (): Promise<void> {
+    if (this.#stopped) {
+      return
+    }
+    if (this.#announcing != null) {
+      this.#announceAgain = true
+      return await this.#announcing
+    }
+    this.#announcing = (async () => {
+      do {
+        this.#announceAgain = false
+        await this.#announceRound().catch(err => { log.error('announce round failed: %e', err) })
+      } while (this.#announceAgain && !this.#stopped)
+    })().finally(() => { this.#announcing = undefined })
+    await this.#announcing
+  }
+
+  async #announceRound (): Promise<void> {
+    const jobs = this.#store.pendingJobs()
+    if (jobs.length === 0 || this.#stopped) {
+      return
+    }
+    const connected = new Map<string, PeerId>()
+    for (const conn of this.#libp2p.getConnections()) {
+      connected.set(conn.remotePeer.toString(), conn.remotePeer)
+    }
+    for (const job of jobs) {
+      const targets = new Map<string, PeerId>()
+      for (const [id, peer] of connected) {
+        const known = await this.#libp2p.peerStore.get(peer).catch(() => undefined)
+        // peers that identify says do not run a worker are skipped; unknown ones are tried
+        if (known == null || known.protocols.length === 0 || known.protocols.includes(ANNOUNCE_PROTOCOL)) {
+          targets.set(id, peer)
+        }
+      }
+      if (this.#node.find != null) {
+        try {
+          const found = await this.#node.find({ cpu: job.requirements.cores, memoryMb: job.requirements.memoryMb, gpu: job.requirements.gpu }, { signal: AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS), limit: this.#findLimit })
+          for (const f of found) {
+            if (f.peerId !== this.#node.peerId && !targets.has(f.peerId)) {
+              const peer = peerIdFromString(f.peerId)
+              targets.set(f.peerId, peer)
+            }
+          }
+        } catch (err) {
+          log('finding volunteers for job %s failed: %e', job.id, err)
+        }
+      }
+      const message: Announce = { jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending }
+      await Promise.all([...targets.values()].map(async peer => { await this.#announceTo(peer, message) }))
+    }
+  }
+
+  async #announceTo (peer: PeerId, message: Announce): Promise<void> {
+    const signal = AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS)
+    let stream: Stream | undefined
+    try {
+      stream = await this.#libp2p.dialProtocol(peer, ANNOUNCE_PROTOCOL, { signal })
+      const lp = lpStream(stream, { maxDataLength: MAX_ANNOUNCE_SIZE })
+      await lp.write(Announce.encode(message), { signal })
+      const response = AnnounceResponse.decode(await lp.read({ signal }))
+      log.trace('announced job %s to %p: %s %s', message.jobId, peer, response.status, response.reason)
+      await stream.close({ signal })
+    } catch (err) {
+      stream?.abort(err as Error)
+      log.trace('announcing job %s to %p failed: %e', message.jobId, peer, err)
+    }
+  }
+
+  // --- bundle protocol --------------------------------------------------------
+
+  async #serveBundle (stream: Stream, connection: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(BUNDLE_TIMEOUT_MS)
+    try {
+      const lp = lpStream(stream, { maxDataLength: Math.max(MAX_BUNDLE_REQUEST_SIZE, MAX_BUNDLE_CHUNK_SIZE) })
+      const request = BundleRequest.decode(await lp.read({ signal }))
+      checkId(request.bundleId, 'bundle request')
+      const bytes = this.#store.bundle(request.bundleId)
+      if (bytes == null) {
+        await lp.write(BundleChunk.encode({ status: BundleChunk.Status.NOT_FOUND, reason: `no job on this submitter uses bundle ${request.bundleId}`, totalSize: 0, data: new Uint8Array() }), { signal })
+      } else {
+        for (let offset = 0; offset === 0 || offset < bytes.byteLength; offset += BUNDLE_CHUNK_SIZE) {
+          const data = bytes.subarray(offset, offset + BUNDLE_CHUNK_SIZE)
+          await lp.write(BundleChunk.encode({ status: BundleChunk.Status.OK, reason: '', totalSize: offset === 0 ? bytes.byteLength : 0, data }), { signal })
+        }
+        log.trace('served bundle %s (%d bytes) to %p', request.bundleId, bytes.byteLength, connection.remotePeer)
+      }
+      await stream.close({ signal })
+    } catch (err) {
+      log('bundle stream from %p broke: %e', connection.remotePeer, err)
+      stream.abort(err as Error)
+    }
+  }
+
+  // --- session protocol -------------------------------------------------------
+
+  async #serveSession (stream: Stream, connection: Connection): Promise<void> {
+    const worker = connection.remotePeer.toString()
+    this.#streams.add(stream)
+    const lp = lpStream(stream, { maxDataLength: MAX_SESSION_MESSAGE_SIZE, maxBufferSize: MAX_SESSION_MESSAGE_SIZE + 64 * 1024 })
+    try {
+      while (!this.#stopped) {
+        if (stream.remoteWriteStatus !== 'writable' && stream.readBufferLength === 0) {
+          break // the volunteer closed its side between messages
+        }
+        const buf = await lp.read({ signal: AbortSignal.timeout(SESSION_IDLE_TIMEOUT_MS) })
+        const { message } = decodeWorkerMessage(buf)
+        const reply = this.#onWorkerMessage(worker, message)
+        if (reply != null) {
+          await lp.write(SubmitterMessage.encode(reply), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+        }
+      }
+      await stream.close().catch(() => {})
+    } catch (err: any) {
+      if (stream.status === 'open' && !(err?.name === 'UnexpectedEOFError' && stream.remoteWriteStatus !== 'writable')) {
+        log('session with %p broke the protocol or timed out, resetting it: %e', connection.remotePeer, err)
+        stream.abort(err)
+      }
+    } finally {
+      this.#streams.delete(stream)
+    }
+  }
+
+  /** Handles one message of a session; returns the answer for requests. */
+  #onWorkerMessage (worker: string, message: WorkerMessage): SubmitterMessage | undefined {
+    if (message.lease != null) {
+      const { requestId, jobId, maxTasks } = message.lease
+      if (maxTasks < 1) {
+        return { lease: { requestId, status: LeaseResponse.Status.REFUSED, reason: 'max_tasks must be at least 1', tasks: [] } }
+      }
+      const outcome = this.#store.lease(jobId, worker, Math.min(maxTasks, MAX_TASKS_PER_LEASE), MAX_SESSION_MESSAGE_SIZE - 64 * 1024)
+      if (outcome.status !== 'granted') {
+        return { lease: { requestId, status: outcome.status === 'none-left' ? LeaseResponse.Status.NONE_LEFT : LeaseResponse.Status.REFUSED, reason: outcome.reason, tasks: [] } }
+      }
+      for (const t of outcome.tasks) {
+        this.safeDispatchEvent('task:leased', { detail: { jobId, taskId: t.taskId, attempt: t.attempt, worker } })
+      }
+      this.#armExpiry()
+      log.trace('leased %d task(s) of job %s to %s', outcome.tasks.length, jobId, worker)
+      return { lease: { requestId, status: LeaseResponse.Status.GRANTED, reason: '', tasks: outcome.tasks } }
+    }
+    if (message.progress != null) {
+      const { taskId, attempt, fraction } = message.progress
+      if (Number.isFinite(fraction) && this.#store.holdsLease(taskId, attempt, worker)) {
+        const detail = { jobId: jobOf(taskId), taskId, attempt, worker, fraction: Math.min(1, Math.max(0, fraction)) }
+        this.#progress.set(taskId, detail)
+        this.safeDispatchEvent('task:progress', { detail })
+      }
+      return undefined
+    }
+    if (message.checkpoint != null) {
+      const { taskId, attempt, record, state } = message.checkpoint
+      if (state.byteLength <= MAX_CHECKPOINT_SIZE && isJson(state) && this.#store.checkpoint(taskId, attempt, worker, record, state)) {
+        this.safeDispatchEvent('task:checkpoint', { detail: { jobId: jobOf(taskId), taskId, attempt, worker } })
+      } else {
+        log('ignored a checkpoint of %s attempt %d from %s (not leased, too large or not JSON)', taskId, attempt, worker)
+      }
+      return undefined
+    }
+    const result = message.result as Result
+    return { ack: this.#onResult(worker, result) }
+  }
+
+  #onResult (worker: string, result: Result): ResultAck {
+    const { requestId, taskId, attempt } = result
+    const refuse = (reason: string): ResultAck => ({ requestId, status: ResultAck.Status.REFUSED, reason })
+    const outcomes: ReportedOutcome[] = []
+    let size = 0
+    for (const [i, r] of result.records.entries()) {
+      if ((r.value == null) === (r.error == null)) {
+        return refuse(`record ${i} of the result must carry exactly one of value or error`)
+      }
+      if (r.value != null) {
+        size += r.value.byteLength
+        if (!isJson(r.value)) {
+          return refuse(`record ${i} of the result is not JSON`)
+        }
+        outcomes.push({ value: r.value })
+      } else if (r.error != null) {
+        outcomes.push({
+          error: {
+            name: r.error.name.slice(0, 128) || 'Error',
+            message: r.error.message.slice(0, MAX_REASON_LENGTH),
+            kind: errorKindFromWire(r.error.kind),
+            retryable: r.error.retryable
+          }
+        })
+      }
+    }
+    if (size > MAX_RESULT_SIZE) {
+      return refuse(`the result is ${size} bytes, over the ${MAX_RESULT_SIZE} byte limit`)
+    }
+    const jobId = jobOf(taskId)
+    const outcome = this.#store.complete(taskId, attempt, worker, outcomes, result.cpuMs, result.wallMs)
+    if (outcome.status === 'refused') {
+      log('refused result of %s attempt %d from %s: %s', taskId, attempt, worker, outcome.reason)
+      return refuse(outcome.reason)
+    }
+    if (outcome.status === 'duplicate') {
+      return { requestId, status: ResultAck.Status.DUPLICATE, reason: outcome.reason }
+    }
+    this.#progress.delete(taskId)
+    const detail = { jobId, taskId, attempt, worker }
+    if (outcome.final) {
+      this.safeDispatchEvent('task:final', { detail })
+    }
+    if (outcome.requeued) {
+      this.safeDispatchEvent('task:requeued', { detail: { ...detail, reason: outcome.reason } })
+      void this.announce()
+    }
+    this.#afterTaskChange(jobId)
+    return { requestId, status: ResultAck.Status.ACCEPTED, reason: outcome.reason }
+  }
+}
+
+function jobOf (taskId: string): string {
+  const i = taskId.lastIndexOf(':')
+  return i < 0 ? taskId : taskId.slice(0, i)
+}
+
+function isJson (bytes: Uint8Array): boolean {
+  try {
+    JSON.parse(utf8.decode(bytes))
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,62 @@
+// The volunteer's persisted outbox: results wait here until their submitter
+// acknowledges them, so a result survives a submitter that is offline and a
+// restart of the volunteer.
+import Database from 'better-sqlite3'
+
+export interface OutboxEntry {
+  id: number
+  submitter: string
+  taskId: string
+  attempt: number
+  /** Encoded Result message (request id 0; set at each delivery). */
+  result: Uint8Array<ArrayBuffer>
+  createdAt: number
+}
+
+export class Outbox {
+  readonly #db: Database.Database
+
+  constructor (path: string) {
+    this.#db = new Database(path)
+    this.#db.pragma('journal_mode = WAL')
+    this.#db.pragma('synchronous = FULL')
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, submitter TEXT NOT NULL, task_id TEXT NOT NULL,
+      attempt INTEGER NOT NULL, result BLOB NOT NULL, created_at INTEGER NOT NULL,
+      UNIQUE (task_id, attempt, submitter)
+    )`)
+  }
+
+  /** Stores a result; a second result for the same attempt replaces nothing. */
+  put (submitter: string, taskId: string, attempt: number, result: Uint8Array, now = Date.now()): void {
+    this.#db.prepare('INSERT OR IGNORE INTO outbox (submitter, task_id, attempt, result, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(submitter, taskId, attempt, result, now)
+  }
+
+  /** Entries waiting for a submitter (or for every submitter), oldest first. */
+  pending (submitter?: string): OutboxEntry[] {
+    const rows = (submitter == null
+      ? this.#db.prepare('SELECT * FROM outbox ORDER BY id').all()
+      : this.#db.prepare('SELECT * FROM outbox WHERE submitter = ? ORDER BY id').all(submitter)) as Array<{ id: number, submitter: string, task_id: string, attempt: number, result: Buffer, created_at: number }>
+    return rows.map(r => ({
+      id: r.id,
+      submitter: r.submitter,
+      taskId: r.task_id,
+      attempt: r.attempt,
+      result: new Uint8Array(r.result.buffer as ArrayBuffer, r.result.byteOffset, r.result.byteLength),
+      createdAt: r.created_at
+    }))
+  }
+
+  size (): number {
+    return (this.#db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n
+  }
+
+  delete (id: number): void {
+    this.#db.prepare('DELETE FROM outbox WHERE id = ?').run(id)
+  }
+
+  close (): void {
+    this.#db.close()
+  }
+}

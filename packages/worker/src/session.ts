@@ -1,0 +1,133 @@
+// The volunteer's end of the session protocol: one long-lived stream to a
+// submitter that carries lease requests, progress, checkpoints and results;
+// answers are matched to requests by request id. Reopened on demand.
+import {
+  MAX_SESSION_MESSAGE_SIZE, REQUEST_TIMEOUT_MS, SESSION_PROTOCOL, WorkerMessage, decodeSubmitterMessage
+} from '@idlegrid/protocol-work'
+import { logger } from '@libp2p/logger'
+import { lpStream } from '@libp2p/utils'
+import { SessionClosedError } from './errors.js'
+import type { LeaseRequest, LeaseResponse, Result, ResultAck, SubmitterMessage } from '@idlegrid/protocol-work'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+
+const log = logger('idlegrid:worker:session')
+
+interface Pending {
+  resolve(message: SubmitterMessage): void
+  reject(err: Error): void
+}
+
+export class SessionClient {
+  readonly peer: PeerId
+  readonly #libp2p: Libp2p
+  #opening?: Promise<LengthPrefixedStream<Stream>>
+  #stream?: Stream
+  #nextId = 1
+  readonly #pending = new Map<number, Pending>()
+  #closed = false
+
+  constructor (libp2p: Libp2p, peer: PeerId) {
+    this.#libp2p = libp2p
+    this.peer = peer
+  }
+
+  async lease (request: Omit<LeaseRequest, 'requestId'>, signal?: AbortSignal): Promise<LeaseResponse> {
+    const answer = await this.#request(requestId => ({ lease: { ...request, requestId } }), signal)
+    if (answer.lease == null) {
+      throw new SessionClosedError('the submitter answered a lease request with a result ack')
+    }
+    return answer.lease
+  }
+
+  async deliver (result: Result, signal?: AbortSignal): Promise<ResultAck> {
+    const answer = await this.#request(requestId => ({ result: { ...result, requestId } }), signal)
+    if (answer.ack == null) {
+      throw new SessionClosedError('the submitter answered a result with a lease response')
+    }
+    return answer.ack
+  }
+
+  /** Sends a message that has no answer (progress, checkpoint); losing it is harmless. */
+  async notify (message: WorkerMessage): Promise<void> {
+    try {
+      const lp = await this.#open()
+      await lp.write(WorkerMessage.encode(message), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+    } catch (err) {
+      log.trace('could not send a notification to %p: %e', this.peer, err)
+    }
+  }
+
+  close (): void {
+    this.#closed = true
+    this.#fail(new SessionClosedError('the session was closed'))
+    void this.#stream?.close().catch(() => {})
+  }
+
+  async #request (build: (requestId: number) => WorkerMessage, signal?: AbortSignal): Promise<SubmitterMessage> {
+    const lp = await this.#open(signal)
+    const requestId = this.#nextId++
+    const { promise, resolve, reject } = Promise.withResolvers<SubmitterMessage>()
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+    const combined = signal == null ? timeout : AbortSignal.any([signal, timeout])
+    const onAbort = (): void => { reject(new SessionClosedError(`no answer from ${this.peer.toString()} in time`, { cause: combined.reason })) }
+    combined.addEventListener('abort', onAbort, { once: true })
+    this.#pending.set(requestId, { resolve, reject })
+    try {
+      await lp.write(WorkerMessage.encode(build(requestId)), { signal: combined })
+      return await promise
+    } finally {
+      this.#pending.delete(requestId)
+      combined.removeEventListener('abort', onAbort)
+    }
+  }
+
+  async #open (signal?: AbortSignal): Promise<LengthPrefixedStream<Stream>> {
+    if (this.#closed) {
+      throw new SessionClosedError('the session was closed')
+    }
+    if (this.#opening == null) {
+      this.#opening = (async () => {
+        const stream = await this.#libp2p.dialProtocol(this.peer, SESSION_PROTOCOL, { signal: signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+        const lp = lpStream(stream, { maxDataLength: MAX_SESSION_MESSAGE_SIZE, maxBufferSize: MAX_SESSION_MESSAGE_SIZE + 64 * 1024 })
+        this.#stream = stream
+        void this.#readLoop(stream, lp)
+        return lp
+      })()
+      this.#opening.catch(() => { this.#opening = undefined })
+    }
+    return await this.#opening
+  }
+
+  async #readLoop (stream: Stream, lp: LengthPrefixedStream<Stream>): Promise<void> {
+    try {
+      while (true) {
+        const { message } = decodeSubmitterMessage(await lp.read())
+        const requestId = message.lease?.requestId ?? message.ack?.requestId ?? 0
+        const pending = this.#pending.get(requestId)
+        if (pending == null) {
+          log('answer to unknown or expired request %d from %p', requestId, this.peer)
+          continue
+        }
+        pending.resolve(message)
+      }
+    } catch (err: any) {
+      if (stream.status === 'open') {
+        log('session with %p broke, resetting it: %e', this.peer, err)
+        stream.abort(err)
+      }
+      if (this.#stream === stream) {
+        this.#stream = undefined
+        this.#opening = undefined
+        this.#fail(new SessionClosedError(`the session with ${this.peer.toString()} ended`, { cause: err }))
+      }
+    }
+  }
+
+  #fail (err: Error): void {
+    for (const p of this.#pending.values()) {
+      p.reject(err)
+    }
+    this.#pending.clear()
+  }
+}
