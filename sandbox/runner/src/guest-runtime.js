@@ -4,10 +4,10 @@
 // logs into plain copies with size and rate caps. It runs in the isolate
 // (no Node, no isolated-vm); the runner compiles it once per isolate.
 //
-// Its completion value is `setup(progressCb, checkpointCb, logCb, meta)`,
+// Its completion value is `setup(progressCb, checkpointCb, logCb, failCb, meta)`,
 // which returns `start(input, resumeFrom)`. The callbacks are isolated-vm
 // Callbacks kept in this closure only: task code never sees them.
-(function setup (progressCb, checkpointCb, logCb, meta) {
+(function setup (progressCb, checkpointCb, logCb, failCb, meta) {
   'use strict'
   // Intrinsics captured before any task code runs, so a task that patches
   // prototypes cannot change how its own result is checked.
@@ -50,6 +50,8 @@
   function limit (name, message) {
     if (failure === null) {
       failure = { __proto__: null, ok: false, kind: 'limit', error: { __proto__: null, name, message, stack: '' } }
+      // A task that catches the error and goes on is stopped by the runner.
+      failCb(name, message)
     }
     const err = new Error(message)
     err.name = name

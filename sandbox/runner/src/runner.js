@@ -200,7 +200,10 @@ async function runTask (msg) {
     const onLog = new ivm.Callback((/** @type {unknown} */ line) => {
       if (!ended && typeof line === 'string') send({ t: 'ev', id, ev: { type: 'log', line: line.slice(0, caps.maxLogLineBytes) } })
     }, { ignored: true })
-    const start = setupFn.applySync(undefined, [onProgress, onCheckpoint, onLog, new ivm.ExternalCopy(meta).copyInto({ release: true })], {
+    const onFail = new ivm.Callback((/** @type {unknown} */ name, /** @type {unknown} */ message) => {
+      if (!ended) abort(LIMIT_ERROR_NAMES.has(String(name)) ? String(name) : 'SizeLimitError', String(message), 'limit')
+    }, { ignored: true })
+    const start = setupFn.applySync(undefined, [onProgress, onCheckpoint, onLog, onFail, new ivm.ExternalCopy(meta).copyInto({ release: true })], {
       result: { reference: true }, timeout: remaining()
     })
     setupFn.release()
