@@ -85,8 +85,8 @@ export function createTrustStore (db: Database.Database, init: TrustInit = {}, n
   const select = db.prepare<[string], TrustRow>('SELECT * FROM trust WHERE peer = ?')
   const valid = db.prepare(`INSERT INTO trust (peer, consecutive_valid, total_valid) VALUES (?, 1, 1)
     ON CONFLICT (peer) DO UPDATE SET consecutive_valid = consecutive_valid + 1, total_valid = total_valid + 1`)
-  const invalid = db.prepare(`INSERT INTO trust (peer, consecutive_valid, total_invalid, last_invalid_at) VALUES (?1, 0, 1, ?2)
-    ON CONFLICT (peer) DO UPDATE SET consecutive_valid = 0, total_invalid = total_invalid + 1, last_invalid_at = ?2`)
+  const invalid = db.prepare(`INSERT INTO trust (peer, consecutive_valid, total_invalid, last_invalid_at) VALUES (@peer, 0, 1, @at)
+    ON CONFLICT (peer) DO UPDATE SET consecutive_valid = 0, total_invalid = total_invalid + 1, last_invalid_at = @at`)
   const all = db.prepare<[], TrustRow>('SELECT * FROM trust ORDER BY peer')
 
   const checkPeer = (peer: string): void => {
@@ -109,7 +109,7 @@ export function createTrustStore (db: Database.Database, init: TrustInit = {}, n
     },
     recordInvalid (peer) {
       checkPeer(peer)
-      invalid.run(peer, now())
+      invalid.run({ peer, at: now() })
       return get(peer)
     },
     replicationProbability (peer) {
