@@ -272,9 +272,11 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
     const running = new Set<Promise<void>>()
     const self = this.components.peerId.toString()
 
+    const started = Date.now()
     const ask = async (peerId: PeerId, addresses: string[]): Promise<void> => {
       try {
         const capacity = await this.queryPeer(peerId, { signal: lookupSignal })
+        this.log('find: %p answered after %d ms', peerId, Date.now() - started)
         if (fits(capacity, need) && found.length < limit) {
           found.push({ peerId: peerId.toString(), addresses, capacity })
           if (found.length >= limit) {
@@ -293,6 +295,7 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
           continue
         }
         seen.add(id)
+        this.log('find: provider %p listed after %d ms', peer.peerId, Date.now() - started)
         const p = ask(peer.peerId, peer.addresses).finally(() => running.delete(p))
         running.add(p)
         if (running.size >= FIND_QUERY_CONCURRENCY) {
@@ -309,7 +312,9 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
       // our own deadline or the limit ended the lookup: return what was found
     }
 
+    this.log('find: DHT walk ended after %d ms', Date.now() - started)
     await Promise.all(running)
+    this.log('find: done after %d ms, %d of %d candidates fit', Date.now() - started, found.length, seen.size)
     userSignal?.throwIfAborted()
     return found
   }
