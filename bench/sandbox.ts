@@ -94,7 +94,11 @@ console.log(`  plain Node call of the same function                 ${plain.toFi
 await pool.stop()
 
 // The parts, measured on isolated-vm directly (the runner's library).
-const ivm = createRequire(new URL('../sandbox/runner/package.json', import.meta.url))('isolated-vm') as typeof import('isolated-vm')
+// Loaded from the runner's dependencies: isolated-vm is no dependency of bench/.
+interface Ivm {
+  Isolate: new (o: { memoryLimit: number }) => { createContextSync: () => { release: () => void, evalSync: (code: string, o: { reference: true }) => { applySync: (r: undefined, a: unknown[], o: object) => unknown } }, dispose: () => void }
+}
+const ivm = createRequire(new URL('../sandbox/runner/package.json', import.meta.url))('isolated-vm') as Ivm
 const part = (f: () => void, n = 200): number => { const xs: number[] = []; for (let i = 0; i < n; i++) { const t0 = performance.now(); f(); xs.push((performance.now() - t0) * 1000) } return median(xs) }
 const iso = new ivm.Isolate({ memoryLimit: 64 })
 const ctx = iso.createContextSync()
