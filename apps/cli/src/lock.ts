@@ -30,7 +30,6 @@ export async function acquireLock (dataDir: string, pid = process.pid): Promise<
       const handle = await open(path, 'wx', 0o600)
       try {
         await handle.writeFile(`${pid}\n`)
-        await handle.sync()
       } finally {
         await handle.close()
       }

@@ -100,8 +100,8 @@ async function writeAtomic (path: string, content: string, mode: number): Promis
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   const handle = await open(tmp, 'wx', mode)
   try {
+    // No fsync: these files only matter while the daemon runs.
     await handle.writeFile(content)
-    await handle.sync()
   } finally {
     await handle.close()
   }

@@ -1,7 +1,4 @@
 // `idlegrid daemon`: runs the node in the foreground until SIGINT/SIGTERM.
-import { enable } from '@libp2p/logger'
-import { loadConfig } from '../config.js'
-import { startDaemon } from '../daemon/start-daemon.js'
 import { EXIT } from '../exit-codes.js'
 import { VERSION } from '../version.js'
 import type { Command } from '../command.js'
@@ -31,6 +28,9 @@ clean stop (SIGINT or SIGTERM, exit 0). With --json, each log line is a JSON
 object {time, event, message}.`,
 
   async run ({ values, dataDir, json, io, signal }) {
+    // Loaded here, not at the top, so client commands start faster.
+    const { loadConfig } = await import('../config.js')
+    const { enable } = await import('@libp2p/logger')
     const { config, origins } = await loadConfig({ dataDir, env: io.env, flags: values as Record<string, string | boolean | string[] | undefined> })
     if (config.verbose) {
       enable(['idlegrid:*', io.env.DEBUG].filter(Boolean).join(','))
@@ -46,6 +46,7 @@ object {time, event, message}.`,
       return EXIT.OK
     }
 
+    const { startDaemon } = await import('../daemon/start-daemon.js')
     const daemon = await startDaemon({ dataDir, config, version: VERSION, log })
     log(`ready; data dir ${dataDir}`, 'ready')
 

@@ -1,10 +1,9 @@
 // `idlegrid id`: the node's PeerId, read from the key file (no daemon needed).
 import { join } from 'node:path'
-import { IDENTITY_FILE, loadOrCreateIdentity, readIdentity } from '../identity.js'
+import { mkdir } from 'node:fs/promises'
 import { EXIT } from '../exit-codes.js'
 import { json as toJson } from '../output.js'
 import type { Command } from '../command.js'
-import { mkdir } from 'node:fs/promises'
 
 export const idCommand: Command = {
   name: 'id',
@@ -15,6 +14,8 @@ export const idCommand: Command = {
   },
 
   async run ({ values, dataDir, json, io }) {
+    // Loaded here, not at the top, so other commands start faster.
+    const { IDENTITY_FILE, loadOrCreateIdentity, readIdentity } = await import('../identity.js')
     let identity = await readIdentity(dataDir)
     if (identity == null) {
       if (values.create !== true) {
