@@ -388,6 +388,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     const result: Result = { requestId: 0, taskId: grant.taskId, attempt: grant.attempt, records: outcomes, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs) }
     const ok = outcomes.every(o => o.value != null)
+    log.trace('task %s attempt %d ended (%s)', grant.taskId, grant.attempt, ok ? 'ok' : 'with errors')
     this.safeDispatchEvent('task:end', { detail: { ...this.#publicTask(task), ok } })
     if (this.#stopped && outcomes.some(o => o.error?.retryable === true)) {
       // a task cut short by our own stop is only worth requeueing, which the submitter does on disconnect
@@ -417,7 +418,9 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       }
       this.#delivering.add(entry.id)
       try {
+        log.trace('delivering result of %s attempt %d to %s', entry.taskId, entry.attempt, submitter)
         const ack = await session.deliver(Result.decode(entry.result))
+        log.trace('result of %s attempt %d: %s', entry.taskId, entry.attempt, ack.status)
         if (this.#stopped) {
           return
         }

@@ -1,0 +1,81 @@
+// A submitter and two volunteers on 127.0.0.1 run jobs end to end through the
+// work protocols, the real sandbox and real SQLite files.
+import { tempDir, waitFor } from '@idlegrid/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
+import { allResults, fixtureBundle, startSubmitter, startVolunteer } from './jobs-harness.js'
+import type { SubmitterSide, Volunteer } from './jobs-harness.js'
+import type { TempDir } from '@idlegrid/test-utils'
+
+describe('jobs: submitter and volunteers', () => {
+  let dirs: TempDir[] = []
+  let side: SubmitterSide | undefined
+  let volunteers: Volunteer[] = []
+
+  async function dir (): Promise<string> {
+    const d = await tempDir('idlegrid-jobs-')
+    dirs.push(d)
+    return d.path
+  }
+
+  afterEach(async () => {
+    await Promise.allSettled(volunteers.map(async v => { await v.stop() }))
+    await side?.stop()
+    await Promise.allSettled(dirs.map(async d => { await d.remove() }))
+    dirs = []
+    volunteers = []
+    side = undefined
+  })
+
+  it('runs a job on two volunteers; every result is correct and in input order', async () => {
+    side = await startSubmitter(await dir())
+    const address = side.node.addresses()[0]
+    volunteers = await Promise.all([startVolunteer(await dir(), address), startVolunteer(await dir(), address)])
+    const inputs = Array.from({ length: 12 }, (_, n) => ({ n }))
+    const jobId = await side.submitter.submit({ signedBundle: await fixtureBundle(side), inputs })
+
+    const results = await allResults(side.submitter, jobId)
+    expect(results).toEqual(inputs.map(({ n }) => ({ n, square: n * n, resumedAt: null, attempt: 1 })))
+    const info = await side.submitter.done(jobId, { signal: AbortSignal.timeout(5000) })
+    expect(info).toMatchObject({ state: 'done', records: { total: 12, ok: 12, failed: 0 }, tasks: { total: 12, done: 12 } })
+    const volunteerIds = volunteers.map(v => v.node.peerId)
+    expect(info.volunteers.reduce((n, v) => n + v.records, 0)).toBe(12)
+    for (const share of info.volunteers) {
+      expect(volunteerIds).toContain(share.peerId)
+    }
+    // slots go back once the work is done, so capacity advertisements follow
+    await waitFor(() => volunteers.every(v => v.node.slots.used === 0), { message: 'slots released' })
+  })
+
+  it('runs batches record by record: one failing record fails only itself', async () => {
+    side = await startSubmitter(await dir())
+    volunteers = [await startVolunteer(await dir(), side.node.addresses()[0])]
+    const inputs = [{ n: 1 }, { n: 2, fail: true }, { n: 3 }, { n: 4 }, { n: 5 }]
+    const jobId = await side.submitter.submit({ signedBundle: await fixtureBundle(side, {}, 2), inputs })
+
+    const results = await allResults(side.submitter, jobId)
+    expect(results[0]).toMatchObject({ square: 1 })
+    expect(results[1]).toEqual({ error: { name: 'TypeError', message: 'record 2 was told to fail', kind: 'task', retryable: false } })
+    expect(results.slice(2)).toMatchObject([{ square: 9 }, { square: 16 }, { square: 25 }])
+    const info = side.submitter.job(jobId)
+    expect(info).toMatchObject({ batch: 2, records: { ok: 4, failed: 1 }, tasks: { total: 3, done: 2, failed: 1 } })
+    expect(info.failures).toEqual([expect.objectContaining({ name: 'TypeError', record: 1, worker: volunteers[0].node.peerId })])
+  })
+
+  it('streams results as they finish and refuses a record over the size limit at submit', async () => {
+    side = await startSubmitter(await dir())
+    const bundle = await fixtureBundle(side)
+    await expect(side.submitter.submit({ signedBundle: bundle, inputs: [{ n: 1 }, { n: 2, pad: 'x'.repeat(1_100_000) }] }))
+      .rejects.toThrow(/record 1 is \d+ bytes of JSON, over the limit/)
+    await expect(side.submitter.submit({ signedBundle: bundle, inputs: [{ n: 1 }, undefined] }))
+      .rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('record 1') })
+    expect(side.submitter.jobs()).toEqual([])
+
+    const jobId = await side.submitter.submit({ signedBundle: bundle, inputs: [{ n: 7 }, { n: 8 }] })
+    volunteers = [await startVolunteer(await dir(), side.node.addresses()[0])]
+    const seen: number[] = []
+    for await (const r of side.submitter.completed(jobId, { signal: AbortSignal.timeout(15_000) })) {
+      seen.push(r.index)
+    }
+    expect(seen.sort()).toEqual([0, 1])
+  })
+})
