@@ -86,6 +86,11 @@ export class SessionClient {
     if (this.#closed) {
       throw new SessionClosedError('the session was closed')
     }
+    if (this.#stream != null && this.#stream.writeStatus !== 'writable') {
+      // closed under us; the read loop may not have noticed yet
+      this.#stream = undefined
+      this.#opening = undefined
+    }
     if (this.#opening == null) {
       this.#opening = (async () => {
         const stream = await this.#libp2p.dialProtocol(this.peer, SESSION_PROTOCOL, { signal: signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) })

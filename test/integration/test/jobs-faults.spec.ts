@@ -44,7 +44,7 @@ describe('jobs: faults', () => {
     let checkpoints = 0
     side.submitter.addEventListener('task:checkpoint', () => { checkpoints++ })
     const requeued = new Promise(resolve => { side.submitter.addEventListener('task:requeued', resolve, { once: true }) })
-    const jobId = await side.submitter.submit({ signedBundle: await fixtureBundle(side), inputs: [{ n: 6, steps: 40, stepMs: 100 }] })
+    const jobId = await side.submitter.submit({ signedBundle: await fixtureBundle(side), inputs: [{ n: 6, steps: 24, stepMs: 100 }] })
 
     await waitFor(() => checkpoints >= 3, { timeoutMs: 20_000, message: 'three checkpoints stored' })
     await first.stop()
@@ -56,7 +56,7 @@ describe('jobs: faults', () => {
     expect(result.square).toBe(36)
     expect(result.attempt).toBe(2)
     expect(result.resumedAt).toBeGreaterThanOrEqual(3)
-    expect(result.resumedAt).toBeLessThan(40)
+    expect(result.resumedAt).toBeLessThan(24)
     expect(side.submitter.job(jobId).volunteers).toEqual([expect.objectContaining({ peerId: second.node.peerId, tasks: 1 })])
   })
 
