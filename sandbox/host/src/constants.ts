@@ -11,6 +11,7 @@ export const DEFAULT_MAX_CHECKPOINTS = 1000
 export const DEFAULT_LOG_LINES_PER_SECOND = 100
 export const DEFAULT_CHECKPOINTS_PER_SECOND = 10
 export const DEFAULT_MAX_SOURCE_BYTES = 16 * 1024 * 1024
+export const DEFAULT_MAX_RECORDS = 10_000
 /** Time a runner gets past a task's limit to answer before the host kills it. */
 export const DEFAULT_GRACE_MS = 500
 /** Time a forked runner gets to say it is ready. */

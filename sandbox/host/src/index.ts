@@ -1,10 +1,10 @@
 // Public API of @idlegrid/sandbox-host: a pool of forked sandbox runners that
 // runs task bundles and streams their events. Types and the factory only.
 import { SandboxPoolImpl } from './pool.js'
-import type { TaskRun } from './task-run.js'
+import type { BatchRun, TaskRun } from './task-run.js'
 import type { TaskLimits } from '@idlegrid/interface'
 
-export type { TaskRun, FinalEvent } from './task-run.js'
+export type { TaskRun, FinalEvent, BatchRun, BatchEvent, BatchFinalEvent, RecordEvent, RecordOutcome } from './task-run.js'
 export { SandboxStoppedError } from './errors.js'
 
 export interface SandboxPoolInit {
@@ -42,6 +42,8 @@ export interface SandboxPoolInit {
   graceMs?: number
   /** Time a new runner has to report ready. Default 10_000 ms. */
   startTimeoutMs?: number
+  /** Records in one batch (RunRequest.inputs) at most. Default 10_000. */
+  maxRecords?: number
 }
 
 export interface RunRequest {
@@ -51,16 +53,34 @@ export interface RunRequest {
   bundleId: string
   /** The esbuild iife bundle defining `__idlegridJob`; source only, never cached data. */
   source: string
-  /** JSON-compatible value or Uint8Array (nested anywhere). */
-  input: unknown
+  /** JSON-compatible value or Uint8Array (nested anywhere). Exactly one of input and inputs. */
+  input?: unknown
+  /**
+   * Batch mode: records, each a value like `input`. One context for the
+   * task; the job function is called once per record, in order. See
+   * BatchRun and docs/task-contract.md. Exactly one of input and inputs.
+   */
+  inputs?: unknown[]
+  /** Limits of the whole attempt; in batch mode, of all its records together. */
   limits: TaskLimits
   /** State of the last checkpoint, handed to the task as ctx.resumeFrom. */
   resumeFrom?: unknown
+  /** Batch mode: the record (index in inputs) that resumeFrom belongs to. Default 0. */
+  resumeRecord?: number
   /** Seeded Math.random and a fixed clock, so replicas agree byte for byte. */
   deterministic?: boolean
   /** Seed of deterministic mode. Default: taskId. */
   seed?: string
+  /**
+   * Batch mode, deterministic: the seed of each record (one per input), so a
+   * record's output does not depend on the batch it travels in. Default:
+   * `${seed}:${index}`.
+   */
+  recordSeeds?: string[]
 }
+
+/** A RunRequest in batch mode. */
+export type BatchRunRequest = RunRequest & { inputs: unknown[] }
 
 export interface SandboxStats {
   runners: number
@@ -73,7 +93,12 @@ export interface SandboxStats {
 }
 
 export interface SandboxPool {
-  /** Starts (or queues, when every slot is busy) one task attempt. Throws InvalidInputError for a malformed request. */
+  /**
+   * Starts (or queues, when every slot is busy) one task attempt. Throws
+   * InvalidInputError for a malformed request. With `inputs` it is a batch
+   * attempt and returns a BatchRun.
+   */
+  run(req: BatchRunRequest): BatchRun
   run(req: RunRequest): TaskRun
   readonly slots: number
   readonly busy: number

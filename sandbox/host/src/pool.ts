@@ -9,9 +9,9 @@ import { logger } from '@libp2p/logger'
 import * as C from './constants.js'
 import { SandboxStoppedError } from './errors.js'
 import { RunnerProcess, type KillReason, type RunnerMessage } from './runner-process.js'
-import { TaskRunStream, type TaskRun } from './task-run.js'
+import { errorInfo, TaskRunStream, type BatchRun, type TaskRun } from './task-run.js'
 import { measureValue, ValueShapeError, ValueSizeError } from './values.js'
-import type { SandboxPool, SandboxPoolInit, RunRequest, SandboxStats } from './index.js'
+import type { SandboxPool, SandboxPoolInit, RunRequest, BatchRunRequest, SandboxStats } from './index.js'
 
 const log = logger('idlegrid:sandbox-host:pool')
 
@@ -67,7 +67,8 @@ export class SandboxPoolImpl implements SandboxPool {
       checkpointsPerSecond: init.checkpointsPerSecond ?? C.DEFAULT_CHECKPOINTS_PER_SECOND,
       maxSourceBytes: init.maxSourceBytes ?? C.DEFAULT_MAX_SOURCE_BYTES,
       graceMs: init.graceMs ?? C.DEFAULT_GRACE_MS,
-      startTimeoutMs: init.startTimeoutMs ?? C.DEFAULT_START_TIMEOUT_MS
+      startTimeoutMs: init.startTimeoutMs ?? C.DEFAULT_START_TIMEOUT_MS,
+      maxRecords: init.maxRecords ?? C.DEFAULT_MAX_RECORDS
     }
     this.path = runnerPath()
   }
@@ -84,26 +85,31 @@ export class SandboxPoolImpl implements SandboxPool {
     return [...this.runners].flatMap(r => r.pid !== undefined && r.state !== 'dead' ? [r.pid] : [])
   }
 
-  run (req: RunRequest): TaskRun {
+  run (req: BatchRunRequest): BatchRun
+  run (req: RunRequest): TaskRun
+  run (req: RunRequest): TaskRun | BatchRun {
     if (this.stopped) throw new SandboxStoppedError('the sandbox pool is stopped; create a new pool to run tasks')
     this.validate(req)
     const id = this.nextId++
-    const run = new TaskRunStream(req.taskId, (r, reason) => { this.cancel(entry, reason) })
+    const batch = req.inputs !== undefined
+    const run = new TaskRunStream(req.taskId, (r, reason) => { this.cancel(entry, reason) }, batch)
     const entry: Entry = { id, req, run, runner: null, watchdog: null, maxRssMb: this.maxRssMb(req.limits.memoryMb) }
     try {
-      measureValue(req.input, this.init.maxInputBytes, 'input')
+      if (batch) measureValue(req.inputs, this.init.maxInputBytes, 'inputs')
+      else measureValue(req.input, this.init.maxInputBytes, 'input')
       if (req.resumeFrom !== undefined) measureValue(req.resumeFrom, this.init.maxCheckpointBytes, 'resumeFrom')
     } catch (err) {
       if (err instanceof ValueShapeError) throw new InvalidInputError(`RunRequest for task ${req.taskId}: ${err.message}`)
       if (err instanceof ValueSizeError) {
         run.fail('limit', 'SizeLimitError', err.message)
-        return run
+        return run as TaskRun | BatchRun
       }
       throw err
     }
     this.queue.push(entry)
     this.pump()
-    return run
+    // One stream class serves both; its events match the kind of request.
+    return run as TaskRun | BatchRun
   }
 
   async stop (): Promise<void> {
@@ -140,6 +146,19 @@ export class SandboxPoolImpl implements SandboxPool {
     if (l.cpuMs !== undefined && (typeof l.cpuMs !== 'number' || !Number.isFinite(l.cpuMs) || l.cpuMs <= 0)) bad('limits.cpuMs must be a positive number of milliseconds when given')
     if (req.deterministic !== undefined && typeof req.deterministic !== 'boolean') bad('deterministic must be a boolean when given')
     if (req.seed !== undefined && typeof req.seed !== 'string') bad('seed must be a string when given')
+    const hasInput = Object.hasOwn(req, 'input') && req.input !== undefined
+    if (req.inputs !== undefined) {
+      if (hasInput) bad('input and inputs are both set; give input for one record or inputs for a batch, not both')
+      if (!Array.isArray(req.inputs)) bad('inputs must be an array of records (batch mode)')
+      const n = req.inputs.length
+      if (n < 1 || n > this.init.maxRecords) bad(`inputs must hold from 1 to ${this.init.maxRecords} records, got ${n}; split the batch`)
+      if (req.resumeRecord !== undefined && (!Number.isInteger(req.resumeRecord) || req.resumeRecord < 0 || req.resumeRecord >= n)) bad(`resumeRecord must be the index of a record in inputs (0 to ${n - 1})`)
+      if (req.recordSeeds !== undefined && (!Array.isArray(req.recordSeeds) || req.recordSeeds.length !== n || !req.recordSeeds.every(x => typeof x === 'string' && x.length <= 1024))) bad(`recordSeeds must be an array of ${n} strings (one per record, at most 1024 characters each)`)
+    } else {
+      if (!Object.hasOwn(req, 'input')) bad('neither input nor inputs is set; give input for one record or inputs (an array) for a batch')
+      if (req.resumeRecord !== undefined) bad('resumeRecord is for batches only (with inputs)')
+      if (req.recordSeeds !== undefined) bad('recordSeeds is for batches only (with inputs)')
+    }
   }
 
   private maxRssMb (memoryMb: number): number {
@@ -208,8 +227,11 @@ export class SandboxPoolImpl implements SandboxPool {
   private dispatch (runner: RunnerProcess, entry: Entry): void {
     if (runner.idleTimer !== null) { clearTimeout(runner.idleTimer); runner.idleTimer = null }
     const { req } = entry
+    // A runner keeps the last source it got: send it again only when it changed.
+    const sameSource = runner.bundleId === req.bundleId && runner.source === req.source
     runner.state = 'busy'
     runner.bundleId = req.bundleId
+    runner.source = req.source
     entry.runner = runner
     this.active.set(runner, entry)
     const sent = runner.send({
@@ -218,9 +240,12 @@ export class SandboxPoolImpl implements SandboxPool {
       taskId: req.taskId,
       attempt: req.attempt,
       bundleId: req.bundleId,
-      source: req.source,
+      source: sameSource ? undefined : req.source,
       input: req.input,
+      inputs: req.inputs,
       resumeFrom: req.resumeFrom,
+      resumeRecord: req.resumeRecord,
+      recordSeeds: req.recordSeeds,
       limits: { memoryMb: req.limits.memoryMb, timeoutMs: req.limits.timeoutMs, cpuMs: req.limits.cpuMs },
       deterministic: req.deterministic === true,
       seed: req.seed ?? req.taskId,
@@ -260,14 +285,24 @@ export class SandboxPoolImpl implements SandboxPool {
   private onMessage (runner: RunnerProcess, msg: RunnerMessage): void {
     const entry = this.active.get(runner)
     if (entry === undefined || msg.t === 'ready' || msg.id !== entry.id) return
-    if (msg.t === 'ev') {
-      entry.run.push(msg.ev)
+    if (msg.t === 'evs') {
+      for (const ev of msg.evs) {
+        if (ev.type === 'record' && !ev.ok) {
+          // Built here, so kind and retryable come from the host, never the runner.
+          entry.run.push({ type: 'record', index: ev.index, ok: false, error: errorInfo('task', ev.error.name, ev.error.message, ev.error.stack) })
+        } else {
+          entry.run.push(ev)
+        }
+      }
       return
     }
     if (msg.t !== 'end') return
     this.finish(runner, entry)
     if (msg.ok) {
-      entry.run.push({ type: 'result', value: msg.value, cpuMs: msg.cpuMs, wallMs: msg.wallMs })
+      const records = entry.run.records
+      entry.run.push(records !== null
+        ? { type: 'result', value: records.slice(), cpuMs: msg.cpuMs, wallMs: msg.wallMs }
+        : { type: 'result', value: msg.value, cpuMs: msg.cpuMs, wallMs: msg.wallMs })
     } else {
       entry.run.fail(msg.kind, msg.error.name, msg.error.message, msg.cpuMs, msg.wallMs, msg.error.stack)
     }

@@ -5,12 +5,20 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import type { SandboxEvent } from '@idlegrid/interface'
+import type { BatchEvent } from './task-run.js'
+
+/** An event as the runner sends it; a failed record's error is still bare. */
+export type RunnerEvent =
+  | Extract<SandboxEvent, { type: 'progress' | 'checkpoint' | 'log' }>
+  | Extract<BatchEvent, { type: 'progress' | 'checkpoint' | 'log' }>
+  | { type: 'record', index: number, ok: true, value: unknown }
+  | { type: 'record', index: number, ok: false, error: { name: string, message: string, stack?: string } }
 
 /** What the runner sends; see sandbox/runner/README.md. */
 export type RunnerMessage =
   | { t: 'ready', pid: number }
-  | { t: 'ev', id: number, ev: Extract<SandboxEvent, { type: 'progress' | 'checkpoint' | 'log' }> }
-  | { t: 'end', id: number, cpuMs: number, wallMs: number, retire?: boolean, ok: true, value: unknown }
+  | { t: 'evs', id: number, evs: RunnerEvent[] }
+  | { t: 'end', id: number, cpuMs: number, wallMs: number, retire?: boolean, ok: true, value?: unknown, records?: number }
   | { t: 'end', id: number, cpuMs: number, wallMs: number, retire?: boolean, ok: false, kind: 'task' | 'limit' | 'cancelled', error: { name: string, message: string, stack?: string } }
 
 export interface RunnerStart {
@@ -37,6 +45,8 @@ export class RunnerProcess {
   state: 'starting' | 'idle' | 'busy' | 'retiring' | 'dead' = 'starting'
   /** The bundle whose compiled script this runner holds, for affinity. */
   bundleId: string | null = null
+  /** The bundle source last sent to this runner, which it keeps. */
+  source: string | null = null
   killReason: KillReason | null = null
   idleTimer: ReturnType<typeof setTimeout> | null = null
   private stderrTail = ''

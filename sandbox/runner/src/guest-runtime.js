@@ -4,10 +4,15 @@
 // logs into plain copies with size and rate caps. It runs in the isolate
 // (no Node, no isolated-vm); the runner compiles it once per isolate.
 //
-// Its completion value is `setup(progressCb, checkpointCb, logCb, failCb, meta)`,
-// which returns `start(input, resumeFrom)`. The callbacks are isolated-vm
+// Its completion value is `setup(progressCb, checkpointCb, logCb, failCb, meta, recordCb)`,
+// which returns `start(input, resumeFrom, batch)`. The callbacks are isolated-vm
 // Callbacks kept in this closure only: task code never sees them.
-(function setup (progressCb, checkpointCb, logCb, failCb, meta) {
+//
+// Batch mode (`batch` not null, `input` an array of records): the job
+// function is called once per record, in order, in this one context; each
+// record's outcome goes out through recordCb as soon as it is known. A
+// thrown error fails its record only; a limit fails the whole task.
+(function setup (progressCb, checkpointCb, logCb, failCb, meta, recordCb) {
   'use strict'
   // Intrinsics captured before any task code runs, so a task that patches
   // prototypes cannot change how its own result is checked.
@@ -30,8 +35,28 @@
   const StringCtor = String
   const ArrayPrototypeJoin = Array.prototype.join
   const MathMin = Math.min
+  const MathImul = Math.imul
   const realNow = Date.now
   const caps = meta.caps
+  const StringCharCodeAt = String.prototype.charCodeAt
+
+  // Seeds of deterministic mode: 128 bits and two clock values from a string (cyrb128).
+  function seedWords (str) {
+    let h1 = 1779033703; let h2 = 3144134277; let h3 = 1013904242; let h4 = 2773480762
+    for (let i = 0; i < str.length; i++) {
+      const k = ReflectApply(StringCharCodeAt, str, [i])
+      h1 = h2 ^ MathImul(h1 ^ k, 597399067)
+      h2 = h3 ^ MathImul(h2 ^ k, 2869860233)
+      h3 = h4 ^ MathImul(h3 ^ k, 951274213)
+      h4 = h1 ^ MathImul(h4 ^ k, 2716044179)
+    }
+    h1 = MathImul(h3 ^ (h1 >>> 18), 597399067)
+    h2 = MathImul(h4 ^ (h2 >>> 22), 2869860233)
+    h3 = MathImul(h1 ^ (h3 >>> 17), 951274213)
+    h4 = MathImul(h2 ^ (h4 >>> 19), 2716044179)
+    h1 ^= (h2 ^ h3 ^ h4); h2 ^= h1; h3 ^= h1; h4 ^= h1
+    return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0]
+  }
 
   // What a task must not reach or block on: Atomics.wait would park the
   // isolate thread, SharedArrayBuffer has no use without threads.
@@ -64,12 +89,14 @@
 
   // Copies a value into fresh plain data (JSON-compatible values and
   // Uint8Array), counting its size; throws LimitSignal or TypeError.
-  function sanitize (value, maxBytes, what) {
+  // Bytes the last sanitize() counted, for the result budget of a batch.
+  let sanitizedBytes = 0
+  function sanitize (value, maxBytes, what, tooLarge) {
     let budget = maxBytes
     const ancestors = new SetCtor()
     function spend (n) {
       budget -= n
-      if (budget < 0) throw new LimitSignal('SizeLimitError', `${what} is larger than the limit of ${maxBytes} bytes`)
+      if (budget < 0) throw new LimitSignal('SizeLimitError', tooLarge ?? `${what} is larger than the limit of ${maxBytes} bytes`)
     }
     function walk (v, path, depth) {
       switch (typeof v) {
@@ -116,12 +143,14 @@
       ReflectApply(SetDelete, ancestors, [v])
       return out
     }
-    return walk(value, what, 0)
+    const out = walk(value, what, 0)
+    sanitizedBytes = maxBytes - budget
+    return out
   }
 
-  function checked (value, maxBytes, what) {
+  function checked (value, maxBytes, what, tooLarge) {
     try {
-      return sanitize(value, maxBytes, what)
+      return sanitize(value, maxBytes, what, tooLarge)
     } catch (e) {
       if (e instanceof LimitSignal) limit(e.name, e.message)
       if (e instanceof RangeError) limit('SizeLimitError', `${what} is too deep or too large to copy`)
@@ -135,15 +164,22 @@
     let tokens = perSecond * 2
     let last = realNow()
     let count = 0
-    return function take () {
-      if (++count > max) limit('RateLimitError', `too many ${what}: at most ${max} per task`)
+    function take () {
+      if (++count > max) limit('RateLimitError', `too many ${what}: at most ${max} per ${batchMode ? 'record' : 'task'}`)
       const now = realNow()
       tokens = MathMin(perSecond * 2, tokens + (now - last) * perSecond / 1000)
       last = now
       if (tokens < 1) limit('RateLimitError', `too many ${what}: at most ${perSecond} per second`)
       tokens -= 1
     }
+    // A batch record starts with full caps, as if it were its own task.
+    take.reset = function reset () { tokens = perSecond * 2; last = realNow(); count = 0 }
+    return take
   }
+  let batchMode = false
+  // Index and count of the record running (0 and 1 outside batch mode).
+  let recordIndex = 0
+  let recordCount = 1
   const takeLog = bucket(caps.logLinesPerSecond, caps.maxLogLines, 'log lines')
   const takeCheckpoint = bucket(caps.checkpointsPerSecond, caps.maxCheckpoints, 'checkpoints')
 
@@ -169,33 +205,39 @@
     if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
       throw new TypeError('ctx.progress(fraction) takes a number between 0 and 1')
     }
+    // A record's fraction becomes the fraction of the whole batch.
+    const overall = batchMode ? (recordIndex + fraction) / recordCount : fraction
     // Progress is advisory: small steps and floods are dropped, not refused.
-    if ((fraction - lastProgress >= 0.001 || lastProgress - fraction >= 0.001 || (fraction === 1 && lastProgress !== 1)) && progressSent < 10000) {
-      lastProgress = fraction
+    if ((overall - lastProgress >= 0.001 || lastProgress - overall >= 0.001 || (overall === 1 && lastProgress !== 1)) && progressSent < 10000) {
+      lastProgress = overall
       progressSent++
-      progressCb(fraction)
+      progressCb(overall, recordIndex)
     }
   }
   function checkpoint (state) {
     if (failure !== null) limit(failure.error.name, failure.error.message)
     takeCheckpoint()
-    checkpointCb(checked(state, caps.maxCheckpointBytes, 'checkpoint'))
+    checkpointCb(checked(state, caps.maxCheckpointBytes, 'checkpoint'), recordIndex)
   }
   function log (...args) {
     if (failure !== null) limit(failure.error.name, failure.error.message)
     takeLog()
     const line = format(args)
     if (line.length > caps.maxLogLineBytes) limit('SizeLimitError', `log line is longer than the limit of ${caps.maxLogLineBytes} characters`)
-    logCb(line)
+    logCb(line, recordIndex)
   }
 
   const console = ObjectFreeze({ __proto__: null, log, info: log, warn: log, error: log, debug: log })
   ObjectDefineProperty(G, 'console', { value: console, writable: true, configurable: true, enumerable: false })
 
+  // Re-seeds the PRNG and the fixed clock; a batch does it per record.
+  let reseed = null
   if (meta.deterministic) {
     // Seeded PRNG (sfc32) and a frozen clock: replicas of a task agree byte
     // for byte, and a different seed gives a different stream.
-    let [a, b, c, d] = meta.seedWords
+    let a = 0; let b = 0; let c = 0; let d = 0
+    let fixed = 0
+    let perfNow = 0
     const random = function random () {
       a |= 0; b |= 0; c |= 0; d |= 0
       const t = (((a + b) | 0) + d) | 0
@@ -206,10 +248,16 @@
       c = (c + t) | 0
       return (t >>> 0) / 4294967296
     }
-    for (let i = 0; i < 16; i++) random()
+    reseed = function (seed) {
+      const w = seedWords(seed)
+      a = w[0]; b = w[1]; c = w[2]; d = w[3]
+      for (let i = 0; i < 16; i++) random()
+      fixed = 1577836800000 + (w[0] % 31536000) * 1000 + (w[1] % 1000)
+      perfNow = (w[2] % 100000000) / 1000
+    }
+    reseed(meta.seed)
     ObjectDefineProperty(Math, 'random', { value: random, writable: true, configurable: true, enumerable: false })
     const RealDate = Date
-    const fixed = meta.fixedNow
     const FixedDate = function Date (...args) {
       if (new.target === undefined) return new RealDate(fixed).toString()
       return Reflect.construct(RealDate, args.length === 0 ? [fixed] : args, new.target)
@@ -220,7 +268,6 @@
     FixedDate.UTC = RealDate.UTC
     ObjectDefineProperty(RealDate.prototype, 'constructor', { value: FixedDate, writable: true, configurable: true, enumerable: false })
     ObjectDefineProperty(G, 'Date', { value: FixedDate, writable: true, configurable: true, enumerable: false })
-    const perfNow = meta.fixedPerf
     ObjectDefineProperty(G, 'performance', { value: ObjectFreeze({ now () { return perfNow } }), writable: true, configurable: true, enumerable: false })
     // Garbage collection timing must not be observable.
     delete G.WeakRef
@@ -250,24 +297,61 @@
     return { __proto__: null, name: name.slice(0, 64), message: message.slice(0, cap), stack: stack.slice(0, cap * 2) }
   }
 
-  return async function start (input, resumeFrom) {
+  const NOT_A_JOB = 'the bundle does not define __idlegridJob.default as a function; build it with esbuild format "iife" and globalName "__idlegridJob", exporting the job as default'
+
+  function context (record, records, resumeFrom) {
+    return ObjectFreeze({
+      __proto__: null,
+      taskId: meta.taskId,
+      attempt: meta.attempt,
+      record,
+      records,
+      resumeFrom,
+      progress,
+      checkpoint,
+      log
+    })
+  }
+
+  // Batch mode: records one after another; the outcome of each leaves at
+  // once through recordCb. Returns the task's end: ok, or the limit failure.
+  async function runBatch (fn, inputs, resumeFrom, batch) {
+    batchMode = true
+    const n = inputs.length
+    recordCount = n
+    const seeds = batch.seeds
+    let budget = caps.maxResultBytes
+    for (let i = 0; i < n; i++) {
+      recordIndex = i
+      takeLog.reset()
+      takeCheckpoint.reset()
+      if (reseed !== null) reseed(seeds != null ? seeds[i] : `${meta.seed}:${i}`)
+      try {
+        const value = await fn(inputs[i], context(i, n, i === batch.resumeRecord ? resumeFrom : undefined))
+        if (failure !== null) return failure
+        const out = checked(value, budget, `result of record ${i}`, `the results of the batch are larger than the limit of ${caps.maxResultBytes} bytes together (at record ${i})`)
+        if (failure !== null) return failure
+        budget -= sanitizedBytes
+        recordCb(i, true, out)
+      } catch (e) {
+        if (failure !== null) return failure
+        const err = describe(e)
+        recordCb(i, false, err.name, err.message, err.stack)
+      }
+    }
+    return { __proto__: null, ok: true, records: n }
+  }
+
+  return async function start (input, resumeFrom, batch) {
     let value
     try {
       const job = G.__idlegridJob
       const fn = job != null ? job.default : undefined
       if (typeof fn !== 'function') {
-        return { __proto__: null, ok: false, kind: 'task', error: { __proto__: null, name: 'TypeError', message: 'the bundle does not define __idlegridJob.default as a function; build it with esbuild format "iife" and globalName "__idlegridJob", exporting the job as default', stack: '' } }
+        return { __proto__: null, ok: false, kind: 'task', error: { __proto__: null, name: 'TypeError', message: NOT_A_JOB, stack: '' } }
       }
-      const ctx = ObjectFreeze({
-        __proto__: null,
-        taskId: meta.taskId,
-        attempt: meta.attempt,
-        resumeFrom,
-        progress,
-        checkpoint,
-        log
-      })
-      value = await fn(input, ctx)
+      if (batch != null) return await runBatch(fn, input, resumeFrom, batch)
+      value = await fn(input, context(0, 1, resumeFrom))
       if (failure !== null) return failure
       const out = checked(value, caps.maxResultBytes, 'result')
       return failure !== null ? failure : { __proto__: null, ok: true, value: out }

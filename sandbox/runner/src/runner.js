@@ -10,7 +10,7 @@ import ivm from 'isolated-vm'
 /**
  * @typedef {{ memoryMb: number, timeoutMs: number, cpuMs?: number }} TaskLimits
  * @typedef {{ maxResultBytes: number, maxCheckpointBytes: number, maxLogLineBytes: number, maxLogLines: number, maxCheckpoints: number, logLinesPerSecond: number, checkpointsPerSecond: number, maxErrorChars: number, maxTasksPerIsolate: number }} Caps
- * @typedef {{ t: 'run', id: number, taskId: string, attempt: number, bundleId: string, source: string, input: unknown, resumeFrom?: unknown, limits: TaskLimits, deterministic: boolean, seed: string, maxRssMb: number }} RunMessage
+ * @typedef {{ t: 'run', id: number, taskId: string, attempt: number, bundleId: string, source?: string, input: unknown, inputs?: unknown[], resumeFrom?: unknown, resumeRecord?: number, recordSeeds?: string[], limits: TaskLimits, deterministic: boolean, seed: string, maxRssMb: number }} RunMessage
  * @typedef {{ t: 'cancel', id: number, reason: string }} CancelMessage
  * @typedef {{ name: string, message: string, stack?: string }} ErrorFields
  */
@@ -43,6 +43,12 @@ const caps = {
 let slot = null
 /** @type {{ id: number, abort: (name: string, message: string, kind: string) => void } | null} */
 let current = null
+/**
+ * The last bundle source received: the host omits `source` when it sent
+ * this bundle before, so a big bundle crosses the pipe once per runner.
+ * @type {{ bundleId: string, source: string } | null}
+ */
+let known = null
 
 function send (msg) {
   if (process.connected) process.send(msg)
@@ -63,24 +69,6 @@ function taskError (/** @type {ErrorFields} */ e) {
   }
 }
 
-/** Seeds for deterministic mode: 128 bits and two clock values from a string (cyrb128). */
-function seedWords (/** @type {string} */ str) {
-  let h1 = 1779033703; let h2 = 3144134277; let h3 = 1013904242; let h4 = 2773480762
-  for (let i = 0; i < str.length; i++) {
-    const k = str.charCodeAt(i)
-    h1 = h2 ^ Math.imul(h1 ^ k, 597399067)
-    h2 = h3 ^ Math.imul(h2 ^ k, 2869860233)
-    h3 = h4 ^ Math.imul(h3 ^ k, 951274213)
-    h4 = h1 ^ Math.imul(h4 ^ k, 2716044179)
-  }
-  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067)
-  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233)
-  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213)
-  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179)
-  h1 ^= (h2 ^ h3 ^ h4); h2 ^= h1; h3 ^= h1; h4 ^= h1
-  return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0]
-}
-
 function dropSlot () {
   if (slot === null) return
   const s = slot
@@ -89,8 +77,8 @@ function dropSlot () {
 }
 
 /** The isolate for this bundle and memory limit: reused, or made and compiled now. */
-function isolateFor (/** @type {RunMessage} */ msg) {
-  if (slot !== null && (slot.bundleId !== msg.bundleId || slot.source !== msg.source ||
+function isolateFor (/** @type {RunMessage} */ msg, /** @type {string} */ source) {
+  if (slot !== null && (slot.bundleId !== msg.bundleId || slot.source !== source ||
       slot.memoryMb !== msg.limits.memoryMb || slot.isolate.isDisposed || slot.tasks >= caps.maxTasksPerIsolate)) {
     dropSlot()
   }
@@ -103,11 +91,11 @@ function isolateFor (/** @type {RunMessage} */ msg) {
     let bundle = null
     let compileError = null
     try {
-      bundle = isolate.compileScriptSync(msg.source, { filename: `idlegrid:bundle/${msg.bundleId}.js` })
+      bundle = isolate.compileScriptSync(source, { filename: `idlegrid:bundle/${msg.bundleId}.js` })
     } catch (e) {
       compileError = fields(e)
     }
-    slot = { bundleId: msg.bundleId, source: msg.source, memoryMb: msg.limits.memoryMb, isolate, runtime, bundle, compileError, tasks: 0, spare: null }
+    slot = { bundleId: msg.bundleId, source, memoryMb: msg.limits.memoryMb, isolate, runtime, bundle, compileError, tasks: 0, spare: null }
   }
   slot.tasks++
   return slot
@@ -131,9 +119,27 @@ async function runTask (msg) {
   let cpu0 = 0n
   let ended = false
   let exitAfter = false
+  const batch = Array.isArray(msg.inputs)
+  // Events wait here for the next turn of the event loop and leave in one
+  // message: a batch of quick records costs one pipe write, not one each.
+  /** @type {unknown[]} */
+  let pending = []
+  let flushing = false
+  const flush = () => {
+    flushing = false
+    if (pending.length === 0) return
+    const evs = pending
+    pending = []
+    send({ t: 'evs', id, evs })
+  }
+  const emit = (/** @type {unknown} */ ev) => {
+    pending.push(ev)
+    if (!flushing) { flushing = true; setImmediate(flush) }
+  }
 
   const end = (/** @type {any} */ body) => {
     if (ended) return
+    flush()
     ended = true
     // `retire` tells the host not to send this runner another task.
     send({ t: 'end', id, cpuMs, wallMs: performance.now() - t0, retire: exitAfter, ...body })
@@ -167,7 +173,9 @@ async function runTask (msg) {
   /** @type {ivm.Context | null} */
   let context = null
   try {
-    s = isolateFor(msg)
+    if (typeof msg.source === 'string') known = { bundleId: msg.bundleId, source: msg.source }
+    else if (known === null || known.bundleId !== msg.bundleId) throw new Error('the host sent no source for a bundle this runner does not hold')
+    s = isolateFor(msg, known.source)
     if (s.compileError !== null) {
       end({ ok: false, kind: 'task', error: taskError(s.compileError) })
       return
@@ -181,43 +189,58 @@ async function runTask (msg) {
     if (context === null) context = iso.createContextSync()
     const remaining = () => Math.max(1, Math.ceil(Math.min(timeoutMs - (performance.now() - t0), cpuBudgetMs - readCpu())))
     const setupFn = s.runtime.runSync(context, { reference: true, timeout: remaining() })
-    const [w0, w1, w2, w3] = seedWords(`${msg.seed}`)
     const meta = {
       taskId: msg.taskId,
       attempt: msg.attempt,
       deterministic: msg.deterministic,
-      seedWords: [w0, w1, w2, w3],
-      fixedNow: 1577836800000 + (w0 % 31536000) * 1000 + (w1 % 1000),
-      fixedPerf: (w2 % 100000000) / 1000,
+      seed: `${msg.seed}`,
       caps
     }
-    const onProgress = new ivm.Callback((/** @type {number} */ fraction) => {
-      if (!ended && typeof fraction === 'number') send({ t: 'ev', id, ev: { type: 'progress', fraction } })
+    // In a batch every event names the record it belongs to.
+    const onProgress = new ivm.Callback((/** @type {number} */ fraction, /** @type {number} */ record) => {
+      if (!ended && typeof fraction === 'number') emit(batch ? { type: 'progress', fraction, record } : { type: 'progress', fraction })
     }, { ignored: true })
-    const onCheckpoint = new ivm.Callback((/** @type {unknown} */ state) => {
-      if (!ended) send({ t: 'ev', id, ev: { type: 'checkpoint', state } })
+    const onCheckpoint = new ivm.Callback((/** @type {unknown} */ state, /** @type {number} */ record) => {
+      if (!ended) emit(batch ? { type: 'checkpoint', state, record } : { type: 'checkpoint', state })
     }, { ignored: true })
-    const onLog = new ivm.Callback((/** @type {unknown} */ line) => {
-      if (!ended && typeof line === 'string') send({ t: 'ev', id, ev: { type: 'log', line: line.slice(0, caps.maxLogLineBytes) } })
+    const onLog = new ivm.Callback((/** @type {unknown} */ line, /** @type {number} */ record) => {
+      if (!ended && typeof line === 'string') {
+        const l = line.slice(0, caps.maxLogLineBytes)
+        emit(batch ? { type: 'log', line: l, record } : { type: 'log', line: l })
+      }
+    }, { ignored: true })
+    let records = 0
+    const onRecord = new ivm.Callback((/** @type {number} */ index, /** @type {boolean} */ ok, /** @type {unknown} */ a, /** @type {unknown} */ message, /** @type {unknown} */ stack) => {
+      if (ended || index !== records) return
+      records++
+      emit(ok === true
+        ? { type: 'record', index, ok: true, value: a }
+        : { type: 'record', index, ok: false, error: taskError({ name: String(a), message: String(message), stack: typeof stack === 'string' && stack !== '' ? stack : undefined }) })
     }, { ignored: true })
     const onFail = new ivm.Callback((/** @type {unknown} */ name, /** @type {unknown} */ message) => {
       if (!ended) abort(LIMIT_ERROR_NAMES.has(String(name)) ? String(name) : 'SizeLimitError', String(message), 'limit')
     }, { ignored: true })
-    const start = setupFn.applySync(undefined, [onProgress, onCheckpoint, onLog, onFail, new ivm.ExternalCopy(meta).copyInto({ release: true })], {
+    const start = setupFn.applySync(undefined, [onProgress, onCheckpoint, onLog, onFail, new ivm.ExternalCopy(meta).copyInto({ release: true }), onRecord], {
       result: { reference: true }, timeout: remaining()
     })
     setupFn.release()
     const bundle = /** @type {ivm.Script} */ (s.bundle)
     bundle.runSync(context, { timeout: remaining() })
-    const outcome = await start.apply(undefined, [msg.input, msg.resumeFrom], {
+    const batchInfo = batch ? { resumeRecord: msg.resumeRecord ?? 0, seeds: msg.recordSeeds ?? null } : null
+    const outcome = await start.apply(undefined, [batch ? msg.inputs : msg.input, msg.resumeFrom, batchInfo], {
       arguments: { copy: true }, result: { promise: true, copy: true }, timeout: remaining()
     })
     start.release()
+    // Record callbacks were queued before the promise settled; let any
+    // still in flight land before the end is sent.
+    for (let i = 0; batch && outcome.ok === true && records < outcome.records && i < 100; i++) await new Promise(resolve => setImmediate(resolve))
     readCpu()
     if (aborted !== null) {
       end({ ok: false, kind: aborted.kind, error: { name: aborted.name, message: aborted.message } })
+    } else if (outcome.ok === true && batch && records !== outcome.records) {
+      end({ ok: false, kind: 'task', error: { name: 'Error', message: `the batch ended with ${records} of ${outcome.records} record outcomes` } })
     } else if (outcome.ok === true) {
-      end({ ok: true, value: outcome.value })
+      end(batch ? { ok: true, records } : { ok: true, value: outcome.value })
     } else if (outcome.kind === 'limit') {
       const name = LIMIT_ERROR_NAMES.has(outcome.error.name) ? outcome.error.name : 'SizeLimitError'
       end({ ok: false, kind: 'limit', error: { name, message: String(outcome.error.message) } })

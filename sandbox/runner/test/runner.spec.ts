@@ -23,9 +23,9 @@ async function run (job: string, input: unknown = null, extra: Record<string, un
   const id = nextId++
   const events: unknown[] = []
   return await new Promise(resolve => {
-    const onMessage = (m: { t: string, id: number, ev?: unknown }): void => {
+    const onMessage = (m: { t: string, id: number, evs?: unknown[] }): void => {
       if (m.id !== id) return
-      if (m.t === 'ev') events.push(m.ev)
+      if (m.t === 'evs') events.push(...(m.evs ?? []))
       if (m.t === 'end') { child.off('message', onMessage); resolve({ end: m as unknown as End, events }) }
     }
     child.on('message', onMessage)
