@@ -392,14 +392,9 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       connected.set(conn.remotePeer.toString(), conn.remotePeer)
     }
     for (const job of jobs) {
-      const targets = new Map<string, PeerId>()
-      for (const [id, peer] of connected) {
-        const known = await this.#libp2p.peerStore.get(peer).catch(() => undefined)
-        // peers that identify says do not run a worker are skipped; unknown ones are tried
-        if (known == null || known.protocols.length === 0 || known.protocols.includes(ANNOUNCE_PROTOCOL)) {
-          targets.set(id, peer)
-        }
-      }
+      // every connected peer is tried: identify's protocol list goes stale when
+      // a worker registers its handler after the connection (no identify-push)
+      const targets = new Map<string, PeerId>(connected)
       if (this.#node.find != null) {
         try {
           const found = await this.#node.find({ cpu: job.requirements.cores, memoryMb: job.requirements.memoryMb, gpu: job.requirements.gpu }, { signal: AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS), limit: this.#findLimit })
