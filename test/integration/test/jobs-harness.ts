@@ -1,19 +1,18 @@
 // Helpers of the jobs-* integration suites: a submitter node with its job
 // service, volunteers with a real sandbox pool, and signed bundles of the
-// fixture job. Packages outside test/integration's dependencies are imported
-// by path until its package.json lists them.
+// fixture job.
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startNode } from '@idlegrid/test-utils'
-import { buildBundle, signBundle } from '../../../packages/bundle/src/index.js'
-import { generateKeyPair } from '../../../packages/bundle/node_modules/@libp2p/crypto/dist/src/keys/index.js'
-import { createSubmitter } from '../../../packages/jobs/src/index.js'
-import { createWorker } from '../../../packages/worker/src/index.js'
-import { createSandboxPool } from '../../../sandbox/host/src/index.js'
-import type { SignedBundle } from '../../../packages/bundle/src/index.js'
-import type { Submitter, SubmitterInit } from '../../../packages/jobs/src/index.js'
-import type { Worker, WorkerInit } from '../../../packages/worker/src/index.js'
-import type { SandboxPool } from '../../../sandbox/host/src/index.js'
+import { buildBundle, signBundle } from '@idlegrid/bundle'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createSubmitter } from '@idlegrid/jobs'
+import { createWorker } from '@idlegrid/worker'
+import { createSandboxPool } from '@idlegrid/sandbox-host'
+import type { SignedBundle } from '@idlegrid/bundle'
+import type { Submitter, SubmitterInit } from '@idlegrid/jobs'
+import type { Worker, WorkerInit } from '@idlegrid/worker'
+import type { SandboxPool } from '@idlegrid/sandbox-host'
 import type { TaskRequirements } from '@idlegrid/interface'
 import type { IdleGridNode } from '@idlegrid/node'
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>
