@@ -5,8 +5,12 @@
 // (no Node, no isolated-vm); the runner compiles it once per isolate.
 //
 // Its completion value is `setup(progressCb, checkpointCb, logCb, failCb, meta, recordCb)`,
-// which returns `start(input, resumeFrom, batch)`. The callbacks are isolated-vm
-// Callbacks kept in this closure only: task code never sees them.
+// which returns `start(mode, input, resumeFrom, batch)`: mode 0 runs the task
+// and returns the promise of its outcome; mode 1 starts it and returns
+// nothing, mode 2 then returns the outcome if it settled (else null), mode 3
+// the promise of it. The callbacks are isolated-vm Callbacks kept in this
+// closure only: task code never sees them. Every outcome says how many
+// events it sent (`emitted`), so the runner can wait for them before the end.
 //
 // Batch mode (`batch` not null, `input` an array of records): the job
 // function is called once per record, in order, in this one context; each
@@ -176,6 +180,8 @@
     take.reset = function reset () { tokens = perSecond * 2; last = realNow(); count = 0 }
     return take
   }
+  // Events sent through the callbacks so far (failCb aside).
+  let emitted = 0
   let batchMode = false
   // Index and count of the record running (0 and 1 outside batch mode).
   let recordIndex = 0
@@ -211,19 +217,23 @@
     if ((overall - lastProgress >= 0.001 || lastProgress - overall >= 0.001 || (overall === 1 && lastProgress !== 1)) && progressSent < 10000) {
       lastProgress = overall
       progressSent++
+      emitted++
       progressCb(overall, recordIndex)
     }
   }
   function checkpoint (state) {
     if (failure !== null) limit(failure.error.name, failure.error.message)
     takeCheckpoint()
-    checkpointCb(checked(state, caps.maxCheckpointBytes, 'checkpoint'), recordIndex)
+    const copy = checked(state, caps.maxCheckpointBytes, 'checkpoint')
+    emitted++
+    checkpointCb(copy, recordIndex)
   }
   function log (...args) {
     if (failure !== null) limit(failure.error.name, failure.error.message)
     takeLog()
     const line = format(args)
     if (line.length > caps.maxLogLineBytes) limit('SizeLimitError', `log line is longer than the limit of ${caps.maxLogLineBytes} characters`)
+    emitted++
     logCb(line, recordIndex)
   }
 
@@ -332,17 +342,19 @@
         const out = checked(value, budget, `result of record ${i}`, `the results of the batch are larger than the limit of ${caps.maxResultBytes} bytes together (at record ${i})`)
         if (failure !== null) return failure
         budget -= sanitizedBytes
+        emitted++
         recordCb(i, true, out)
       } catch (e) {
         if (failure !== null) return failure
         const err = describe(e)
+        emitted++
         recordCb(i, false, err.name, err.message, err.stack)
       }
     }
     return { __proto__: null, ok: true, records: n }
   }
 
-  return async function start (input, resumeFrom, batch) {
+  async function run (input, resumeFrom, batch) {
     let value
     try {
       const job = G.__idlegridJob
@@ -359,5 +371,20 @@
       if (failure !== null) return failure
       return { __proto__: null, ok: false, kind: 'task', error: describe(e) }
     }
+  }
+
+  async function counted (input, resumeFrom, batch) {
+    const o = await run(input, resumeFrom, batch)
+    settled = { __proto__: null, ok: o.ok, kind: o.kind, error: o.error, value: o.value, records: o.records, emitted }
+    return settled
+  }
+
+  let settled = null
+  let pending = null
+  return function start (mode, input, resumeFrom, batch) {
+    if (mode === 0) return counted(input, resumeFrom, batch)
+    if (mode === 1) { pending = counted(input, resumeFrom, batch); return undefined }
+    if (mode === 2) return settled
+    return pending
   }
 })
