@@ -6,6 +6,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path'
 import { ConfigError, InvalidInputError, NotFoundError } from '@idlegrid/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { decodeInvite, encodeInvite, validateSwarmName } from './invite.js'
 import { createSwarmKey, parseSwarmKey, swarmId } from './key.js'
 
@@ -84,16 +85,38 @@ export interface CreateSwarmInit {
   name: string
   /** PeerId of this node, the first trusted signer. */
   creator: string
+  /** Where members join; an address without /p2p/<PeerId> is taken to be the creator's own. @default [] */
   bootstrap?: string[]
+}
+
+/**
+ * Checks bootstrap addresses and gives each a /p2p/ part: the creator
+ * usually lists its own address, and members can only authenticate a peer
+ * they can name.
+ */
+export function swarmBootstrap (list: string[], creator: string): string[] {
+  const out: string[] = []
+  for (const addr of list) {
+    let ma
+    try {
+      ma = multiaddr(addr.trim())
+    } catch {
+      throw new InvalidInputError(`bootstrap address "${addr}" is not a multiaddr; expected e.g. /ip4/192.0.2.7/tcp/4101`)
+    }
+    const full = ma.getComponents().some(c => c.name === 'p2p') ? ma.toString() : `${ma.toString()}/p2p/${creator}`
+    if (!out.includes(full)) out.push(full)
+  }
+  return out
 }
 
 /** Creates a new swarm with a fresh key and returns it with its invite. */
 export async function createSwarm (dataDir: string, init: CreateSwarmInit): Promise<{ swarm: Swarm, invite: string }> {
+  const creator = checkPeerId(init.creator)
   const swarm = await writeNew(dataDir, {
     name: validateSwarmName(init.name),
     key: createSwarmKey(),
-    bootstrap: init.bootstrap ?? [],
-    creator: checkPeerId(init.creator),
+    bootstrap: swarmBootstrap(init.bootstrap ?? [], creator),
+    creator,
     createdAt: Date.now()
   })
   return { swarm, invite: inviteFor(swarm) }
@@ -127,9 +150,29 @@ export async function loadSwarm (dataDir: string, name: string): Promise<Swarm> 
   } catch (err) {
     throw new ConfigError((err as Error).message)
   }
-  const file = JSON.parse(await readFile(join(dir, 'swarm.json'), 'utf8')) as SwarmFile
-  const trust = JSON.parse(await readFile(join(dir, 'trust.json'), 'utf8')) as { trusted: string[] }
-  return { ...file, id: swarmId(key), key: new Uint8Array(key), trusted: trust.trusted }
+  const file = await readJson(join(dir, 'swarm.json'), name) as SwarmFile
+  if (typeof file?.name !== 'string' || !Array.isArray(file.bootstrap) || typeof file.creator !== 'string') {
+    throw new ConfigError(`${join(dir, 'swarm.json')} is damaged: it needs name, bootstrap and creator; leave and join swarm "${name}" again`)
+  }
+  const trust = await readJson(join(dir, 'trust.json'), name) as { trusted?: unknown }
+  if (!Array.isArray(trust?.trusted) || trust.trusted.some(p => typeof p !== 'string')) {
+    throw new ConfigError(`${join(dir, 'trust.json')} is damaged: it must hold {"trusted": ["<PeerId>", ...]}; fix it or re-add signers with \`idlegrid trust add\``)
+  }
+  return { ...file, id: swarmId(key), key: new Uint8Array(key), trusted: trust.trusted as string[] }
+}
+
+async function readJson (path: string, name: string): Promise<any> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read ${path} of swarm "${name}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); leave and join the swarm again`)
+  }
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new ConfigError(`${path} of swarm "${name}" is not valid JSON; fix it, or leave and join the swarm again`)
+  }
 }
 
 export async function listSwarms (dataDir: string): Promise<Swarm[]> {

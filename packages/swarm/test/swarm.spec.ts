@@ -76,7 +76,8 @@ describe('swarm store', () => {
       expect(joined.id).toBe(swarm.id)
       expect(joined.key).toEqual(swarm.key)
       expect(joined.trusted).toEqual([creator])
-      expect(joined.bootstrap).toEqual(['/ip4/127.0.0.1/tcp/4101'])
+      // an address without /p2p is the creator's own
+      expect(joined.bootstrap).toEqual([`/ip4/127.0.0.1/tcp/4101/p2p/${creator}`])
       expect((await listSwarms(other)).map((s) => s.name)).toEqual(['lab'])
     } finally {
       await rm(other, { recursive: true, force: true })
@@ -87,8 +88,13 @@ describe('swarm store', () => {
     const { invite } = await createSwarm(dir, { name: 'lab', creator: await newPeerId() })
     const before = await readFile(join(dir, 'swarms/lab/swarm.key'))
     await expect(joinSwarm(dir, invite)).rejects.toThrow(/already a member of swarm "lab" \(the same swarm\)/)
-    const { invite: other } = await createSwarm(await mkdtemp(join(tmpdir(), 'idlegrid-swarm-')), { name: 'lab', creator: await newPeerId() })
-    await expect(joinSwarm(dir, other)).rejects.toThrow(/a different swarm of that name/)
+    const elsewhere = await mkdtemp(join(tmpdir(), 'idlegrid-swarm-'))
+    try {
+      const { invite: other } = await createSwarm(elsewhere, { name: 'lab', creator: await newPeerId() })
+      await expect(joinSwarm(dir, other)).rejects.toThrow(/a different swarm of that name/)
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true })
+    }
     expect(await readFile(join(dir, 'swarms/lab/swarm.key'))).toEqual(before)
   })
 
