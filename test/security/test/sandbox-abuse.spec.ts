@@ -20,9 +20,14 @@
 // 38 oversize checkpoint      39 error name spoofing    40 thrown non-error with getters
 // 41 CPU budget in a sync bundle top level  42 V8 cached data in the request
 // 43 non-string (bytes) source
+// Batch mode (RunRequest.inputs):
+// 44 a record poisons globals and intrinsics: later records of its batch see
+//    it, the result checks do not, and no other task does
+// 45 a record leaves an endless microtask chain behind for later records
+// 46 too many records / oversize inputs are refused before any runner sees them
 import { InvalidInputError, type TaskErrorKind } from '@idlegrid/interface'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSandboxPool, type FinalEvent, type RunRequest, type SandboxPool } from '@idlegrid/sandbox-host'
+import { createSandboxPool, type FinalEvent, type RecordOutcome, type RunRequest, type SandboxPool } from '@idlegrid/sandbox-host'
 
 const TIMEOUT_MS = 1000
 const MEMORY_MB = 64
@@ -190,6 +195,54 @@ describe.concurrent('sandbox abuse', () => {
   it('non-string (bytes) source is refused', async () => {
     const req = { ...request('return 1'), source: new TextEncoder().encode('var __idlegridJob = { default: () => 1 }') }
     expect(() => pool.run(req as unknown as RunRequest)).toThrow(InvalidInputError)
+    await trivial()
+  })
+
+  it('batch: a record poisons globals and intrinsics', async () => {
+    const code = `if (input === 'poison') {
+        Object.keys = () => []; Array.isArray = () => false; JSON.stringify = () => 'x'; Set.prototype.has = () => false
+        Math.random = () => 4; globalThis.leak = 1; Object.prototype.polluted = 1
+        return 'poisoned'
+      }
+      if (input === 'probe') return { leak: globalThis.leak ?? null, rnd: Math.random() }
+      if (input === 'fn') return { f: () => process }
+      return { leak: globalThis.leak ?? null, polluted: ({}).polluted ?? null, rnd: Math.random() < 1 }`
+    const base = request(code)
+    const { input: _, ...req } = base
+    const t0 = performance.now()
+    const ev = await pool.run({ ...req, inputs: ['poison', 'probe', 'fn'] }).done()
+    expect(ev.type, JSON.stringify(ev).slice(0, 500)).toBe('result')
+    const out = ev.type === 'result' ? ev.value : []
+    expect(out[0]).toEqual({ ok: true, value: 'poisoned' })
+    expect(out[1]).toEqual({ ok: true, value: { leak: 1, rnd: 4 } })
+    expect(out[2]).toMatchObject({ ok: false, error: { kind: 'task', name: 'TypeError' } })
+    expect((out[2] as Extract<RecordOutcome, { ok: false }>).error.message).toContain('function at result of record 2.f')
+    // Same bundle, same runner, next task: a fresh context.
+    const next = await pool.run({ ...req, taskId: `${req.taskId}-next`, inputs: ['check'] }).done()
+    expect(next).toMatchObject({ type: 'result', value: [{ ok: true, value: { leak: null, polluted: null, rnd: true } }] })
+    expect(performance.now() - t0).toBeLessThanOrEqual(2 * TIMEOUT_MS + 1000)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    await trivial()
+  })
+
+  it('batch: a record leaves an endless microtask chain behind', async () => {
+    const { input: _, ...req } = request('if (input === 0) { const f = () => Promise.resolve().then(f); f() } return input')
+    const { ev, ms } = await timed({ ...req, inputs: [0, 1, 2] } as RunRequest)
+    if (ev.type === 'result') {
+      expect((ev.value as RecordOutcome[]).map(o => o.ok)).toEqual([true, true, true])
+    } else {
+      expect(ev.error).toMatchObject({ kind: 'limit', retryable: false })
+    }
+    expect(ms).toBeLessThanOrEqual(TIMEOUT_MS + 1000)
+    await trivial()
+  })
+
+  it('batch: too many records and oversize inputs are refused', async () => {
+    const { input: _, ...req } = request('return input')
+    expect(() => pool.run({ ...req, inputs: new Array(10_001).fill(0) })).toThrow(InvalidInputError)
+    expect(() => pool.run({ ...req, inputs: [1], input: 1 })).toThrow(InvalidInputError)
+    const big = await pool.run({ ...req, inputs: Array.from({ length: 3 }, () => 'x'.repeat(3 * 1024 * 1024)) }).done()
+    expect(big).toMatchObject({ type: 'error', error: { kind: 'limit', name: 'SizeLimitError' } })
     await trivial()
   })
 })
