@@ -9,6 +9,8 @@ import { ConfigError, InvalidMultiaddrError } from '@idlegrid/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 
 export const CONFIG_FILE = 'config.json'
+// The rule of @idlegrid/swarm's validateSwarmName, kept here so loading config stays light.
+const SWARM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/
 
 export interface DaemonConfig {
   /** Multiaddrs to listen on. Default ['/ip4/127.0.0.1/tcp/0']. */
@@ -29,6 +31,10 @@ export interface DaemonConfig {
   advertiseIntervalMs?: number
   /** Debug logging of idlegrid:* namespaces. Default false. */
   verbose: boolean
+  /** Private swarm to run in (see docs/private-swarms.md). Default none: the open network. */
+  swarm?: string
+  /** In a swarm, run bundles of any member, not only trusted signers. Default false. */
+  runUntrusted: boolean
 }
 
 export type ConfigKey = keyof DaemonConfig
@@ -44,7 +50,7 @@ export interface MachineBounds {
   totalMemoryMb: number
 }
 
-type Kind = 'multiaddrs' | 'boolean' | 'integer'
+type Kind = 'multiaddrs' | 'boolean' | 'integer' | 'swarmName'
 
 interface FieldSpec {
   kind: Kind
@@ -66,7 +72,9 @@ export const CONFIG_FIELDS: Record<ConfigKey, FieldSpec> = {
   shareGpu: { kind: 'boolean', env: 'IDLEGRID_SHARE_GPU', flag: 'share-gpu' },
   controlPort: { kind: 'integer', env: 'IDLEGRID_CONTROL_PORT', flag: 'control-port', min: () => 0, max: () => 65535 },
   advertiseIntervalMs: { kind: 'integer', env: 'IDLEGRID_ADVERTISE_INTERVAL_MS', flag: 'advertise-interval', min: () => 100, max: () => 86_400_000 },
-  verbose: { kind: 'boolean', env: 'IDLEGRID_VERBOSE', flag: 'verbose' }
+  verbose: { kind: 'boolean', env: 'IDLEGRID_VERBOSE', flag: 'verbose' },
+  swarm: { kind: 'swarmName', env: 'IDLEGRID_SWARM', flag: 'swarm' },
+  runUntrusted: { kind: 'boolean', env: 'IDLEGRID_RUN_UNTRUSTED', flag: 'run-untrusted' }
 }
 
 export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
@@ -75,7 +83,8 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   mdns: false,
   shareGpu: false,
   controlPort: 0,
-  verbose: false
+  verbose: false,
+  runUntrusted: false
 })
 
 export interface LoadConfigInit {
@@ -161,6 +170,7 @@ function parseValue (key: ConfigKey, value: unknown, origin: string, machine: Ma
     case 'boolean': return parseBoolean(where, value)
     case 'integer': return parseInteger(where, value, spec.min?.(machine) ?? 0, spec.max?.(machine) ?? Number.MAX_SAFE_INTEGER)
     case 'multiaddrs': return parseMultiaddrs(where, value, spec.needsPeerId === true)
+    case 'swarmName': return parseSwarmName(where, value)
   }
 }
 
@@ -186,6 +196,17 @@ function parseInteger (where: string, value: unknown, min: number, max: number):
     throw new ConfigError(`${where} must be an integer between ${min} and ${max}, got ${show(value)}`)
   }
   return n
+}
+
+/** A swarm name; '' (or null in config.json) means the open network. */
+function parseSwarmName (where: string, value: unknown): string | undefined {
+  if (value === '' || value === null) {
+    return undefined
+  }
+  if (typeof value !== 'string' || !SWARM_NAME.test(value)) {
+    throw new ConfigError(`${where} must be the name of a swarm this node is in (1-32 lowercase letters, digits, '-' or '_'), got ${show(value)}; see \`idlegrid swarm show\``)
+  }
+  return value
 }
 
 function parseMultiaddrs (where: string, value: unknown, needsPeerId: boolean): string[] {

@@ -2,7 +2,9 @@
 // later commands (jobs, credits, ...) add theirs to DAEMON_ROUTES.
 import { InvalidInputError } from '@idlegrid/interface'
 import { ROUTES } from '@idlegrid/control-api'
+import { swarmRoutes } from './swarm.js'
 import type { DaemonConfig } from '../config.js'
+import type { DaemonSwarm } from './swarm.js'
 import type { FindQuery, FoundVolunteer, IdInfo, PeerSummary, RouteTable, StatusInfo } from '@idlegrid/control-api'
 import type { IdleGridNode } from '@idlegrid/node'
 import type { PrivateKey } from '@libp2p/interface'
@@ -15,6 +17,8 @@ export interface DaemonContext {
   privateKey: PrivateKey
   version: string
   startedAt: Date
+  /** The private swarm the node runs in; undefined in the open network. */
+  swarm?: DaemonSwarm
 }
 
 export type RouteFactory = (context: DaemonContext) => RouteTable
@@ -67,7 +71,7 @@ export const coreRoutes: RouteFactory = ({ node, dataDir, privateKey, version, s
 })
 
 /** Every route factory the daemon mounts, in order. */
-export const DAEMON_ROUTES: RouteFactory[] = [coreRoutes]
+export const DAEMON_ROUTES: RouteFactory[] = [coreRoutes, swarmRoutes]
 
 function checkFindQuery (body: unknown): FindQuery {
   const q = (body ?? {}) as Record<string, unknown>

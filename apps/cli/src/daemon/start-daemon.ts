@@ -8,6 +8,7 @@ import { loadOrCreateIdentity } from '../identity.js'
 import { acquireLock } from '../lock.js'
 import { plural, megabytes } from '../output.js'
 import { DAEMON_ROUTES } from './routes.js'
+import { openDaemonSwarm } from './swarm.js'
 import type { DaemonConfig } from '../config.js'
 import type { DaemonContext, RouteFactory } from './routes.js'
 import type { ControlServer, RouteTable } from '@idlegrid/control-api'
@@ -37,9 +38,17 @@ export interface Daemon {
  */
 export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
   const { dataDir, config, log } = init
-  await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  const lock = await acquireLock(dataDir)
-  const undo: Array<() => Promise<void>> = [async () => { await lock.release() }]
+  // Checked before anything is written: a swarm the node is not in is bad input.
+  const swarm = config.swarm != null ? await openDaemonSwarm({ dataDir, name: config.swarm, runUntrusted: config.runUntrusted, log }) : undefined
+  let lock
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 })
+    lock = await acquireLock(dataDir)
+  } catch (err) {
+    swarm?.stop()
+    throw err
+  }
+  const undo: Array<() => Promise<void>> = [async () => { await lock.release() }, async () => { swarm?.stop() }]
   const rollback = async (): Promise<void> => {
     for (const step of undo.reverse()) {
       await step().catch(() => {})
@@ -55,7 +64,8 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
     const node = await createNode({
       privateKey: identity.privateKey,
       listen: config.listen,
-      bootstrap: config.bootstrap,
+      bootstrap: swarm?.bootstrapFor(identity.peerId, config.bootstrap) ?? config.bootstrap,
+      ...(swarm != null ? { swarmKey: swarm.key } : {}),
       mdns: config.mdns,
       limits: {
         ...(config.maxCores != null ? { maxCores: config.maxCores } : {}),
@@ -66,6 +76,9 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
     })
     undo.push(async () => { await node.stop() })
     log(`node ${node.peerId} started`)
+    if (swarm != null) {
+      log(`in private swarm "${swarm.name}" (id ${swarm.id}, DHT ${node.dhtProtocol}); ${swarm.policy.runUntrusted ? 'running bundles of any member (--run-untrusted)' : `running bundles of ${plural(swarm.policy.trusted().length, 'trusted signer')} only`}`)
+    }
     for (const addr of node.addresses()) {
       log(`listening on ${addr}`)
     }
@@ -73,7 +86,7 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
     undo.push(async () => { detachEvents() })
 
     const startedAt = new Date()
-    const context: DaemonContext = { node, dataDir, config, privateKey: identity.privateKey, version: init.version, startedAt }
+    const context: DaemonContext = { node, dataDir, config, privateKey: identity.privateKey, version: init.version, startedAt, ...(swarm != null ? { swarm } : {}) }
     const routes = mergeRoutes((init.routes ?? DAEMON_ROUTES).map(factory => factory(context)))
     const token = generateToken()
     const control = await createControlServer({ token, routes, host: '127.0.0.1', port: config.controlPort })
