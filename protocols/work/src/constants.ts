@@ -8,8 +8,12 @@ const MiB = 1024 * KiB
 export const ANNOUNCE_PROTOCOL = '/idlegrid/work/announce/1.0.0'
 /** Volunteer -> submitter: fetch a signed bundle by id, answered in chunks. */
 export const BUNDLE_PROTOCOL = '/idlegrid/work/bundle/1.0.0'
-/** Volunteer -> submitter: one long-lived stream for leases, progress, checkpoints and results. */
-export const SESSION_PROTOCOL = '/idlegrid/work/session/1.0.0'
+/**
+ * Volunteer -> submitter: one long-lived stream for leases, progress,
+ * checkpoints, results, and credit receipts with their acknowledgements
+ * (added in 1.1.0; a 1.0.0 peer would reset a stream carrying them).
+ */
+export const SESSION_PROTOCOL = '/idlegrid/work/session/1.1.0'
 
 /** Largest encoded Announce / AnnounceResponse. */
 export const MAX_ANNOUNCE_SIZE = 4 * KiB
@@ -39,6 +43,10 @@ export const MAX_TASKS_PER_LEASE = 64
  * fits one task (input + checkpoint) and packs more only while they fit.
  */
 export const MAX_SESSION_MESSAGE_SIZE = MAX_TASK_INPUT_SIZE + MAX_CHECKPOINT_SIZE + 1 * MiB
+/** Most receipts in one Receipts message, and statuses in one ReceiptAck. */
+export const MAX_RECEIPTS_PER_MESSAGE = 64
+/** Largest encoded receipt carried in a Receipts message (the receipt format's own limit). */
+export const MAX_RECEIPT_BYTES = 4 * KiB
 /** Longest id string (job, task, bundle) accepted on the wire. */
 export const MAX_ID_LENGTH = 128
 /** Longest reason / error message string kept from the wire. */

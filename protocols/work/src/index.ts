@@ -18,6 +18,9 @@ export {
   RecordOutcome,
   Result,
   ResultAck,
+  Receipts,
+  ReceiptStatus,
+  ReceiptAck,
   WorkerMessage,
   SubmitterMessage
 } from './work.js'

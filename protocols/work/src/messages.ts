@@ -1,7 +1,7 @@
 // Decoding with element limits, and the shape checks a well-formed message
 // must pass beyond what protobuf itself checks (exactly one union field set,
 // ids within length). A failed check means the peer broke the protocol.
-import { MAX_ID_LENGTH, MAX_RECORDS_PER_TASK, MAX_TASKS_PER_LEASE } from './constants.js'
+import { MAX_ID_LENGTH, MAX_RECEIPTS_PER_MESSAGE, MAX_RECEIPT_BYTES, MAX_RECORDS_PER_TASK, MAX_TASKS_PER_LEASE } from './constants.js'
 import { SubmitterMessage, TaskError, WorkerMessage } from './work.js'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -11,15 +11,23 @@ export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError'
 }
 
-export type WorkerMessageKind = 'lease' | 'progress' | 'checkpoint' | 'result'
-export type SubmitterMessageKind = 'lease' | 'ack'
+export type WorkerMessageKind = 'lease' | 'progress' | 'checkpoint' | 'result' | 'receiptAck'
+export type SubmitterMessageKind = 'lease' | 'ack' | 'receipts'
 
 /** Decodes a WorkerMessage, capping repeated fields, and checks that exactly one field is set. */
 export function decodeWorkerMessage (buf: Uint8Array | Uint8ArrayList): { kind: WorkerMessageKind, message: WorkerMessage } {
   const message = WorkerMessage.decode(buf, {
-    limits: { result: { records: MAX_RECORDS_PER_TASK } }
+    limits: { result: { records: MAX_RECORDS_PER_TASK }, receiptAck: { statuses: MAX_RECEIPTS_PER_MESSAGE } }
   })
-  const kind = onlyField(message, ['lease', 'progress', 'checkpoint', 'result'] as const)
+  const kind = onlyField(message, ['lease', 'progress', 'checkpoint', 'result', 'receiptAck'] as const)
+  if (kind === 'receiptAck') {
+    for (const status of message.receiptAck?.statuses ?? []) {
+      if (status.hash.length !== 0 && !/^[0-9a-f]{64}$/.test(status.hash)) {
+        throw new MalformedMessageError('receipt ack: a hash is 64 lowercase hex characters or empty')
+      }
+    }
+    return { kind, message }
+  }
   const body = message[kind] as { taskId?: string, jobId?: string }
   checkId(body.taskId ?? body.jobId ?? '', kind)
   return { kind, message }
@@ -28,9 +36,12 @@ export function decodeWorkerMessage (buf: Uint8Array | Uint8ArrayList): { kind: 
 /** Decodes a SubmitterMessage, capping repeated fields, and checks that exactly one field is set. */
 export function decodeSubmitterMessage (buf: Uint8Array | Uint8ArrayList): { kind: SubmitterMessageKind, message: SubmitterMessage } {
   const message = SubmitterMessage.decode(buf, {
-    limits: { lease: { tasks: MAX_TASKS_PER_LEASE, tasks$: { inputs: MAX_RECORDS_PER_TASK } } }
+    limits: { lease: { tasks: MAX_TASKS_PER_LEASE, tasks$: { inputs: MAX_RECORDS_PER_TASK } }, receipts: { receipts: MAX_RECEIPTS_PER_MESSAGE } }
   })
-  const kind = onlyField(message, ['lease', 'ack'] as const)
+  const kind = onlyField(message, ['lease', 'ack', 'receipts'] as const)
+  if (kind === 'receipts' && (message.receipts?.receipts ?? []).some(r => r.byteLength > MAX_RECEIPT_BYTES)) {
+    throw new MalformedMessageError(`receipts: a receipt is over ${MAX_RECEIPT_BYTES} bytes`)
+  }
   return { kind, message }
 }
 

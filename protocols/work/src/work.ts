@@ -2405,11 +2405,400 @@ export namespace ResultAck {
   }
 }
 
+export interface Receipts {
+  receipts: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace Receipts {
+  let _codec: Codec<Receipts>
+
+  export const codec = (): Codec<Receipts> => {
+    if (_codec == null) {
+      _codec = message<Receipts>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.receipts != null && obj.receipts.length > 0) {
+          for (const value of obj.receipts) {
+            w.uint32(10)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          receipts: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.receipts != null && obj.receipts.length === opts.limits.receipts) {
+                throw new MaxLengthError('Decode error - repeated field "receipts" had too many elements')
+              }
+
+              obj.receipts.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          receipts: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.receipts != null && obj.receipts === opts.limits.receipts) {
+                throw new MaxLengthError('Streaming decode error - repeated field "receipts" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.receipts[]`,
+                index: obj.receipts,
+                value: reader.bytes()
+              }
+
+              obj.receipts++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ReceiptsReceiptsFieldEvent {
+    field: '$.receipts[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Receipts>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Receipts.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipts>): Receipts {
+    return decodeMessage(buf, Receipts.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipts>): Generator<ReceiptsReceiptsFieldEvent> {
+    return streamMessage(buf, Receipts.codec(), opts)
+  }
+}
+
+export interface ReceiptStatus {
+  hash: string
+  status: ReceiptStatus.Status
+  reason: string
+}
+
+export namespace ReceiptStatus {
+  export enum Status {
+    ACCEPTED = 'ACCEPTED',
+    DUPLICATE = 'DUPLICATE',
+    REFUSED = 'REFUSED',
+    FORK = 'FORK'
+  }
+
+  enum __StatusValues {
+    ACCEPTED = 0,
+    DUPLICATE = 1,
+    REFUSED = 2,
+    FORK = 3
+  }
+
+  export namespace Status {
+    export const codec = (): Codec<Status> => {
+      return enumeration<Status>(__StatusValues)
+    }
+  }
+
+  let _codec: Codec<ReceiptStatus>
+
+  export const codec = (): Codec<ReceiptStatus> => {
+    if (_codec == null) {
+      _codec = message<ReceiptStatus>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.hash != null && obj.hash !== '')) {
+          w.uint32(10)
+          w.string(obj.hash)
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(16)
+          ReceiptStatus.Status.codec().encode(obj.status, w)
+        }
+
+        if ((obj.reason != null && obj.reason !== '')) {
+          w.uint32(26)
+          w.string(obj.reason)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          hash: '',
+          status: Status.ACCEPTED,
+          reason: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.hash = reader.string()
+              break
+            }
+            case 2: {
+              obj.status = ReceiptStatus.Status.codec().decode(reader)
+              break
+            }
+            case 3: {
+              obj.reason = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.hash`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.status`,
+                value: ReceiptStatus.Status.codec().decode(reader)
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.reason`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ReceiptStatusHashFieldEvent {
+    field: '$.hash'
+    value: string
+  }
+
+  export interface ReceiptStatusStatusFieldEvent {
+    field: '$.status'
+    value: ReceiptStatus.Status
+  }
+
+  export interface ReceiptStatusReasonFieldEvent {
+    field: '$.reason'
+    value: string
+  }
+
+  export function encode (obj: Partial<ReceiptStatus>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ReceiptStatus.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReceiptStatus>): ReceiptStatus {
+    return decodeMessage(buf, ReceiptStatus.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReceiptStatus>): Generator<ReceiptStatusHashFieldEvent | ReceiptStatusStatusFieldEvent | ReceiptStatusReasonFieldEvent> {
+    return streamMessage(buf, ReceiptStatus.codec(), opts)
+  }
+}
+
+export interface ReceiptAck {
+  statuses: ReceiptStatus[]
+}
+
+export namespace ReceiptAck {
+  let _codec: Codec<ReceiptAck>
+
+  export const codec = (): Codec<ReceiptAck> => {
+    if (_codec == null) {
+      _codec = message<ReceiptAck>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.statuses != null && obj.statuses.length > 0) {
+          for (const value of obj.statuses) {
+            w.uint32(10)
+            ReceiptStatus.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          statuses: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.statuses != null && obj.statuses.length === opts.limits.statuses) {
+                throw new MaxLengthError('Decode error - repeated field "statuses" had too many elements')
+              }
+
+              obj.statuses.push(ReceiptStatus.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.statuses$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          statuses: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.statuses != null && obj.statuses === opts.limits.statuses) {
+                throw new MaxLengthError('Streaming decode error - repeated field "statuses" had too many elements')
+              }
+
+              for (const evt of ReceiptStatus.codec().stream(reader, reader.uint32(), `${prefix}.statuses[]`, {
+                limits: opts.limits?.statuses$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.statuses
+                }
+              }
+
+              obj.statuses++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ReceiptAckStatusesHashFieldEvent {
+    field: '$.statuses[].hash'
+    value: string
+    index: number
+  }
+
+  export interface ReceiptAckStatusesStatusFieldEvent {
+    field: '$.statuses[].status'
+    value: ReceiptStatus.Status
+    index: number
+  }
+
+  export interface ReceiptAckStatusesReasonFieldEvent {
+    field: '$.statuses[].reason'
+    value: string
+    index: number
+  }
+
+  export function encode (obj: Partial<ReceiptAck>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ReceiptAck.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReceiptAck>): ReceiptAck {
+    return decodeMessage(buf, ReceiptAck.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReceiptAck>): Generator<ReceiptAckStatusesHashFieldEvent | ReceiptAckStatusesStatusFieldEvent | ReceiptAckStatusesReasonFieldEvent> {
+    return streamMessage(buf, ReceiptAck.codec(), opts)
+  }
+}
+
 export interface WorkerMessage {
   lease?: LeaseRequest
   progress?: Progress
   checkpoint?: Checkpoint
   result?: Result
+  receiptAck?: ReceiptAck
 }
 
 export namespace WorkerMessage {
@@ -2440,6 +2829,11 @@ export namespace WorkerMessage {
         if (obj.result != null) {
           w.uint32(34)
           Result.codec().encode(obj.result, w)
+        }
+
+        if (obj.receiptAck != null) {
+          w.uint32(42)
+          ReceiptAck.codec().encode(obj.receiptAck, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2475,6 +2869,12 @@ export namespace WorkerMessage {
             case 4: {
               obj.result = Result.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.result
+              })
+              break
+            }
+            case 5: {
+              obj.receiptAck = ReceiptAck.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.receiptAck
               })
               break
             }
@@ -2517,6 +2917,13 @@ export namespace WorkerMessage {
             case 4: {
               yield * Result.codec().stream(reader, reader.uint32(), `${prefix}.result`, {
                 limits: opts.limits?.result
+              })
+
+              break
+            }
+            case 5: {
+              yield * ReceiptAck.codec().stream(reader, reader.uint32(), `${prefix}.receiptAck`, {
+                limits: opts.limits?.receiptAck
               })
 
               break
@@ -2638,6 +3045,24 @@ export namespace WorkerMessage {
     value: number
   }
 
+  export interface WorkerMessageReceiptAckStatusesHashFieldEvent {
+    field: '$.receiptAck.statuses[].hash'
+    value: string
+    index: number
+  }
+
+  export interface WorkerMessageReceiptAckStatusesStatusFieldEvent {
+    field: '$.receiptAck.statuses[].status'
+    value: ReceiptStatus.Status
+    index: number
+  }
+
+  export interface WorkerMessageReceiptAckStatusesReasonFieldEvent {
+    field: '$.receiptAck.statuses[].reason'
+    value: string
+    index: number
+  }
+
   export function encode (obj: Partial<WorkerMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WorkerMessage.codec())
   }
@@ -2646,7 +3071,7 @@ export namespace WorkerMessage {
     return decodeMessage(buf, WorkerMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkerMessage>): Generator<WorkerMessageLeaseRequestIdFieldEvent | WorkerMessageLeaseJobIdFieldEvent | WorkerMessageLeaseMaxTasksFieldEvent | WorkerMessageProgressTaskIdFieldEvent | WorkerMessageProgressAttemptFieldEvent | WorkerMessageProgressFractionFieldEvent | WorkerMessageCheckpointTaskIdFieldEvent | WorkerMessageCheckpointAttemptFieldEvent | WorkerMessageCheckpointRecordFieldEvent | WorkerMessageCheckpointStateFieldEvent | WorkerMessageResultRequestIdFieldEvent | WorkerMessageResultTaskIdFieldEvent | WorkerMessageResultAttemptFieldEvent | WorkerMessageResultRecordsValueFieldEvent | WorkerMessageResultRecordsErrorNameFieldEvent | WorkerMessageResultRecordsErrorMessageFieldEvent | WorkerMessageResultRecordsErrorKindFieldEvent | WorkerMessageResultRecordsErrorRetryableFieldEvent | WorkerMessageResultCpuMsFieldEvent | WorkerMessageResultWallMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkerMessage>): Generator<WorkerMessageLeaseRequestIdFieldEvent | WorkerMessageLeaseJobIdFieldEvent | WorkerMessageLeaseMaxTasksFieldEvent | WorkerMessageProgressTaskIdFieldEvent | WorkerMessageProgressAttemptFieldEvent | WorkerMessageProgressFractionFieldEvent | WorkerMessageCheckpointTaskIdFieldEvent | WorkerMessageCheckpointAttemptFieldEvent | WorkerMessageCheckpointRecordFieldEvent | WorkerMessageCheckpointStateFieldEvent | WorkerMessageResultRequestIdFieldEvent | WorkerMessageResultTaskIdFieldEvent | WorkerMessageResultAttemptFieldEvent | WorkerMessageResultRecordsValueFieldEvent | WorkerMessageResultRecordsErrorNameFieldEvent | WorkerMessageResultRecordsErrorMessageFieldEvent | WorkerMessageResultRecordsErrorKindFieldEvent | WorkerMessageResultRecordsErrorRetryableFieldEvent | WorkerMessageResultCpuMsFieldEvent | WorkerMessageResultWallMsFieldEvent | WorkerMessageReceiptAckStatusesHashFieldEvent | WorkerMessageReceiptAckStatusesStatusFieldEvent | WorkerMessageReceiptAckStatusesReasonFieldEvent> {
     return streamMessage(buf, WorkerMessage.codec(), opts)
   }
 }
@@ -2654,6 +3079,7 @@ export namespace WorkerMessage {
 export interface SubmitterMessage {
   lease?: LeaseResponse
   ack?: ResultAck
+  receipts?: Receipts
 }
 
 export namespace SubmitterMessage {
@@ -2674,6 +3100,11 @@ export namespace SubmitterMessage {
         if (obj.ack != null) {
           w.uint32(18)
           ResultAck.codec().encode(obj.ack, w)
+        }
+
+        if (obj.receipts != null) {
+          w.uint32(26)
+          Receipts.codec().encode(obj.receipts, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2697,6 +3128,12 @@ export namespace SubmitterMessage {
             case 2: {
               obj.ack = ResultAck.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.ack
+              })
+              break
+            }
+            case 3: {
+              obj.receipts = Receipts.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.receipts
               })
               break
             }
@@ -2725,6 +3162,13 @@ export namespace SubmitterMessage {
             case 2: {
               yield * ResultAck.codec().stream(reader, reader.uint32(), `${prefix}.ack`, {
                 limits: opts.limits?.ack
+              })
+
+              break
+            }
+            case 3: {
+              yield * Receipts.codec().stream(reader, reader.uint32(), `${prefix}.receipts`, {
+                limits: opts.limits?.receipts
               })
 
               break
@@ -2819,6 +3263,12 @@ export namespace SubmitterMessage {
     value: string
   }
 
+  export interface SubmitterMessageReceiptsReceiptsFieldEvent {
+    field: '$.receipts.receipts[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SubmitterMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SubmitterMessage.codec())
   }
@@ -2827,7 +3277,7 @@ export namespace SubmitterMessage {
     return decodeMessage(buf, SubmitterMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubmitterMessage>): Generator<SubmitterMessageLeaseRequestIdFieldEvent | SubmitterMessageLeaseStatusFieldEvent | SubmitterMessageLeaseReasonFieldEvent | SubmitterMessageLeaseTasksTaskIdFieldEvent | SubmitterMessageLeaseTasksAttemptFieldEvent | SubmitterMessageLeaseTasksFirstRecordFieldEvent | SubmitterMessageLeaseTasksInputsFieldEvent | SubmitterMessageLeaseTasksResumeFromFieldEvent | SubmitterMessageLeaseTasksResumeRecordFieldEvent | SubmitterMessageLeaseTasksDeadlineFieldEvent | SubmitterMessageLeaseTasksLeaseMsFieldEvent | SubmitterMessageAckRequestIdFieldEvent | SubmitterMessageAckStatusFieldEvent | SubmitterMessageAckReasonFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubmitterMessage>): Generator<SubmitterMessageLeaseRequestIdFieldEvent | SubmitterMessageLeaseStatusFieldEvent | SubmitterMessageLeaseReasonFieldEvent | SubmitterMessageLeaseTasksTaskIdFieldEvent | SubmitterMessageLeaseTasksAttemptFieldEvent | SubmitterMessageLeaseTasksFirstRecordFieldEvent | SubmitterMessageLeaseTasksInputsFieldEvent | SubmitterMessageLeaseTasksResumeFromFieldEvent | SubmitterMessageLeaseTasksResumeRecordFieldEvent | SubmitterMessageLeaseTasksDeadlineFieldEvent | SubmitterMessageLeaseTasksLeaseMsFieldEvent | SubmitterMessageAckRequestIdFieldEvent | SubmitterMessageAckStatusFieldEvent | SubmitterMessageAckReasonFieldEvent | SubmitterMessageReceiptsReceiptsFieldEvent> {
     return streamMessage(buf, SubmitterMessage.codec(), opts)
   }
 }

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   Announce, AnnounceResponse, BundleChunk, LeaseResponse, MalformedMessageError, ResultAck, SubmitterMessage, TaskError, WorkerMessage,
-  decodeSubmitterMessage, decodeWorkerMessage, errorKindFromWire, errorKindToWire, MAX_TASKS_PER_LEASE
+  decodeSubmitterMessage, decodeWorkerMessage, errorKindFromWire, errorKindToWire, MAX_TASKS_PER_LEASE,
+  MAX_RECEIPTS_PER_MESSAGE, MAX_RECEIPT_BYTES, ReceiptStatus
 } from '../src/index.js'
 
 describe('work protocol messages', () => {
@@ -88,5 +89,21 @@ describe('work protocol messages', () => {
       expect(errorKindFromWire(errorKindToWire(k))).toBe(k)
     }
     expect(ResultAck.decode(ResultAck.encode({ requestId: 1, status: ResultAck.Status.REFUSED, reason: 'not leased' })).reason).toBe('not leased')
+  })
+
+  it('round-trips receipts and receipt acks, and bounds them', () => {
+    const receipts = [Uint8Array.from([1, 2, 3]), new Uint8Array(100)]
+    const pushed = decodeSubmitterMessage(SubmitterMessage.encode({ receipts: { receipts } }))
+    expect(pushed.kind).toBe('receipts')
+    expect(pushed.message.receipts?.receipts).toEqual(receipts)
+    const hash = 'ab'.repeat(32)
+    const acked = decodeWorkerMessage(WorkerMessage.encode({ receiptAck: { statuses: [{ hash, status: ReceiptStatus.Status.DUPLICATE, reason: '' }, { hash: '', status: ReceiptStatus.Status.REFUSED, reason: 'garbled' }] } }))
+    expect(acked.kind).toBe('receiptAck')
+    expect(acked.message.receiptAck?.statuses.map(s => s.status)).toEqual(['DUPLICATE', 'REFUSED'])
+
+    expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ receipts: { receipts: new Array(MAX_RECEIPTS_PER_MESSAGE + 1).fill(receipts[0]) } }))).toThrow(/too many elements/)
+    expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ receipts: { receipts: [new Uint8Array(MAX_RECEIPT_BYTES + 1)] } }))).toThrow(MalformedMessageError)
+    expect(() => decodeWorkerMessage(WorkerMessage.encode({ receiptAck: { statuses: [{ hash: 'not-hex', status: ReceiptStatus.Status.ACCEPTED, reason: '' }] } }))).toThrow(MalformedMessageError)
+    expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ ack: { requestId: 1, status: ResultAck.Status.ACCEPTED, reason: '' }, receipts: { receipts } }))).toThrow(MalformedMessageError)
   })
 })
