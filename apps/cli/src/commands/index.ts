@@ -6,6 +6,8 @@ import { findCommand } from './find.js'
 import { idCommand } from './id.js'
 import { peersCommand } from './peers.js'
 import { statusCommand } from './status.js'
+import { swarmCommand } from './swarm.js'
+import { trustCommand } from './trust.js'
 import type { Command } from '../command.js'
 
 export const COMMANDS: Command[] = [
@@ -14,5 +16,7 @@ export const COMMANDS: Command[] = [
   peersCommand,
   capacityCommand,
   findCommand,
-  idCommand
+  idCommand,
+  swarmCommand,
+  trustCommand
 ]
