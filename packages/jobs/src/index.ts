@@ -2,7 +2,7 @@
 // announces them, leases tasks to volunteers and gathers results in order.
 export { createSubmitter } from './submitter.js'
 export type {
-  Submitter, SubmitterInit, SubmitterNode, SubmitInit, SubmitterEvents, ResultsOptions, TaskProgressDetail, TaskEventDetail
+  Submitter, SubmitterInit, SubmitterNode, SubmitInit, SubmitterEvents, ResultsOptions, TaskProgressDetail, TaskEventDetail, JobRefusal
 } from './submitter.js'
 export { JobStore, taskIdOf, DEFAULT_LEASE_MARGIN_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_LEASES } from './store.js'
 export type { JobInfo, JobState, TaskState, RecordResult, FailureInfo, VolunteerShare, JobStoreInit } from './store.js'

@@ -66,6 +66,8 @@ export interface ResultsOptions {
 
 export interface TaskProgressDetail { jobId: string, taskId: string, attempt: number, worker: string, fraction: number }
 export interface TaskEventDetail { jobId: string, taskId: string, attempt: number, worker: string }
+/** A volunteer declined a job's announcement, e.g. its owner does not trust the signer. */
+export interface JobRefusal { jobId: string, worker: string, reason: string, at: number }
 
 export interface SubmitterEvents {
   /** A job was stored. */
@@ -82,6 +84,8 @@ export interface SubmitterEvents {
   'task:requeued': CustomEvent<TaskEventDetail & { reason: string }>
   /** A job reached its final state (done or cancelled). */
   'job:done': CustomEvent<JobInfo>
+  /** A volunteer refused a job's announcement, or gave a new reason (not repeated every round). */
+  'job:refused': CustomEvent<JobRefusal>
 }
 
 export interface Submitter extends TypedEventEmitter<SubmitterEvents> {
@@ -100,6 +104,8 @@ export interface Submitter extends TypedEventEmitter<SubmitterEvents> {
   cancel(id: string): boolean
   /** Progress of the tasks running right now, as volunteers last reported it. */
   running(id: string): TaskProgressDetail[]
+  /** Volunteers whose last answer to the job's announcement was a refusal, with their reason. */
+  refusals(id: string): JobRefusal[]
   /** Tells volunteers about pending jobs now instead of at the next interval. */
   announce(): Promise<void>
   stop(): Promise<void>
@@ -119,6 +125,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   readonly #announceIntervalMs: number
   readonly #findLimit: number
   readonly #progress = new Map<string, TaskProgressDetail>()
+  /** jobId -> worker -> its last refusal; cleared when that worker accepts. */
+  readonly #refusals = new Map<string, Map<string, JobRefusal>>()
   /** Wakes result iterators and done() waiters of a job. */
   readonly #waiters = new Map<string, Set<() => void>>()
   readonly #streams = new Set<Stream>()
@@ -216,6 +224,10 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   jobs (): JobInfo[] {
     this.#checkRunning()
     return this.#store.jobs()
+  }
+
+  refusals (id: string): JobRefusal[] {
+    return [...(this.#refusals.get(id)?.values() ?? [])]
   }
 
   running (id: string): TaskProgressDetail[] {
@@ -422,10 +434,28 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       await lp.write(Announce.encode(message), { signal })
       const response = AnnounceResponse.decode(await lp.read({ signal }))
       log.trace('announced job %s to %p: %s %s', message.jobId, peer, response.status, response.reason)
+      this.#noteAnswer(message.jobId, peer.toString(), response)
       await stream.close({ signal })
     } catch (err) {
       stream?.abort(err as Error)
       log.trace('announcing job %s to %p failed: %e', message.jobId, peer, err)
+    }
+  }
+
+  /** Keeps a refusal so the submitter's user can see why a volunteer does not take the job. */
+  #noteAnswer (jobId: string, worker: string, response: AnnounceResponse): void {
+    const byWorker = this.#refusals.get(jobId) ?? new Map<string, JobRefusal>()
+    if (response.status !== AnnounceResponse.Status.REFUSED) {
+      byWorker.delete(worker)
+      return
+    }
+    const previous = byWorker.get(worker)
+    const refusal: JobRefusal = { jobId, worker, reason: response.reason, at: Date.now() }
+    byWorker.set(worker, refusal)
+    this.#refusals.set(jobId, byWorker)
+    if (previous?.reason !== refusal.reason) {
+      log('volunteer %s refused job %s: %s', worker, jobId, refusal.reason)
+      this.safeDispatchEvent('job:refused', { detail: refusal })
     }
   }
 
