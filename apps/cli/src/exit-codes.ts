@@ -17,7 +17,11 @@ export const EXIT = {
   /** A listen or control address is already in use. */
   ADDRESS_IN_USE: 6,
   /** The daemon refused the control token. */
-  UNAUTHORIZED: 7
+  UNAUTHORIZED: 7,
+  /** A job ended, but some of its records failed for good (their errors are in the output). */
+  RECORDS_FAILED: 8,
+  /** A job was cancelled, or submit gave up waiting for a volunteer (--wait). */
+  JOB_CANCELLED: 9
 } as const
 
 const BY_NAME: Record<string, number> = {
@@ -30,7 +34,10 @@ const BY_NAME: Record<string, number> = {
   DaemonRunningError: EXIT.DAEMON_RUNNING,
   IdentityError: EXIT.IDENTITY,
   AddressInUseError: EXIT.ADDRESS_IN_USE,
-  UnauthorizedError: EXIT.UNAUTHORIZED
+  UnauthorizedError: EXIT.UNAUTHORIZED,
+  BundleBuildError: EXIT.USAGE,
+  BundleRejectedError: EXIT.USAGE,
+  NotFoundError: EXIT.USAGE
 }
 
 /** The exit code for an error, by its name; anything unknown is a runtime failure. */

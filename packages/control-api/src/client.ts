@@ -2,10 +2,15 @@
 // directory (or a URL and token), and rebuilds named errors from answers.
 import { request as httpRequest } from 'node:http'
 import { createInterface } from 'node:readline'
-import { errorFromBody } from './errors.js'
+import { PayloadTooLargeError, errorFromBody } from './errors.js'
 import { notRunning, readControlFiles } from './control-files.js'
-import { ROUTES } from './types.js'
-import type { FindQuery, FoundVolunteer, IdInfo, PeerSummary, StatusInfo } from './types.js'
+import { bundleFor, jobHandle } from './job-handle.js'
+import { MAX_JOB_SUBMISSION_BYTES, ROUTES, jobPath } from './types.js'
+import type { JobHandle, ResultStreamOptions, SubmitOptions } from './job-handle.js'
+import type {
+  FindQuery, FoundVolunteer, IdInfo, JobDetail, JobEvent, JobInfo, JobSubmission, PeerSummary, RecordResult, StatusInfo,
+  SubmittedJob, UnsignedBundle
+} from './types.js'
 import type { CapacityReport } from '@idlegrid/interface'
 import type { IncomingMessage } from 'node:http'
 
@@ -32,6 +37,25 @@ export interface ControlClient {
   capacity(options?: RequestOptions): Promise<CapacityReport>
   find(query: FindQuery, options?: RequestOptions): Promise<FoundVolunteer[]>
   id(options?: RequestOptions): Promise<IdInfo>
+
+  /**
+   * Submits a job: `bundleOrPath` is a job file (bundled here with esbuild)
+   * or an unsigned bundle; the daemon signs it with its node key and stores
+   * the job before this resolves.
+   */
+  submit(bundleOrPath: string | UnsignedBundle, inputs: unknown[], options?: SubmitOptions): Promise<JobHandle>
+  /** A handle on an existing job. */
+  job(id: string): JobHandle
+  /** POST /v1/jobs as is. */
+  submitJob(submission: JobSubmission, options?: RequestOptions): Promise<SubmittedJob>
+  jobs(options?: RequestOptions): Promise<JobInfo[]>
+  /** @throws NotFoundError */
+  jobInfo(id: string, options?: RequestOptions): Promise<JobDetail>
+  /** Record results; `order` 'input' (default) or 'completed'. */
+  jobResults(id: string, options?: ResultStreamOptions & { order?: 'input' | 'completed' }): AsyncGenerator<RecordResult, void, undefined>
+  jobEvents(id: string, options?: { intervalMs?: number, tasks?: boolean, signal?: AbortSignal }): AsyncGenerator<JobEvent, void, undefined>
+  /** @returns cancelled false when the job had already ended */
+  cancelJob(id: string, options?: RequestOptions): Promise<{ cancelled: boolean, job: JobInfo }>
 }
 
 /** Default time a request may take, ms. */
@@ -60,7 +84,12 @@ export function createControlClient (init: ControlClientInit): ControlClient {
     return { url: new URL(`http://${host}:${info.port}`), token }
   }
 
-  async function send (method: string, path: string, options: RequestOptions, accept: string): Promise<{ res: IncomingMessage, cleanup: () => void }> {
+  /**
+   * Sends a request. The timeout covers the whole exchange for JSON requests;
+   * for streams (`untilHeaders`) it covers only the wait for the answer's
+   * headers, so a followed stream may stay open as long as the job runs.
+   */
+  async function send (method: string, path: string, options: RequestOptions, accept: string, untilHeaders = false): Promise<{ res: IncomingMessage, cleanup: () => void }> {
     const { url: base, token } = await endpoint()
     const url = new URL(path, base)
     for (const [key, value] of Object.entries(options.query ?? {})) {
@@ -69,7 +98,11 @@ export function createControlClient (init: ControlClientInit): ControlClient {
       }
     }
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body))
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? defaultTimeout)
+    const timeoutMs = options.timeoutMs ?? defaultTimeout
+    const timeoutController = new AbortController()
+    const timeout = timeoutController.signal
+    const timer = setTimeout(() => { timeoutController.abort(new DOMException('timed out', 'TimeoutError')) }, timeoutMs)
+    timer.unref?.()
     const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
 
     return new Promise((resolve, reject) => {
@@ -83,11 +116,17 @@ export function createControlClient (init: ControlClientInit): ControlClient {
           ...(payload == null ? {} : { 'content-type': 'application/json', 'content-length': payload.length })
         }
       }, res => {
-        resolve({ res, cleanup: () => { req.destroy() } })
+        if (untilHeaders) {
+          clearTimeout(timer)
+        } else {
+          res.once('close', () => { clearTimeout(timer) })
+        }
+        resolve({ res, cleanup: () => { clearTimeout(timer); req.destroy() } })
       })
       req.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer)
         if (err.name === 'AbortError' && timeout.aborted && options.signal?.aborted !== true) {
-          reject(Object.assign(new Error(`control API did not answer ${method} ${path} within ${options.timeoutMs ?? defaultTimeout} ms`), { name: 'TimeoutError' }))
+          reject(Object.assign(new Error(`control API did not answer ${method} ${path} within ${timeoutMs} ms`), { name: 'TimeoutError' }))
         } else if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') {
           reject(dataDir != null ? notRunning(dataDir, `${base.host} refused the connection`) : Object.assign(err, { message: `control API at ${base.origin} is not answering: ${err.message}` }))
         } else {
@@ -129,7 +168,7 @@ export function createControlClient (init: ControlClientInit): ControlClient {
     },
 
     async * stream<T>(method: string, path: string, options: RequestOptions = {}): AsyncGenerator<T, void, undefined> {
-      const { res, cleanup } = await send(method, path, options, 'application/x-ndjson')
+      const { res, cleanup } = await send(method, path, options, 'application/x-ndjson', true)
       try {
         if ((res.statusCode ?? 500) >= 400) {
           throw await failure(res)
@@ -170,6 +209,52 @@ export function createControlClient (init: ControlClientInit): ControlClient {
 
     async id (options) {
       return client.request<IdInfo>('GET', ROUTES.id, options)
+    },
+
+    async submit (bundleOrPath, inputs, options = {}) {
+      const bundle = await bundleFor(client, bundleOrPath, options)
+      const submitted = await client.submitJob({ bundle, inputs, ...(options.batch != null ? { batch: options.batch } : {}) }, { signal: options.signal })
+      return jobHandle(client, submitted.jobId)
+    },
+
+    job (id) {
+      return jobHandle(client, id)
+    },
+
+    async submitJob (submission, options = {}) {
+      const size = Buffer.byteLength(JSON.stringify(submission))
+      if (size > MAX_JOB_SUBMISSION_BYTES) {
+        throw new PayloadTooLargeError(`the job is ${size} bytes of JSON, over the ${MAX_JOB_SUBMISSION_BYTES} bytes one submission may carry: split the input into several jobs`)
+      }
+      // A large submission takes a while to store; give it room.
+      const timeoutMs = options.timeoutMs ?? Math.max(defaultTimeout, 60_000 + Math.ceil(size / (1024 * 1024)) * 1000)
+      return client.request<SubmittedJob>('POST', ROUTES.jobs, { ...options, timeoutMs, body: submission })
+    },
+
+    async jobs (options) {
+      return client.request<JobInfo[]>('GET', ROUTES.jobs, options)
+    },
+
+    async jobInfo (id, options) {
+      return client.request<JobDetail>('GET', jobPath(ROUTES.job, id), options)
+    },
+
+    jobResults (id, options = {}) {
+      return client.stream<RecordResult>('GET', jobPath(ROUTES.jobResults, id), {
+        signal: options.signal,
+        query: { follow: options.follow === false ? 0 : 1, from: options.from, order: options.order }
+      })
+    },
+
+    jobEvents (id, options = {}) {
+      return client.stream<JobEvent>('GET', jobPath(ROUTES.jobEvents, id), {
+        signal: options.signal,
+        query: { interval: options.intervalMs, tasks: options.tasks === true ? 1 : undefined }
+      })
+    },
+
+    async cancelJob (id, options) {
+      return client.request<{ cancelled: boolean, job: JobInfo }>('POST', jobPath(ROUTES.jobCancel, id), options)
     }
   }
   return client

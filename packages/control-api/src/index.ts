@@ -1,6 +1,6 @@
 // @idlegrid/control-api: the daemon's HTTP + JSON control server (loopback,
 // bearer token) and the typed client the CLI and other tools use.
-export { createControlServer, respond, ndjson, JsonResponse, NdjsonResponse, DEFAULT_MAX_BODY_BYTES } from './server.js'
+export { createControlServer, respond, ndjson, withBodyLimit, JsonResponse, NdjsonResponse, DEFAULT_MAX_BODY_BYTES } from './server.js'
 export type { ControlServer, ControlServerInit, RouteHandler, RouteRequest, RouteTable } from './server.js'
 export { createControlClient, DEFAULT_TIMEOUT_MS } from './client.js'
 export type { ControlClient, ControlClientInit, RequestOptions } from './client.js'
@@ -13,5 +13,10 @@ export {
 export type { ControlInfo } from './control-files.js'
 export { ControlApiError, PayloadTooLargeError, statusForError, errorFromBody } from './errors.js'
 export type { ErrorBody } from './errors.js'
-export { ROUTES } from './types.js'
-export type { StatusInfo, PeerSummary, FindQuery, FoundVolunteer, IdInfo, VolunteerCapacity } from './types.js'
+export { ROUTES, MAX_JOB_SUBMISSION_BYTES, jobPath } from './types.js'
+export type {
+  StatusInfo, PeerSummary, FindQuery, FoundVolunteer, IdInfo, VolunteerCapacity,
+  UnsignedBundle, JobSubmission, SubmittedJob, JobDetail, JobEvent, RunningTaskInfo, JobInfo, RecordResult
+} from './types.js'
+export { jobHandle } from './job-handle.js'
+export type { JobHandle, SubmitOptions, ResultStreamOptions } from './job-handle.js'

@@ -37,6 +37,26 @@ export type RouteHandler = (request: RouteRequest) => unknown
 /** Route table: keys look like `GET /v1/jobs/:id`. */
 export type RouteTable = Record<string, RouteHandler>
 
+const BODY_LIMIT = Symbol.for('idlegrid.control-api.maxBodyBytes')
+
+/**
+ * Lets one route accept a larger (or smaller) body than the server's
+ * `maxBodyBytes`, e.g. a job submission carrying its input records.
+ */
+export function withBodyLimit (maxBodyBytes: number, handler: RouteHandler): RouteHandler {
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) {
+    throw new TypeError(`maxBodyBytes must be a whole number of bytes, got ${String(maxBodyBytes)}`)
+  }
+  const limited: RouteHandler = async request => await handler(request)
+  Object.defineProperty(limited, BODY_LIMIT, { value: maxBodyBytes })
+  return limited
+}
+
+function bodyLimitOf (handler: RouteHandler, fallback: number): number {
+  const limit = (handler as unknown as Record<symbol, unknown>)[BODY_LIMIT]
+  return typeof limit === 'number' ? limit : fallback
+}
+
 /** A JSON answer with a chosen status. */
 export class JsonResponse {
   constructor (readonly status: number, readonly body: unknown) {}
@@ -157,7 +177,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
 
     let result: unknown
     try {
-      const body = await readJsonBody(req, maxBodyBytes)
+      const body = await readJsonBody(req, bodyLimitOf(lookup.match.handler, maxBodyBytes))
       result = await lookup.match.handler({
         method,
         path: url.pathname,

@@ -1,5 +1,9 @@
 // The JSON shapes the daemon's built-in routes answer with, shared by the
 // route handlers and the typed client.
+import type { JobInfo, RecordResult } from '@idlegrid/jobs'
+import type { TaskRequirements } from '@idlegrid/interface'
+
+export type { JobInfo, RecordResult }
 export interface StatusInfo {
   peerId: string
   /** Multiaddrs the node listens on, each ending in /p2p/<peerId>. */
@@ -58,11 +62,97 @@ export interface IdInfo {
   publicKey: string
 }
 
+/** An unsigned bundle as buildBundle makes it; the daemon signs it with its node key. */
+export interface UnsignedBundle {
+  manifest: {
+    version: 1
+    name: string
+    entry: string
+    requirements: TaskRequirements
+    replicas: number
+    batch: number
+    /** Must be the daemon's PeerId (GET /v1/id). */
+    submitter: string
+    createdAt: number
+  }
+  source: string
+}
+
+/** Body of POST /v1/jobs. */
+export interface JobSubmission {
+  bundle: UnsignedBundle
+  /** Input records, each any JSON value, in order. */
+  inputs: unknown[]
+  /** Records per task. Default: the manifest's batch. */
+  batch?: number
+}
+
+/** Answer of POST /v1/jobs (201): the stored job. */
+export interface SubmittedJob {
+  jobId: string
+  bundleId: string
+  job: JobInfo
+}
+
+/** A task running now, as its volunteer last reported it. */
+export interface RunningTaskInfo {
+  taskId: string
+  attempt: number
+  worker: string
+  /** 0..1 over the task's records. */
+  fraction: number
+}
+
+/** Answer of GET /v1/jobs/:id: the stored job plus what runs right now. */
+export interface JobDetail extends JobInfo {
+  running: RunningTaskInfo[]
+  /** Distinct volunteers holding a lease of this job now. */
+  activeVolunteers: string[]
+  /** Tasks requeued since this daemon started (lease expired, volunteer lost, retryable error). */
+  requeued: number
+}
+
+/**
+ * One line of GET /v1/jobs/:id/events. `progress` lines are snapshots sent
+ * on change (at most every `interval` ms); the stream ends after `done`.
+ * With `tasks=1`, per-task `leased`, `requeued` and `final` lines come too.
+ */
+export type JobEvent =
+  | {
+    type: 'progress'
+    jobId: string
+    state: JobInfo['state']
+    /** ms since the epoch, on the daemon's clock. */
+    at: number
+    records: JobInfo['records']
+    tasks: JobInfo['tasks']
+    /** Distinct volunteers holding a lease now, and that have finished tasks of this job. */
+    volunteers: { active: number, total: number }
+    requeued: number
+  }
+  | { type: 'leased', jobId: string, taskId: string, attempt: number, worker: string, at: number }
+  | { type: 'requeued', jobId: string, taskId: string, attempt: number, worker: string, reason: string, at: number }
+  | { type: 'final', jobId: string, taskId: string, attempt: number, worker: string, at: number }
+  | { type: 'done', jobId: string, at: number, job: JobInfo }
+
 /** The daemon's built-in route paths. */
 export const ROUTES = {
   status: '/v1/status',
   peers: '/v1/peers',
   capacity: '/v1/capacity',
   find: '/v1/find',
-  id: '/v1/id'
+  id: '/v1/id',
+  jobs: '/v1/jobs',
+  job: '/v1/jobs/:id',
+  jobResults: '/v1/jobs/:id/results',
+  jobEvents: '/v1/jobs/:id/events',
+  jobCancel: '/v1/jobs/:id/cancel'
 } as const
+
+/** Largest POST /v1/jobs body the daemon accepts: 256 MiB. */
+export const MAX_JOB_SUBMISSION_BYTES = 256 * 1024 * 1024
+
+/** A route path with its `:id` filled in. */
+export function jobPath (route: string, id: string): string {
+  return route.replace(':id', encodeURIComponent(id))
+}

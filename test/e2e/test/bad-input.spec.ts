@@ -17,8 +17,9 @@ async function dataDir (name: string): Promise<string> {
 
 async function snapshot (dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
-  for (const name of (await readdir(dir)).sort()) {
-    out[name] = (await readFile(join(dir, name))).toString('base64')
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    // Folders (the bundle cache) are listed, not read.
+    out[entry.name] = entry.isDirectory() ? '<dir>' : (await readFile(join(dir, entry.name))).toString('base64')
   }
   return out
 }

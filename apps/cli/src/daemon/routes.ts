@@ -2,8 +2,10 @@
 // later commands (jobs, credits, ...) add theirs to DAEMON_ROUTES.
 import { InvalidInputError } from '@idlegrid/interface'
 import { ROUTES } from '@idlegrid/control-api'
+import { jobRoutes } from './job-routes.js'
 import { swarmRoutes } from './swarm.js'
 import type { DaemonConfig } from '../config.js'
+import type { DaemonJobs } from './job-routes.js'
 import type { DaemonSwarm } from './swarm.js'
 import type { FindQuery, FoundVolunteer, IdInfo, PeerSummary, RouteTable, StatusInfo } from '@idlegrid/control-api'
 import type { IdleGridNode } from '@idlegrid/node'
@@ -17,6 +19,8 @@ export interface DaemonContext {
   privateKey: PrivateKey
   version: string
   startedAt: Date
+  /** The submitter, worker and job activity; set by startDaemon. */
+  jobs?: DaemonJobs
   /** The private swarm the node runs in; undefined in the open network. */
   swarm?: DaemonSwarm
 }
@@ -71,7 +75,7 @@ export const coreRoutes: RouteFactory = ({ node, dataDir, privateKey, version, s
 })
 
 /** Every route factory the daemon mounts, in order. */
-export const DAEMON_ROUTES: RouteFactory[] = [coreRoutes, swarmRoutes]
+export const DAEMON_ROUTES: RouteFactory[] = [coreRoutes, swarmRoutes, jobRoutes]
 
 function checkFindQuery (body: unknown): FindQuery {
   const q = (body ?? {}) as Record<string, unknown>

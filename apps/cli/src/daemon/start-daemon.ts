@@ -1,15 +1,18 @@
-// Starts a daemon on a data directory: lock, identity, node, control API and
-// control files, in that order, undoing what was done if a step fails; and
-// stops it again in reverse.
+// Starts a daemon on a data directory: lock, identity, node, sandbox pool,
+// worker, submitter, control API and control files, in that order, undoing
+// what was done if a step fails; and stops it again in reverse.
 import { chmod, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createControlServer, generateToken, removeControlFiles, writeControlFiles } from '@idlegrid/control-api'
 import { createNode } from '@idlegrid/node'
 import { loadOrCreateIdentity } from '../identity.js'
 import { acquireLock } from '../lock.js'
+import { logJobEvents, trackJobActivity } from './job-activity.js'
 import { plural, megabytes } from '../output.js'
 import { DAEMON_ROUTES } from './routes.js'
 import { openDaemonSwarm } from './swarm.js'
 import type { DaemonConfig } from '../config.js'
+import type { DaemonJobs } from './job-routes.js'
 import type { DaemonContext, RouteFactory } from './routes.js'
 import type { ControlServer, RouteTable } from '@idlegrid/control-api'
 import type { IdleGridNode } from '@idlegrid/node'
@@ -22,12 +25,37 @@ export interface StartDaemonInit {
   log: (line: string) => void
   /** Route factories to mount. Default DAEMON_ROUTES. */
   routes?: RouteFactory[]
+  /**
+   * The worker's signer policy: true to run work signed by this PeerId, else
+   * the reason the submitter is told. Default: the swarm's trust policy in a
+   * private swarm, else accept every signer (task code always runs
+   * sandboxed). Can be replaced later with `daemon.setAcceptSigner()`.
+   */
+  acceptSigner?: (peerId: string) => boolean | string
+  /** Timings of the job services; tests shorten them. Defaults: the packages'. */
+  jobs?: DaemonJobTimings
 }
+
+/** Timings of the submitter and worker a daemon runs. */
+export interface DaemonJobTimings {
+  /** Submitter: how often pending jobs are announced again, ms. @default 5000 */
+  announceIntervalMs?: number
+  /** Submitter: lease time on top of a task's time limit, ms. @default 5000 */
+  leaseMarginMs?: number
+  /** Worker: how often undelivered results are retried, ms. @default 5000 */
+  outboxRetryMs?: number
+}
+
+/** Files and folders of the job services in the data directory. */
+export const JOB_FILES = { submitter: 'jobs.db', worker: 'worker.db', bundles: 'bundles' } as const
 
 export interface Daemon {
   node: IdleGridNode
   control: ControlServer
   peerId: string
+  jobs: DaemonJobs
+  /** Replaces the worker's signer policy (see StartDaemonInit.acceptSigner). */
+  setAcceptSigner(policy: (peerId: string) => boolean | string): void
   /** Stops everything and removes control.json, the token and the lock. Safe to call twice. */
   stop(): Promise<void>
 }
@@ -85,8 +113,42 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
     const detachEvents = logNodeEvents(node, log)
     undo.push(async () => { detachEvents() })
 
+    // The job services. Tasks run in forked sandbox runners, one per slot;
+    // the worker takes slots from the node's slot table, so what the node
+    // advertises follows what runs.
+    let acceptSigner = init.acceptSigner ?? (swarm != null ? (peerId: string) => swarm.policy.acceptSigner(peerId) : () => true)
+    const { createSandboxPool } = await import('@idlegrid/sandbox-host')
+    const pool = createSandboxPool({ slots: node.slots.total })
+    undo.push(async () => { await pool.stop() })
+    const { createWorker } = await import('@idlegrid/worker')
+    const worker = await createWorker({
+      node,
+      sandbox: pool,
+      dbPath: join(dataDir, JOB_FILES.worker),
+      bundleCacheDir: join(dataDir, JOB_FILES.bundles),
+      policy: { acceptSigner: peerId => acceptSigner(peerId) },
+      ...(init.jobs?.outboxRetryMs != null ? { outboxRetryMs: init.jobs.outboxRetryMs } : {})
+    })
+    undo.push(async () => { await worker.stop() })
+    const { createSubmitter } = await import('@idlegrid/jobs')
+    const submitter = await createSubmitter({
+      node,
+      dbPath: join(dataDir, JOB_FILES.submitter),
+      ...(init.jobs?.announceIntervalMs != null ? { announceIntervalMs: init.jobs.announceIntervalMs } : {}),
+      ...(init.jobs?.leaseMarginMs != null ? { leaseMarginMs: init.jobs.leaseMarginMs } : {})
+    })
+    undo.push(async () => { await submitter.stop() })
+    const activity = trackJobActivity(submitter)
+    const detachJobLog = logJobEvents(submitter, worker, log)
+    undo.push(async () => { detachJobLog(); activity.stop() })
+    const jobs: DaemonJobs = { submitter, worker, activity }
+    const unfinished = submitter.jobs().filter(j => j.state === 'running')
+    if (unfinished.length > 0) {
+      log(`resuming ${plural(unfinished.length, 'unfinished job')}: ${unfinished.map(j => j.id).join(', ')}`)
+    }
+
     const startedAt = new Date()
-    const context: DaemonContext = { node, dataDir, config, privateKey: identity.privateKey, version: init.version, startedAt, ...(swarm != null ? { swarm } : {}) }
+    const context: DaemonContext = { node, dataDir, config, privateKey: identity.privateKey, version: init.version, startedAt, jobs, ...(swarm != null ? { swarm } : {}) }
     const routes = mergeRoutes((init.routes ?? DAEMON_ROUTES).map(factory => factory(context)))
     const token = generateToken()
     const control = await createControlServer({ token, routes, host: '127.0.0.1', port: config.controlPort })
@@ -106,6 +168,10 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
       node,
       control,
       peerId: node.peerId,
+      jobs,
+      setAcceptSigner (policy) {
+        acceptSigner = policy
+      },
       async stop () {
         stopping ??= rollback()
         await stopping

@@ -1,0 +1,154 @@
+// What the daemon knows about its jobs beyond the store: which volunteers
+// hold leases right now and how often tasks were requeued, learned from the
+// submitter's events; and the daemon log lines for notable job events.
+import type { Submitter } from '@idlegrid/jobs'
+import type { Worker } from '@idlegrid/worker'
+
+export interface JobActivity {
+  /** Volunteers holding a lease of the job now, by task id. */
+  leases(jobId: string): ReadonlyMap<string, string>
+  /** Distinct volunteers holding a lease of the job now. */
+  activeVolunteers(jobId: string): string[]
+  /** Tasks of the job requeued since this daemon started. */
+  requeued(jobId: string): number
+  stop(): void
+}
+
+interface JobState {
+  leases: Map<string, string>
+  requeued: number
+}
+
+/** Follows the submitter's events. Everything here is in memory: a restart requeues every lease anyway. */
+export function trackJobActivity (submitter: Submitter): JobActivity {
+  const jobs = new Map<string, JobState>()
+  const state = (jobId: string): JobState => {
+    let s = jobs.get(jobId)
+    if (s == null) {
+      s = { leases: new Map(), requeued: 0 }
+      jobs.set(jobId, s)
+    }
+    return s
+  }
+  const onLeased = (evt: CustomEvent<{ jobId: string, taskId: string, worker: string }>): void => {
+    state(evt.detail.jobId).leases.set(evt.detail.taskId, evt.detail.worker)
+  }
+  const onFinal = (evt: CustomEvent<{ jobId: string, taskId: string }>): void => {
+    state(evt.detail.jobId).leases.delete(evt.detail.taskId)
+  }
+  const onRequeued = (evt: CustomEvent<{ jobId: string, taskId: string }>): void => {
+    const s = state(evt.detail.jobId)
+    s.leases.delete(evt.detail.taskId)
+    s.requeued++
+  }
+  const onDone = (evt: CustomEvent<{ id: string }>): void => {
+    state(evt.detail.id).leases.clear()
+  }
+  submitter.addEventListener('task:leased', onLeased)
+  submitter.addEventListener('task:final', onFinal)
+  submitter.addEventListener('task:requeued', onRequeued)
+  submitter.addEventListener('job:done', onDone)
+  return {
+    leases: jobId => jobs.get(jobId)?.leases ?? new Map(),
+    activeVolunteers: jobId => [...new Set(jobs.get(jobId)?.leases.values() ?? [])],
+    requeued: jobId => jobs.get(jobId)?.requeued ?? 0,
+    stop () {
+      submitter.removeEventListener('task:leased', onLeased)
+      submitter.removeEventListener('task:final', onFinal)
+      submitter.removeEventListener('task:requeued', onRequeued)
+      submitter.removeEventListener('job:done', onDone)
+    }
+  }
+}
+
+/**
+ * One log line per notable job event. Leases granted together (one lease
+ * request) and requeues of one volunteer in one go are coalesced into one
+ * line, so a 10 000-task job logs per batch, not per task.
+ */
+export function logJobEvents (submitter: Submitter, worker: Worker, log: (line: string) => void): () => void {
+  const checkpointed = new Set<string>()
+  let leased = new Map<string, { jobId: string, worker: string, tasks: string[], retries: number, resumed: number }>()
+  let requeued = new Map<string, { jobId: string, worker: string, reason: string, tasks: number }>()
+  let flushing = false
+  const flush = (): void => {
+    flushing = false
+    for (const l of leased.values()) {
+      const extra = [l.retries > 0 ? `${l.retries} retried` : '', l.resumed > 0 ? `${l.resumed} resumed from a checkpoint` : ''].filter(Boolean).join(', ')
+      const what = l.tasks.length === 1 ? `task ${l.tasks[0]}` : `${l.tasks.length} tasks`
+      if (l.tasks.length === 1 && l.resumed === 1) {
+        log(`job ${l.jobId}: task ${l.tasks[0]} resumed on ${l.worker} from its checkpoint`)
+      } else {
+        log(`job ${l.jobId}: ${what} leased to ${l.worker}${extra !== '' ? ` (${extra})` : ''}`)
+      }
+    }
+    for (const r of requeued.values()) {
+      log(`job ${r.jobId}: ${r.tasks === 1 ? '1 task' : `${r.tasks} tasks`} of ${r.worker} requeued: ${r.reason}`)
+    }
+    leased = new Map()
+    requeued = new Map()
+  }
+  const soon = (): void => {
+    if (!flushing) {
+      flushing = true
+      setImmediate(flush)
+    }
+  }
+  const onSubmitted = (evt: CustomEvent<{ jobId: string }>): void => {
+    try {
+      const job = submitter.job(evt.detail.jobId)
+      log(`job ${job.id} submitted: ${job.name}, ${job.records.total} records in ${job.tasks.total} tasks`)
+    } catch {
+      log(`job ${evt.detail.jobId} submitted`)
+    }
+  }
+  const onLeased = (evt: CustomEvent<{ jobId: string, taskId: string, attempt: number, worker: string }>): void => {
+    const { jobId, taskId, attempt, worker: peer } = evt.detail
+    const key = `${jobId} ${peer}`
+    const entry = leased.get(key) ?? { jobId, worker: peer, tasks: [], retries: 0, resumed: 0 }
+    entry.tasks.push(taskId)
+    if (attempt > 1) entry.retries++
+    if (checkpointed.has(taskId)) entry.resumed++
+    leased.set(key, entry)
+    soon()
+  }
+  const onCheckpoint = (evt: CustomEvent<{ taskId: string }>): void => { checkpointed.add(evt.detail.taskId) }
+  const onFinal = (evt: CustomEvent<{ taskId: string }>): void => { checkpointed.delete(evt.detail.taskId) }
+  const onRequeued = (evt: CustomEvent<{ jobId: string, worker: string, reason: string }>): void => {
+    const { jobId, worker: peer, reason } = evt.detail
+    const key = `${jobId} ${peer} ${reason}`
+    const entry = requeued.get(key) ?? { jobId, worker: peer, reason, tasks: 0 }
+    entry.tasks++
+    requeued.set(key, entry)
+    soon()
+  }
+  const onDone = (evt: CustomEvent<{ id: string, state: string, records: { total: number, ok: number, failed: number }, volunteers: unknown[] }>): void => {
+    flush()
+    const j = evt.detail
+    log(`job ${j.id} ${j.state === 'cancelled' ? 'cancelled' : 'done'}: ${j.records.ok}/${j.records.total} records ok, ${j.records.failed} failed, ${j.volunteers.length} volunteer(s)`)
+  }
+  // This node as a volunteer for other submitters: one line per job it starts working on.
+  const volunteering = new Set<string>()
+  const onTaskStart = (evt: CustomEvent<{ jobId: string, submitter: string }>): void => {
+    if (!volunteering.has(evt.detail.jobId)) {
+      volunteering.add(evt.detail.jobId)
+      log(`volunteering for job ${evt.detail.jobId} of ${evt.detail.submitter}`)
+    }
+  }
+  submitter.addEventListener('job:submitted', onSubmitted)
+  submitter.addEventListener('task:leased', onLeased)
+  submitter.addEventListener('task:checkpoint', onCheckpoint)
+  submitter.addEventListener('task:final', onFinal)
+  submitter.addEventListener('task:requeued', onRequeued)
+  submitter.addEventListener('job:done', onDone)
+  worker.addEventListener('task:start', onTaskStart)
+  return () => {
+    submitter.removeEventListener('job:submitted', onSubmitted)
+    submitter.removeEventListener('task:leased', onLeased)
+    submitter.removeEventListener('task:checkpoint', onCheckpoint)
+    submitter.removeEventListener('task:final', onFinal)
+    submitter.removeEventListener('task:requeued', onRequeued)
+    submitter.removeEventListener('job:done', onDone)
+    worker.removeEventListener('task:start', onTaskStart)
+  }
+}

@@ -1,0 +1,224 @@
+// The daemon's job routes: submit (sign with the node key, store, answer
+// with the id), list, inspect, results and progress as NDJSON, cancel.
+import { InvalidInputError } from '@idlegrid/interface'
+import { MAX_JOB_SUBMISSION_BYTES, ROUTES, ndjson, respond, withBodyLimit } from '@idlegrid/control-api'
+import type { JobActivity } from './job-activity.js'
+import type { DaemonContext, RouteFactory } from './routes.js'
+import type { JobDetail, JobEvent, SubmittedJob, UnsignedBundle } from '@idlegrid/control-api'
+import type { Submitter } from '@idlegrid/jobs'
+import type { Worker } from '@idlegrid/worker'
+
+/** The job services of a daemon, as route handlers need them. */
+export interface DaemonJobs {
+  submitter: Submitter
+  worker: Worker
+  activity: JobActivity
+}
+
+/** Bounds of the events stream's snapshot interval, ms. */
+export const EVENT_INTERVAL = { default: 250, min: 50, max: 60_000 }
+
+export const jobRoutes: RouteFactory = (context: DaemonContext) => {
+  const jobsOf = (): DaemonJobs => {
+    if (context.jobs == null) {
+      throw new InvalidInputError('this daemon runs without its job services')
+    }
+    return context.jobs
+  }
+
+  return {
+    [`POST ${ROUTES.jobs}`]: withBodyLimit(MAX_JOB_SUBMISSION_BYTES, async ({ body }) => {
+      const { submitter } = jobsOf()
+      const submission = checkSubmission(body, context.node.peerId)
+      // Loaded here: signing needs the bundle package, listing jobs does not.
+      const { signBundle } = await import('@idlegrid/bundle')
+      const signed = await signBundle(submission.bundle as Parameters<typeof signBundle>[0], context.privateKey)
+      const jobId = await submitter.submit({ signedBundle: signed, inputs: submission.inputs, ...(submission.batch != null ? { batch: submission.batch } : {}) })
+      const answer: SubmittedJob = { jobId, bundleId: signed.id, job: submitter.job(jobId) }
+      return respond(201, answer)
+    }),
+
+    [`GET ${ROUTES.jobs}`]: () => jobsOf().submitter.jobs(),
+
+    [`GET ${ROUTES.job}`]: ({ params }): JobDetail => detailOf(jobsOf(), params.id),
+
+    [`GET ${ROUTES.jobResults}`]: ({ params, query, signal }) => {
+      const { submitter } = jobsOf()
+      submitter.job(params.id) // NotFoundError now, as a 404, not inside the stream
+      const follow = flag(query.get('follow'), 'follow', true)
+      const order = query.get('order') ?? 'input'
+      if (order !== 'input' && order !== 'completed') {
+        throw new InvalidInputError(`order must be 'input' or 'completed', got '${order}'`)
+      }
+      if (order === 'completed') {
+        return ndjson(submitter.completed(params.id, { signal, follow }))
+      }
+      const from = integer(query.get('from'), 'from', 0, Number.MAX_SAFE_INTEGER) ?? 0
+      return ndjson(submitter.results(params.id, { signal, follow, from }))
+    },
+
+    [`GET ${ROUTES.jobEvents}`]: ({ params, query, signal }) => {
+      const jobs = jobsOf()
+      jobs.submitter.job(params.id)
+      const intervalMs = integer(query.get('interval'), 'interval', EVENT_INTERVAL.min, EVENT_INTERVAL.max) ?? EVENT_INTERVAL.default
+      const tasks = flag(query.get('tasks'), 'tasks', false)
+      return ndjson(jobEvents(jobs, params.id, { intervalMs, tasks, signal }))
+    },
+
+    [`POST ${ROUTES.jobCancel}`]: ({ params }) => {
+      const { submitter } = jobsOf()
+      const cancelled = submitter.cancel(params.id)
+      return { cancelled, job: submitter.job(params.id) }
+    }
+  }
+}
+
+/** The stored job plus what runs now. */
+export function detailOf (jobs: DaemonJobs, id: string): JobDetail {
+  const job = jobs.submitter.job(id)
+  return {
+    ...job,
+    running: jobs.submitter.running(id).map(({ taskId, attempt, worker, fraction }) => ({ taskId, attempt, worker, fraction })),
+    activeVolunteers: jobs.activity.activeVolunteers(id),
+    requeued: jobs.activity.requeued(id)
+  }
+}
+
+/** A progress snapshot of a job now. */
+export function progressOf (jobs: DaemonJobs, id: string): Extract<JobEvent, { type: 'progress' }> {
+  const job = jobs.submitter.job(id)
+  const active = jobs.activity.activeVolunteers(id)
+  const total = new Set([...active, ...job.volunteers.map(v => v.peerId)])
+  return {
+    type: 'progress',
+    jobId: id,
+    state: job.state,
+    at: Date.now(),
+    records: job.records,
+    tasks: job.tasks,
+    volunteers: { active: active.length, total: total.size },
+    requeued: jobs.activity.requeued(id)
+  }
+}
+
+/** A snapshot goes out at least this often while a job runs, so a client sees it is alive. */
+export const KEEPALIVE_MS = 5_000
+
+/**
+ * Snapshots on change, at most one per `intervalMs` (and one per
+ * KEEPALIVE_MS when nothing changes); with `tasks`, per-task lines as they
+ * happen. Ends with a last snapshot and a `done` line once the job ended.
+ */
+export async function * jobEvents (jobs: DaemonJobs, id: string, options: { intervalMs: number, tasks: boolean, signal: AbortSignal }): AsyncGenerator<JobEvent> {
+  const { submitter } = jobs
+  const queue: JobEvent[] = []
+  let dirty = true
+  let ended = false
+  let wake: (() => void) | undefined
+  const poke = (): void => { wake?.() }
+  const listeners: Array<[string, (evt: CustomEvent<any>) => void]> = []
+  const on = (name: 'task:leased' | 'task:final' | 'task:requeued' | 'task:progress' | 'job:done', type?: 'leased' | 'final' | 'requeued'): void => {
+    const listener = (evt: CustomEvent<any>): void => {
+      const detail = evt.detail as { jobId?: string, id?: string }
+      if ((detail.jobId ?? detail.id) !== id) {
+        return
+      }
+      dirty = true
+      if (name === 'job:done') {
+        ended = true
+      }
+      if (type != null && options.tasks) {
+        const { jobId, taskId, attempt, worker, reason } = evt.detail
+        queue.push({ type, jobId, taskId, attempt, worker, at: Date.now(), ...(type === 'requeued' ? { reason } : {}) } as JobEvent)
+      }
+      poke()
+    }
+    submitter.addEventListener(name, listener)
+    listeners.push([name, listener])
+  }
+  on('task:leased', 'leased')
+  on('task:final', 'final')
+  on('task:requeued', 'requeued')
+  on('task:progress')
+  on('job:done')
+  options.signal.addEventListener('abort', poke)
+  try {
+    let last = 0
+    while (!options.signal.aborted) {
+      yield * queue.splice(0)
+      const now = Date.now()
+      const due = last + (dirty ? options.intervalMs : KEEPALIVE_MS)
+      if (ended || now >= due) {
+        // Reading the store is the costly part, so it happens only when a line is due.
+        const snapshot = progressOf(jobs, id)
+        dirty = false
+        ended = false
+        last = now
+        yield snapshot
+        if (snapshot.state !== 'running') {
+          yield * queue.splice(0)
+          yield { type: 'done', jobId: id, at: Date.now(), job: submitter.job(id) }
+          return
+        }
+        continue
+      }
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(done, due - now)
+        function done (): void {
+          clearTimeout(timer)
+          wake = undefined
+          resolve()
+        }
+        wake = done
+      })
+    }
+  } finally {
+    options.signal.removeEventListener('abort', poke)
+    for (const [name, listener] of listeners) {
+      submitter.removeEventListener(name as 'task:leased', listener)
+    }
+  }
+}
+
+function checkSubmission (body: unknown, peerId: string): { bundle: UnsignedBundle, inputs: unknown[], batch?: number } {
+  if (typeof body !== 'object' || body == null || Array.isArray(body)) {
+    throw new InvalidInputError('a job submission is a JSON object {"bundle": {"manifest", "source"}, "inputs": [...], "batch"?: N}')
+  }
+  const b = body as Record<string, unknown>
+  for (const key of Object.keys(b)) {
+    if (!['bundle', 'inputs', 'batch'].includes(key)) {
+      throw new InvalidInputError(`job submission: unknown field '${key}'; allowed are bundle, inputs, batch`)
+    }
+  }
+  const bundle = b.bundle as Record<string, unknown> | undefined
+  if (typeof bundle !== 'object' || bundle == null || typeof bundle.manifest !== 'object' || typeof bundle.source !== 'string') {
+    throw new InvalidInputError('job submission: bundle must be {"manifest": {...}, "source": "..."} as buildBundle makes it')
+  }
+  const submitterOfBundle = (bundle.manifest as { submitter?: unknown } | null)?.submitter
+  if (submitterOfBundle !== peerId) {
+    throw new InvalidInputError(`job submission: the bundle names submitter ${JSON.stringify(submitterOfBundle)}, but this daemon is ${peerId}; build it with this daemon's PeerId (GET /v1/id) as submitter`)
+  }
+  if (!Array.isArray(b.inputs)) {
+    throw new InvalidInputError('job submission: inputs must be an array of records (any JSON values)')
+  }
+  if (b.batch !== undefined && (typeof b.batch !== 'number' || !Number.isInteger(b.batch))) {
+    throw new InvalidInputError(`job submission: batch must be a whole number, got ${JSON.stringify(b.batch)}`)
+  }
+  return { bundle: bundle as unknown as UnsignedBundle, inputs: b.inputs, batch: b.batch as number | undefined }
+}
+
+function flag (value: string | null, name: string, fallback: boolean): boolean {
+  if (value == null || value === '') return fallback
+  if (['1', 'true', 'yes'].includes(value)) return true
+  if (['0', 'false', 'no'].includes(value)) return false
+  throw new InvalidInputError(`${name} must be 1 or 0, got '${value}'`)
+}
+
+function integer (value: string | null, name: string, min: number, max: number): number | undefined {
+  if (value == null || value === '') return undefined
+  const n = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new InvalidInputError(`${name} must be a whole number from ${min} to ${max}, got '${value}'`)
+  }
+  return n
+}
