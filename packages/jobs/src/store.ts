@@ -1,8 +1,10 @@
 // The submitter's SQLite store: jobs, their input records split into tasks,
-// leases with deadlines, checkpoints, results and errors. Every state change
-// is one transaction, so a kill -9 leaves either the old or the new state.
+// leases with deadlines, checkpoints, replica results and their quorum,
+// results, errors and the credit each result is owed. Every state change is
+// one transaction, so a kill -9 leaves either the old or the new state.
+import { createHash } from 'node:crypto'
 import Database from 'better-sqlite3'
-import { NotFoundError } from '@idlegrid/interface'
+import { InvalidInputError, NotFoundError } from '@idlegrid/interface'
 import type { TaskErrorInfo, TaskRequirements } from '@idlegrid/interface'
 
 /** What a finished record holds: the task's value, or why it failed for good. */
@@ -10,12 +12,42 @@ export type RecordResult =
   | { index: number, value: unknown }
   | { index: number, error: FailureInfo }
 
+/** Volunteers that returned the same result for a task (one result hash). */
+export interface ReplicaResult {
+  /** Lowercase hex sha256 of the canonical JSON of the task's outcomes (see resultHash). */
+  hash: string
+  workers: string[]
+}
+
 /** An error as the submitter keeps it: the task error plus where it happened. */
 export interface FailureInfo extends Omit<TaskErrorInfo, 'stack'> {
   taskId?: string
   record?: number
   attempt?: number
   worker?: string
+  /** QuorumFailedError: each distinct result and who returned it. */
+  results?: ReplicaResult[]
+}
+
+/** How many volunteers run each task: a fixed number, or 'auto' (adaptive, by trust). */
+export type Replicas = number | 'auto'
+
+/** A task whose replicas returned more than one distinct result. */
+export interface Disagreement {
+  taskId: string
+  state: TaskState
+  /** The hash the quorum accepted, when it did. */
+  acceptedHash?: string
+  results: ReplicaResult[]
+}
+
+/** Why a volunteer's claim for a task was capped or refused. */
+export interface CreditFlag {
+  taskId: string
+  worker: string
+  claimedMs: number
+  creditedMs: number
+  reason: string
 }
 
 export type JobState = 'running' | 'done' | 'cancelled'
@@ -39,10 +71,34 @@ export interface JobInfo {
   finishedAt?: number
   records: { total: number, ok: number, failed: number }
   tasks: { total: number, pending: number, leased: number, done: number, failed: number }
-  /** Who ran the finished tasks of this job. */
+  /** Who ran the finished tasks of this job (outvoted results not counted). */
   volunteers: VolunteerShare[]
   /** Every error an attempt reported or the submitter recorded, oldest first (at most 100). */
   failures: FailureInfo[]
+  /** Replicas asked per task. */
+  replicas: Replicas
+  quorum: {
+    /** Tasks accepted because a majority of two or more replicas agreed. */
+    verified: number
+    /** Tasks accepted on one result (replicas 1, or a trusted volunteer under 'auto'). */
+    unreplicated: number
+    /** Tasks whose replicas returned more than one distinct result. */
+    disagreements: number
+    /** Tasks failed because their replicas never reached a majority. */
+    failed: number
+  }
+  /** Tasks with disagreeing replicas, with each distinct result and who returned it (at most 100). */
+  disagreements: Disagreement[]
+  credit: {
+    /** Results whose receipt is still to be issued. */
+    owed: number
+    /** Receipts issued for this job. */
+    receipts: number
+    /** CPU ms credited in those receipts. */
+    creditedMs: number
+    /** Claims that were capped or refused (at most 100). */
+    flags: CreditFlag[]
+  }
 }
 
 export interface NewJob {
@@ -55,6 +111,8 @@ export interface NewJob {
   /** JSON encoding of each input record, in input order. */
   records: Uint8Array[]
   createdAt: number
+  /** Replicas per task: 1..16 or 'auto'. @default 1 */
+  replicas?: Replicas
 }
 
 /** Bytes backed by a plain ArrayBuffer, as the generated codecs want them. */
@@ -115,9 +173,39 @@ export interface JobStoreInit {
   maxLeases?: number
   /** Extra lease time on top of the task's time limit. @default 5000 */
   leaseMarginMs?: number
+  /**
+   * Volunteers asked beyond the replicas when their results disagree, before
+   * the task fails with the conflicting results.
+   *
+   * @default 2
+   */
+  maxExtraReplicas?: number
+  /**
+   * Under replicas 'auto': whether the first volunteer of a task must be
+   * checked by a second one (the ledger's trust store answers this).
+   *
+   * @default always true
+   */
+  replicate?(worker: string): boolean
+}
+
+/** What a volunteer is owed for one result, waiting to be credited. */
+export interface OwedCredit {
+  jobId: string
+  taskId: string
+  worker: string
+  /** 'valid': matched the quorum; 'invalid': outvoted (no credit); 'unchecked': accepted on one result. */
+  verdict: 'valid' | 'invalid' | 'unchecked'
+  /** CPU ms the volunteer reported. */
+  claimedMs: number
+  /** Lease grant to result, as the submitter saw it. */
+  observedMs: number
+  records: number
+  requirements: TaskRequirements
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3
+export const DEFAULT_MAX_EXTRA_REPLICAS = 2
 export const DEFAULT_MAX_LEASES = 10
 export const DEFAULT_LEASE_MARGIN_MS = 5_000
 
@@ -156,7 +244,28 @@ CREATE TABLE IF NOT EXISTS errors (
   record INTEGER, attempt INTEGER, worker TEXT, error TEXT NOT NULL, at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS errors_job ON errors (job_id, id);
+CREATE TABLE IF NOT EXISTS submissions (
+  task_id TEXT NOT NULL, worker TEXT NOT NULL, job_id TEXT NOT NULL, attempt INTEGER NOT NULL,
+  hash TEXT NOT NULL, outcomes TEXT NOT NULL, cpu_ms INTEGER NOT NULL, wall_ms INTEGER NOT NULL,
+  observed_ms INTEGER NOT NULL, at INTEGER NOT NULL,
+  verdict TEXT, credit_state TEXT, credited_ms INTEGER, receipt_hash TEXT, credit_note TEXT,
+  PRIMARY KEY (task_id, worker)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS submissions_job ON submissions (job_id, credit_state);
+CREATE INDEX IF NOT EXISTS submissions_owed ON submissions (credit_state);
 `
+
+/** Columns added after the first release; added to older files on open. */
+const ADDED_COLUMNS: Array<[table: string, column: string, definition: string]> = [
+  ['jobs', 'replicas', 'INTEGER NOT NULL DEFAULT 1'],
+  // results wanted now (NULL: 'auto' not decided yet), majority needed, most results asked for
+  ['tasks', 'needed', 'INTEGER'],
+  ['tasks', 'quorum', 'INTEGER'],
+  ['tasks', 'max_needed', 'INTEGER'],
+  ['tasks', 'accepted_hash', 'TEXT'],
+  // 'single' | 'quorum' | 'no-quorum' once settled by results
+  ['tasks', 'settled_by', 'TEXT']
+]
 
 interface TaskRow {
   id: string
@@ -169,6 +278,24 @@ interface TaskRow {
   failures: number
   checkpoint_record: number | null
   checkpoint: Buffer | null
+  needed: number | null
+  quorum: number | null
+  max_needed: number | null
+  accepted_hash: string | null
+}
+
+interface SubmissionRow {
+  task_id: string
+  worker: string
+  job_id: string
+  attempt: number
+  hash: string
+  outcomes: string
+  cpu_ms: number
+  wall_ms: number
+  observed_ms: number
+  at: number
+  verdict: string | null
 }
 
 interface LeaseRow {
@@ -176,6 +303,7 @@ interface LeaseRow {
   attempt: number
   job_id: string
   worker: string
+  granted_at: number
   deadline: number
   state: string
 }
@@ -190,9 +318,55 @@ interface JobRow {
   state: JobState
   created_at: number
   finished_at: number | null
+  replicas: number
 }
 
 const utf8 = new TextDecoder()
+
+/** Majority of n: 1 of 1, 2 of 2, 2 of 3, 3 of 4. */
+export function majorityOf (n: number): number {
+  return Math.floor(n / 2) + 1
+}
+
+/** JSON with object keys sorted at every level: one text per value. */
+export function canonicalJson (value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(v => canonicalJson(v ?? null)).join(',')}]`
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value).sort()
+      .filter(k => (value as Record<string, unknown>)[k] !== undefined)
+      .map(k => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+    return `{${entries.join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+/**
+ * The hash replicas are compared by: sha256 of the canonical JSON of one
+ * entry per record, `{"value": v}` or `{"error": {"kind", "name"}}` (error
+ * messages may carry machine details, so they are not compared).
+ */
+export function resultHash (outcomes: ReportedOutcome[]): string {
+  const canonical = outcomes.map(o => 'error' in o
+    ? { error: { kind: o.error.kind, name: o.error.name } }
+    : { value: JSON.parse(utf8.decode(o.value)) })
+  return createHash('sha256').update(canonicalJson(canonical)).digest('hex')
+}
+
+/** Checks a replicas setting: a whole number 1..16 or 'auto'. */
+export function checkReplicas (replicas: unknown): Replicas {
+  if (replicas === 'auto') {
+    return 'auto'
+  }
+  if (typeof replicas !== 'number' || !Number.isSafeInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
+    throw new InvalidInputError(`replicas must be a whole number from 1 to ${MAX_REPLICAS} or 'auto', got ${JSON.stringify(replicas)}`)
+  }
+  return replicas
+}
+
+/** Most replicas a job may ask for (as the bundle manifest allows). */
+export const MAX_REPLICAS = 16
 
 /** Task ids are `<jobId>:<index of the task's first record>`. */
 export function taskIdOf (jobId: string, firstRecord: number): string {
@@ -203,18 +377,31 @@ export class JobStore {
   readonly maxAttempts: number
   readonly maxLeases: number
   readonly leaseMarginMs: number
+  readonly maxExtraReplicas: number
+  readonly #replicate: (worker: string) => boolean
   readonly #db: Database.Database
 
   constructor (init: JobStoreInit) {
     this.maxAttempts = init.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
     this.maxLeases = init.maxLeases ?? DEFAULT_MAX_LEASES
     this.leaseMarginMs = init.leaseMarginMs ?? DEFAULT_LEASE_MARGIN_MS
+    this.maxExtraReplicas = init.maxExtraReplicas ?? DEFAULT_MAX_EXTRA_REPLICAS
+    if (!Number.isSafeInteger(this.maxExtraReplicas) || this.maxExtraReplicas < 0 || this.maxExtraReplicas > MAX_REPLICAS) {
+      throw new InvalidInputError(`maxExtraReplicas must be a whole number from 0 to ${MAX_REPLICAS}, got ${this.maxExtraReplicas}`)
+    }
+    this.#replicate = init.replicate ?? (() => true)
     this.#db = new Database(init.path)
     this.#db.pragma('journal_mode = WAL')
     // results are acknowledged to workers only after they are on disk
     this.#db.pragma('synchronous = FULL')
     this.#db.pragma('busy_timeout = 5000')
     this.#db.exec(SCHEMA)
+    for (const [table, column, definition] of ADDED_COLUMNS) {
+      const columns = this.#db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>
+      if (!columns.some(c => c.name === column)) {
+        this.#db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`)
+      }
+    }
   }
 
   close (): void {
@@ -225,15 +412,20 @@ export class JobStore {
   createJob (job: NewJob): void {
     const db = this.#db
     const insertRecord = db.prepare('INSERT INTO records (job_id, idx, input) VALUES (?, ?, ?)')
-    const insertTask = db.prepare('INSERT INTO tasks (id, job_id, idx, first_record, record_count, state) VALUES (?, ?, ?, ?, ?, \'pending\')')
+    const insertTask = db.prepare('INSERT INTO tasks (id, job_id, idx, first_record, record_count, state, needed, quorum, max_needed) VALUES (?, ?, ?, ?, ?, \'pending\', ?, ?, ?)')
+    const replicas = checkReplicas(job.replicas ?? 1)
+    // 'auto' decides per task at its first lease
+    const needed = replicas === 'auto' ? null : replicas
+    const quorum = replicas === 'auto' ? null : majorityOf(replicas)
+    const maxNeeded = replicas === 'auto' ? null : replicas === 1 ? 1 : replicas + this.maxExtraReplicas
     db.transaction(() => {
       db.prepare('INSERT OR IGNORE INTO bundles (id, bytes) VALUES (?, ?)').run(job.bundleId, job.bundle)
-      db.prepare('INSERT INTO jobs (id, name, bundle_id, requirements, batch, record_count, state, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      db.prepare('INSERT INTO jobs (id, name, bundle_id, requirements, batch, record_count, state, created_at, finished_at, replicas) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(job.id, job.name, job.bundleId, JSON.stringify(job.requirements), job.batch, job.records.length,
-          job.records.length === 0 ? 'done' : 'running', job.createdAt, job.records.length === 0 ? job.createdAt : null)
+          job.records.length === 0 ? 'done' : 'running', job.createdAt, job.records.length === 0 ? job.createdAt : null, replicas === 'auto' ? 0 : replicas)
       job.records.forEach((bytes, i) => insertRecord.run(job.id, i, bytes))
       for (let first = 0, idx = 0; first < job.records.length; first += job.batch, idx++) {
-        insertTask.run(taskIdOf(job.id, first), job.id, idx, first, Math.min(job.batch, job.records.length - first))
+        insertTask.run(taskIdOf(job.id, first), job.id, idx, first, Math.min(job.batch, job.records.length - first), needed, quorum, maxNeeded)
       }
     })()
   }
@@ -275,12 +467,13 @@ export class JobStore {
   /**
    * Grants up to `maxTasks` pending tasks of a job to `worker`, oldest first,
    * stopping before the encoded inputs would pass `maxBytes` (one task is
-   * always granted when any is pending).
+   * always granted when any is pending). A volunteer never gets a task it
+   * holds or already returned a result for, so replicas run on different peers.
    */
   lease (jobId: string, worker: string, maxTasks: number, maxBytes: number, now = Date.now()): LeaseOutcome {
     const db = this.#db
     return db.transaction((): LeaseOutcome => {
-      const job = db.prepare('SELECT state, requirements FROM jobs WHERE id = ?').get(jobId) as { state: JobState, requirements: string } | undefined
+      const job = db.prepare('SELECT state, requirements, replicas FROM jobs WHERE id = ?').get(jobId) as { state: JobState, requirements: string, replicas: number } | undefined
       if (job == null) {
         return { status: 'refused', reason: `no job ${jobId} on this submitter`, tasks: [] }
       }
@@ -288,37 +481,56 @@ export class JobStore {
         return { status: 'none-left', reason: `job ${jobId} is ${job.state}`, tasks: [] }
       }
       const requirements = JSON.parse(job.requirements) as TaskRequirements
-      const rows = db.prepare('SELECT * FROM tasks WHERE job_id = ? AND state = \'pending\' ORDER BY idx LIMIT ?').all(jobId, maxTasks) as TaskRow[]
+      const rows = db.prepare(`SELECT * FROM tasks t WHERE t.job_id = ? AND t.state = 'pending'
+        AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.worker = ? AND l.state = 'active')
+        AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id AND s.worker = ?)
+        ORDER BY t.idx LIMIT ?`).all(jobId, worker, worker, maxTasks) as TaskRow[]
       const inputsOf = db.prepare('SELECT input FROM records WHERE job_id = ? AND idx >= ? AND idx < ? ORDER BY idx')
-      const markLeased = db.prepare('UPDATE tasks SET state = \'leased\', attempt = ? WHERE id = ?')
+      const markLeased = db.prepare('UPDATE tasks SET attempt = ? WHERE id = ?')
+      const decide = db.prepare('UPDATE tasks SET needed = ?, quorum = ?, max_needed = ? WHERE id = ?')
       const insertLease = db.prepare('INSERT INTO leases (task_id, attempt, job_id, worker, granted_at, deadline, state) VALUES (?, ?, ?, ?, ?, ?, \'active\')')
       const tasks: LeasedTask[] = []
       let bytes = 0
       for (const row of rows) {
         const inputs = (inputsOf.all(jobId, row.first_record, row.first_record + row.record_count) as Array<{ input: Buffer }>).map(r => plainBytes(r.input))
-        const size = inputs.reduce((n, b) => n + b.byteLength, 0) + (row.checkpoint?.byteLength ?? 0)
+        // a replica must not start from another volunteer's state: it could steer the result
+        const resume = (row.needed ?? 1) <= 1 && row.checkpoint != null ? row.checkpoint : null
+        const size = inputs.reduce((n, b) => n + b.byteLength, 0) + (resume?.byteLength ?? 0)
         if (tasks.length > 0 && bytes + size > maxBytes) {
           break
         }
         bytes += size
+        if (row.needed == null) {
+          // replicas 'auto': the volunteer that gets a fresh task decides whether it is checked
+          const replicate = this.#replicate(worker)
+          decide.run(replicate ? 2 : 1, replicate ? 2 : 1, replicate ? 2 + this.maxExtraReplicas : 1, row.id)
+        }
         const attempt = row.attempt + 1
         // records of a batch run one after another, each with the full time limit
         const leaseMs = requirements.timeoutMs * row.record_count + this.leaseMarginMs
         markLeased.run(attempt, row.id)
         insertLease.run(row.id, attempt, jobId, worker, now, now + leaseMs)
+        this.#settle(row.id)
         tasks.push({
           taskId: row.id,
           attempt,
           firstRecord: row.first_record,
           inputs,
-          resumeFrom: row.checkpoint == null ? undefined : plainBytes(row.checkpoint),
+          resumeFrom: resume == null ? undefined : plainBytes(resume),
           resumeRecord: row.checkpoint_record ?? 0,
           deadline: now + leaseMs,
           leaseMs
         })
       }
       if (tasks.length === 0) {
-        return { status: 'none-left', reason: `job ${jobId} has no task waiting for a lease`, tasks: [] }
+        const others = db.prepare('SELECT 1 FROM tasks WHERE job_id = ? AND state = \'pending\' LIMIT 1').get(jobId) != null
+        return {
+          status: 'none-left',
+          reason: others
+            ? `job ${jobId} has tasks waiting only for replicas on other volunteers (this peer already holds or ran them)`
+            : `job ${jobId} has no task waiting for a lease`,
+          tasks: []
+        }
       }
       return { status: 'granted', tasks }
     })()
@@ -330,8 +542,9 @@ export class JobStore {
     if (lease == null) {
       return false
     }
-    const info = this.#db.prepare('UPDATE tasks SET checkpoint_record = ?, checkpoint = ? WHERE id = ? AND state = \'leased\' AND attempt = ? AND ? < record_count')
-      .run(record, state, taskId, attempt, record)
+    // replicated tasks keep no checkpoint: a replica never resumes from another volunteer's state
+    const info = this.#db.prepare('UPDATE tasks SET checkpoint_record = ?, checkpoint = ? WHERE id = ? AND state IN (\'pending\', \'leased\') AND COALESCE(needed, 1) = 1 AND ? < record_count')
+      .run(record, state, taskId, record)
     return info.changes === 1
   }
 
@@ -344,7 +557,8 @@ export class JobStore {
    * Stores what a worker reported for a task attempt. Values are stored once
    * per record (dedup by task); a report for an attempt that was never leased
    * to `worker` is refused. A retryable error requeues the task until it has
-   * failed `maxAttempts` times.
+   * failed `maxAttempts` times. With replicas, each volunteer's result is kept
+   * and the task is settled when a majority agree (see docs/replicas.md).
    */
   complete (taskId: string, attempt: number, worker: string, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number, now = Date.now()): CompleteOutcome {
     const db = this.#db
@@ -354,46 +568,188 @@ export class JobStore {
         return { status: 'refused', reason: `task ${taskId} attempt ${attempt} was not leased to this peer`, final: false, requeued: false }
       }
       const task = db.prepare('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow
+      const returned = db.prepare('SELECT 1 FROM submissions WHERE task_id = ? AND worker = ?').get(taskId, worker) != null
+      if (returned) {
+        return { status: 'duplicate', reason: `this peer already returned a result for task ${taskId}`, final: false, requeued: false }
+      }
+      const retryable = outcomes.some(o => 'error' in o && o.error.retryable)
       if (task.state === 'done' || task.state === 'failed') {
+        if (lease.state === 'outrun' && task.accepted_hash != null && !retryable && outcomes.length === task.record_count) {
+          // a replica that was still running when the others settled the task: judged against the accepted result
+          const hash = resultHash(outcomes)
+          const verdict = hash === task.accepted_hash ? 'valid' : 'invalid'
+          this.#insertSubmission(task, lease, outcomes, hash, cpuMs, wallMs, now, verdict)
+          db.prepare('UPDATE leases SET state = \'completed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
+          return {
+            status: 'accepted',
+            reason: verdict === 'valid' ? 'the task was already settled by a quorum; this result matches it' : 'the task was already settled by a quorum; this result disagrees with it and earns no credit',
+            final: false,
+            requeued: false
+          }
+        }
         return { status: 'duplicate', reason: `task ${taskId} already has its final result`, final: false, requeued: false }
       }
       if (outcomes.length !== task.record_count) {
         return { status: 'refused', reason: `task ${taskId} has ${task.record_count} record(s) but the result carries ${outcomes.length}`, final: false, requeued: false }
-      }
-      const current = task.state === 'leased' && task.attempt === attempt
-      const retryable = outcomes.some(o => 'error' in o && o.error.retryable)
-      if (retryable) {
-        outcomes.forEach((o, i) => {
-          if ('error' in o) {
-            this.#recordError(task, attempt, worker, o.error, task.first_record + i, now)
-          }
-        })
-        db.prepare('UPDATE leases SET state = \'failed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
-        const failures = task.failures + 1
-        db.prepare('UPDATE tasks SET failures = ? WHERE id = ?').run(failures, taskId)
-        if (!current) {
-          // a later attempt already holds the task; this report only adds to its history
-          return { status: 'accepted', reason: 'error recorded; a later attempt holds the task', final: false, requeued: false }
-        }
-        if (failures < this.maxAttempts) {
-          db.prepare('UPDATE tasks SET state = \'pending\' WHERE id = ?').run(taskId)
-          return { status: 'accepted', reason: `requeued after ${failures} failed attempt(s)`, final: false, requeued: true }
-        }
-        const last = outcomes.find(o => 'error' in o && o.error.retryable) as { error: TaskErrorInfo }
-        this.#finish(task, outcomes.map(o => 'error' in o && o.error.retryable ? { error: giveUp(last.error, failures) } : o), worker, cpuMs, wallMs, now)
-        return { status: 'accepted', reason: `failed for good after ${failures} attempt(s)`, final: true, requeued: false }
       }
       outcomes.forEach((o, i) => {
         if ('error' in o) {
           this.#recordError(task, attempt, worker, o.error, task.first_record + i, now)
         }
       })
-      this.#finish(task, outcomes, worker, cpuMs, wallMs, now)
+      if (retryable) {
+        db.prepare('UPDATE leases SET state = \'failed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
+        const failures = task.failures + 1
+        db.prepare('UPDATE tasks SET failures = ? WHERE id = ?').run(failures, taskId)
+        if (this.#activeLeases(taskId) > 0) {
+          // another lease holds the task; this report only adds to its history
+          return { status: 'accepted', reason: 'error recorded; another lease holds the task', final: false, requeued: false }
+        }
+        if (failures < this.maxAttempts) {
+          this.#forgetDecision(task)
+          this.#settle(taskId)
+          return { status: 'accepted', reason: `requeued after ${failures} failed attempt(s)`, final: false, requeued: true }
+        }
+        const last = outcomes.find(o => 'error' in o && o.error.retryable) as { error: TaskErrorInfo }
+        this.#finish(task, outcomes.map(o => 'error' in o && o.error.retryable ? { error: giveUp(last.error, failures) } : o), worker, cpuMs, wallMs, now)
+        return { status: 'accepted', reason: `failed for good after ${failures} attempt(s)`, final: true, requeued: false }
+      }
+      this.#insertSubmission(task, lease, outcomes, resultHash(outcomes), cpuMs, wallMs, now, null)
       db.prepare('UPDATE leases SET state = \'completed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
-      // a late result of an earlier attempt settles the task; the later lease is moot
-      db.prepare('UPDATE leases SET state = \'superseded\' WHERE task_id = ? AND state = \'active\'').run(taskId)
-      return { status: 'accepted', reason: '', final: true, requeued: false }
+      return this.#evaluate(taskId, now)
     })()
+  }
+
+  /** Settles a task from the results its replicas returned so far, when they allow it. */
+  #evaluate (taskId: string, now: number): CompleteOutcome {
+    const db = this.#db
+    const task = db.prepare('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow
+    const subs = db.prepare('SELECT * FROM submissions WHERE task_id = ? ORDER BY at, attempt').all(taskId) as SubmissionRow[]
+    const needed = task.needed ?? 1
+    const setVerdicts = (accepted: string | null, verdictOfOthers: string, state: string): void => {
+      const update = db.prepare('UPDATE submissions SET verdict = ?, credit_state = ? WHERE task_id = ? AND worker = ?')
+      for (const sub of subs) {
+        update.run(accepted == null ? verdictOfOthers : sub.hash === accepted ? (needed <= 1 ? 'unchecked' : 'valid') : verdictOfOthers, state, taskId, sub.worker)
+      }
+    }
+    const endLeases = (state: string): void => {
+      db.prepare('UPDATE leases SET state = ? WHERE task_id = ? AND state = \'active\'').run(state, taskId)
+    }
+    if (needed <= 1) {
+      const sub = subs[subs.length - 1]
+      setVerdicts(sub.hash, 'unchecked', 'owed')
+      db.prepare('UPDATE tasks SET settled_by = \'single\' WHERE id = ?').run(taskId)
+      this.#finish(task, parseOutcomes(sub.outcomes), sub.worker, sub.cpu_ms, sub.wall_ms, now)
+      // a late result of an earlier attempt settles the task; the later lease is moot
+      endLeases('superseded')
+      return { status: 'accepted', reason: '', final: true, requeued: false }
+    }
+    const groups = groupResults(subs)
+    const best = groups[0]
+    const quorum = task.quorum ?? majorityOf(needed)
+    if (best.workers.length >= quorum && best.workers.length * 2 > subs.length) {
+      setVerdicts(best.hash, 'invalid', 'owed')
+      const first = subs.find(s => s.hash === best.hash) as SubmissionRow
+      db.prepare('UPDATE tasks SET accepted_hash = ?, settled_by = \'quorum\' WHERE id = ?').run(best.hash, taskId)
+      this.#finish(task, parseOutcomes(first.outcomes), first.worker, first.cpu_ms, first.wall_ms, now)
+      endLeases('outrun')
+      return { status: 'accepted', reason: `accepted by quorum: ${best.workers.length} of ${subs.length} results agree`, final: true, requeued: false }
+    }
+    if (subs.length < needed) {
+      this.#settle(taskId)
+      return { status: 'accepted', reason: `stored; waiting for ${needed - subs.length} more replica result(s)`, final: false, requeued: false }
+    }
+    const maxNeeded = task.max_needed ?? needed
+    if (needed < maxNeeded) {
+      db.prepare('UPDATE tasks SET needed = ? WHERE id = ?').run(needed + 1, taskId)
+      this.#settle(taskId)
+      return { status: 'accepted', reason: `the ${subs.length} results disagree; asking one more volunteer`, final: false, requeued: true }
+    }
+    const error: FailureInfo = {
+      name: 'QuorumFailedError',
+      message: `no majority after ${subs.length} results from different volunteers: ${groups.map(g => `${g.hash.slice(0, 12)} from ${g.workers.join(', ')}`).join('; ')}. ` +
+        'Make the task deterministic (manifest requirements.deterministic) or find out which volunteers misbehave',
+      kind: 'task',
+      retryable: false,
+      results: groups
+    }
+    // nobody is known to be right: no credit, no change of trust
+    setVerdicts(null, 'unsettled', 'none')
+    db.prepare('UPDATE tasks SET settled_by = \'no-quorum\' WHERE id = ?').run(taskId)
+    this.#recordError(task, null, null, error, null, now)
+    this.#finish(task, new Array(task.record_count).fill({ error }), null, 0, 0, now)
+    endLeases('superseded')
+    return { status: 'accepted', reason: `the task failed: ${error.message}`, final: true, requeued: false }
+  }
+
+  #insertSubmission (task: TaskRow, lease: LeaseRow, outcomes: ReportedOutcome[], hash: string, cpuMs: number, wallMs: number, now: number, verdict: string | null): void {
+    const stored = outcomes.map(o => 'error' in o ? { error: plainError(o.error) } : { value: utf8.decode(o.value) })
+    this.#db.prepare(`INSERT INTO submissions (task_id, worker, job_id, attempt, hash, outcomes, cpu_ms, wall_ms, observed_ms, at, verdict, credit_state)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(task.id, lease.worker, task.job_id, lease.attempt, hash, JSON.stringify(stored), cpuMs, wallMs, Math.max(0, now - lease.granted_at), now, verdict, verdict == null ? null : 'owed')
+  }
+
+  #activeLeases (taskId: string): number {
+    return (this.#db.prepare('SELECT COUNT(*) AS n FROM leases WHERE task_id = ? AND state = \'active\'').get(taskId) as { n: number }).n
+  }
+
+  /** Moves a task that is not final to pending or leased, from how many results it still wants. */
+  #settle (taskId: string): void {
+    const db = this.#db
+    const task = db.prepare('SELECT state, needed FROM tasks WHERE id = ?').get(taskId) as { state: TaskState, needed: number | null }
+    if (task.state === 'done' || task.state === 'failed') {
+      return
+    }
+    const subs = (db.prepare('SELECT COUNT(*) AS n FROM submissions WHERE task_id = ?').get(taskId) as { n: number }).n
+    const state = task.needed != null && this.#activeLeases(taskId) + subs >= task.needed ? 'leased' : 'pending'
+    db.prepare('UPDATE tasks SET state = ? WHERE id = ?').run(state, taskId)
+  }
+
+  /** Under 'auto', a task that lost its only lease before any result is decided again for its next volunteer. */
+  #forgetDecision (task: TaskRow): void {
+    const db = this.#db
+    const job = db.prepare('SELECT replicas FROM jobs WHERE id = ?').get(task.job_id) as { replicas: number }
+    if (job.replicas !== 0 || this.#activeLeases(task.id) > 0) {
+      return
+    }
+    if (db.prepare('SELECT 1 FROM submissions WHERE task_id = ?').get(task.id) == null) {
+      db.prepare('UPDATE tasks SET needed = NULL, quorum = NULL, max_needed = NULL WHERE id = ?').run(task.id)
+    }
+  }
+
+  /** Results that still owe their volunteer a receipt or a trust update, oldest first. */
+  owedCredits (limit = 100): OwedCredit[] {
+    const rows = this.#db.prepare(`SELECT s.job_id, s.task_id, s.worker, s.verdict, s.cpu_ms, s.observed_ms, t.record_count, j.requirements
+      FROM submissions s JOIN tasks t ON t.id = s.task_id JOIN jobs j ON j.id = s.job_id
+      WHERE s.credit_state = 'owed' ORDER BY s.at LIMIT ?`).all(limit) as Array<{ job_id: string, task_id: string, worker: string, verdict: OwedCredit['verdict'], cpu_ms: number, observed_ms: number, record_count: number, requirements: string }>
+    return rows.map(r => ({
+      jobId: r.job_id,
+      taskId: r.task_id,
+      worker: r.worker,
+      verdict: r.verdict,
+      claimedMs: r.cpu_ms,
+      observedMs: r.observed_ms,
+      records: r.record_count,
+      requirements: JSON.parse(r.requirements)
+    }))
+  }
+
+  /** Records what became of an owed credit: a receipt, a refusal with its reason, or nothing (outvoted, own node). */
+  settleCredit (taskId: string, worker: string, outcome: { state: 'issued' | 'refused' | 'none', creditedMs: number, receiptHash?: string, note?: string }): void {
+    this.#db.prepare('UPDATE submissions SET credit_state = ?, credited_ms = ?, receipt_hash = ?, credit_note = ? WHERE task_id = ? AND worker = ? AND credit_state = \'owed\'')
+      .run(outcome.state, outcome.creditedMs, outcome.receiptHash ?? null, outcome.note ?? null, taskId, worker)
+  }
+
+  /** Median credited CPU ms of the job's receipts to volunteers other than `worker`, and how many there are. */
+  creditedMedian (jobId: string, worker: string): { medianMs: number, samples: number } {
+    const rows = this.#db.prepare('SELECT credited_ms FROM submissions WHERE job_id = ? AND worker != ? AND credit_state = \'issued\' ORDER BY credited_ms')
+      .all(jobId, worker) as Array<{ credited_ms: number }>
+    if (rows.length === 0) {
+      return { medianMs: 0, samples: 0 }
+    }
+    const mid = rows.length >> 1
+    const medianMs = rows.length % 2 === 1 ? rows[mid].credited_ms : (rows[mid - 1].credited_ms + rows[mid].credited_ms) / 2
+    return { medianMs, samples: rows.length }
   }
 
   /** Ends every active lease whose deadline has passed; counts as a failed attempt. */
@@ -475,7 +831,7 @@ export class JobStore {
       for (const lease of rows) {
         db.prepare('UPDATE leases SET state = ? WHERE task_id = ? AND attempt = ?').run(state, lease.task_id, lease.attempt)
         const task = db.prepare('SELECT * FROM tasks WHERE id = ?').get(lease.task_id) as TaskRow
-        if (task.state !== 'leased' || task.attempt !== lease.attempt) {
+        if (task.state === 'done' || task.state === 'failed') {
           continue
         }
         let failures = task.failures
@@ -486,18 +842,26 @@ export class JobStore {
           this.#recordError(task, lease.attempt, lease.worker, error, null, now)
           db.prepare('UPDATE tasks SET failures = ? WHERE id = ?').run(failures, task.id)
         }
+        // replicated tasks get one lease per replica on top of the lease limit
+        const maxLeases = this.maxLeases + Math.max(0, (task.max_needed ?? 1) - 1)
         let requeued = true
-        if (failures >= this.maxAttempts || task.attempt >= this.maxLeases) {
+        if (this.#activeLeases(task.id) > 0) {
+          // another replica still runs: the task waits for it
+          this.#settle(task.id)
+        } else if (failures >= this.maxAttempts || task.attempt >= maxLeases) {
           const final = failures >= this.maxAttempts
             ? giveUp(error ?? { name: 'LeaseExpiredError', message: 'lease expired', kind: 'runner-lost', retryable: true }, failures)
             : { name: 'TooManyLeasesError', message: `task was leased ${task.attempt} times without a result; the last lessee went away`, kind: 'runner-lost' as const, retryable: false }
           if (failures < this.maxAttempts) {
             this.#recordError(task, lease.attempt, lease.worker, final, null, now)
           }
+          // results other replicas returned are not enough to settle it: nobody is credited
+          db.prepare('UPDATE submissions SET verdict = \'unsettled\', credit_state = \'none\' WHERE task_id = ? AND credit_state IS NULL').run(task.id)
           this.#finish(task, new Array(task.record_count).fill({ error: final }), null, 0, 0, now)
           requeued = false
         } else {
-          db.prepare('UPDATE tasks SET state = \'pending\' WHERE id = ?').run(task.id)
+          this.#forgetDecision(task)
+          this.#settle(task.id)
         }
         lost.push({ taskId: task.id, jobId: task.job_id, attempt: lease.attempt, worker: lease.worker, requeued })
       }
@@ -505,7 +869,7 @@ export class JobStore {
     return lost
   }
 
-  #recordError (task: TaskRow, attempt: number, worker: string | null, error: Omit<TaskErrorInfo, 'stack'>, record: number | null, now: number): void {
+  #recordError (task: TaskRow, attempt: number | null, worker: string | null, error: Omit<TaskErrorInfo, 'stack'>, record: number | null, now: number): void {
     this.#db.prepare('INSERT INTO errors (job_id, task_id, record, attempt, worker, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(task.job_id, task.id, record, attempt, worker, JSON.stringify(plainError(error)), now)
   }
@@ -542,10 +906,34 @@ export class JobStore {
       tasks.total += r.n
     }
     const rec = db.prepare('SELECT COALESCE(SUM(ok), 0) AS ok, COUNT(*) - COALESCE(SUM(ok), 0) AS failed FROM results WHERE job_id = ?').get(row.id) as { ok: number, failed: number }
-    const volunteers = (db.prepare(`SELECT done_by AS peerId, COUNT(*) AS tasks, SUM(record_count) AS records, COALESCE(SUM(cpu_ms), 0) AS cpuMs
-      FROM tasks WHERE job_id = ? AND done_by IS NOT NULL GROUP BY done_by ORDER BY tasks DESC, done_by`).all(row.id)) as VolunteerShare[]
+    // every replica whose result counted, plus volunteers of tasks that ended without a stored result (retries given up)
+    const volunteers = (db.prepare(`SELECT peerId, COUNT(*) AS tasks, SUM(records) AS records, COALESCE(SUM(cpuMs), 0) AS cpuMs FROM (
+        SELECT s.worker AS peerId, t.record_count AS records, s.cpu_ms AS cpuMs FROM submissions s JOIN tasks t ON t.id = s.task_id
+          WHERE s.job_id = ? AND t.state IN ('done', 'failed') AND s.verdict IN ('valid', 'unchecked')
+        UNION ALL
+        SELECT t.done_by, t.record_count, t.cpu_ms FROM tasks t
+          WHERE t.job_id = ? AND t.done_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id)
+      ) GROUP BY peerId ORDER BY tasks DESC, peerId`).all(row.id, row.id)) as VolunteerShare[]
     const failures = (db.prepare('SELECT task_id, record, attempt, worker, error FROM errors WHERE job_id = ? ORDER BY id LIMIT 100').all(row.id) as Array<{ task_id: string, record: number | null, attempt: number | null, worker: string | null, error: string }>)
       .map(e => ({ ...JSON.parse(e.error), taskId: e.task_id, record: e.record ?? undefined, attempt: e.attempt ?? undefined, worker: e.worker ?? undefined }))
+    const settled = { single: 0, quorum: 0, 'no-quorum': 0 } as Record<string, number>
+    for (const r of db.prepare('SELECT settled_by, COUNT(*) AS n FROM tasks WHERE job_id = ? AND settled_by IS NOT NULL GROUP BY settled_by').all(row.id) as Array<{ settled_by: string, n: number }>) {
+      settled[r.settled_by] = r.n
+    }
+    const split = db.prepare(`SELECT t.id, t.state, t.accepted_hash FROM tasks t WHERE t.job_id = ?
+      AND (SELECT COUNT(DISTINCT s.hash) FROM submissions s WHERE s.task_id = t.id) > 1 ORDER BY t.idx`).all(row.id) as Array<{ id: string, state: TaskState, accepted_hash: string | null }>
+    const subsOf = db.prepare('SELECT hash, worker FROM submissions WHERE task_id = ? ORDER BY at, attempt')
+    const disagreements = split.slice(0, 100).map(t => ({
+      taskId: t.id,
+      state: t.state,
+      ...(t.accepted_hash != null ? { acceptedHash: t.accepted_hash } : {}),
+      results: groupResults(subsOf.all(t.id) as Array<{ hash: string, worker: string }>)
+    }))
+    const credit = db.prepare(`SELECT COALESCE(SUM(credit_state = 'owed'), 0) AS owed, COALESCE(SUM(credit_state = 'issued'), 0) AS receipts,
+      COALESCE(SUM(CASE WHEN credit_state = 'issued' THEN credited_ms END), 0) AS creditedMs FROM submissions WHERE job_id = ?`).get(row.id) as { owed: number, receipts: number, creditedMs: number }
+    const flags = (db.prepare(`SELECT task_id, worker, cpu_ms, credited_ms, credit_note FROM submissions
+      WHERE job_id = ? AND credit_note IS NOT NULL ORDER BY at LIMIT 100`).all(row.id) as Array<{ task_id: string, worker: string, cpu_ms: number, credited_ms: number | null, credit_note: string }>)
+      .map(f => ({ taskId: f.task_id, worker: f.worker, claimedMs: f.cpu_ms, creditedMs: f.credited_ms ?? 0, reason: f.credit_note }))
     return {
       id: row.id,
       name: row.name,
@@ -558,7 +946,11 @@ export class JobStore {
       records: { total: row.record_count, ok: rec.ok, failed: rec.failed },
       tasks,
       volunteers,
-      failures
+      failures,
+      replicas: row.replicas === 0 ? 'auto' : row.replicas,
+      quorum: { verified: settled.quorum, unreplicated: settled.single, disagreements: split.length, failed: settled['no-quorum'] },
+      disagreements,
+      credit: { ...credit, flags }
     }
   }
 }
@@ -568,8 +960,24 @@ function plainBytes (b: Buffer): Bytes {
   return new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength)
 }
 
-function plainError (e: Omit<TaskErrorInfo, 'stack'>): Omit<TaskErrorInfo, 'stack'> {
-  return { name: e.name, message: e.message, kind: e.kind, retryable: e.retryable }
+function plainError (e: Omit<TaskErrorInfo, 'stack'> & { results?: ReplicaResult[] }): Omit<TaskErrorInfo, 'stack'> & { results?: ReplicaResult[] } {
+  const plain = { name: e.name, message: e.message, kind: e.kind, retryable: e.retryable }
+  return e.results == null ? plain : { ...plain, results: e.results }
+}
+
+function parseOutcomes (stored: string): ReportedOutcome[] {
+  const enc = new TextEncoder()
+  return (JSON.parse(stored) as Array<{ value: string } | { error: Omit<TaskErrorInfo, 'stack'> }>)
+    .map(o => 'error' in o ? { error: o.error } : { value: enc.encode(o.value) })
+}
+
+/** Submissions grouped by result hash, largest group first (ties: the earliest result first). */
+function groupResults (subs: Array<{ hash: string, worker: string }>): ReplicaResult[] {
+  const groups = new Map<string, string[]>()
+  for (const sub of subs) {
+    groups.set(sub.hash, [...(groups.get(sub.hash) ?? []), sub.worker])
+  }
+  return [...groups.entries()].map(([hash, workers]) => ({ hash, workers })).sort((a, b) => b.workers.length - a.workers.length)
 }
 
 function giveUp (last: Omit<TaskErrorInfo, 'stack'>, failures: number): FailureInfo {
