@@ -17,6 +17,10 @@ export interface CliIo {
   stdout: (text: string) => void
   stderr: (text: string) => void
   env: Record<string, string | undefined>
+  /** stderr is a terminal (progress bars are drawn only there). Default false. */
+  stderrIsTTY?: boolean
+  /** Width of that terminal in columns. */
+  columns?: number
 }
 
 export interface CommandContext {

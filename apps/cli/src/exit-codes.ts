@@ -21,7 +21,9 @@ export const EXIT = {
   /** A job ended, but some of its records failed for good (their errors are in the output). */
   RECORDS_FAILED: 8,
   /** A job was cancelled, or submit gave up waiting for a volunteer (--wait). */
-  JOB_CANCELLED: 9
+  JOB_CANCELLED: 9,
+  /** Interrupted (SIGINT/SIGTERM) while following a job; the job keeps running in the daemon. */
+  INTERRUPTED: 130
 } as const
 
 const BY_NAME: Record<string, number> = {

@@ -14,11 +14,23 @@ const onSignal = (signal: NodeJS.Signals): void => {
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 
+// A reader that went away (`idlegrid job results X | head`) is not a failure.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') {
+      process.exit(process.exitCode ?? 0)
+    }
+    throw err
+  })
+}
+
 const code = await runCli(process.argv.slice(2), {
   io: {
     stdout: text => { process.stdout.write(text) },
     stderr: text => { process.stderr.write(text) },
-    env: process.env
+    env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
+    columns: process.stderr.columns
   },
   signal: controller.signal
 })

@@ -4,8 +4,11 @@ import { capacityCommand } from './capacity.js'
 import { daemonCommand } from './daemon.js'
 import { findCommand } from './find.js'
 import { idCommand } from './id.js'
+import { jobCommand } from './job.js'
+import { jobsCommand } from './jobs.js'
 import { peersCommand } from './peers.js'
 import { statusCommand } from './status.js'
+import { submitCommand } from './submit.js'
 import { swarmCommand } from './swarm.js'
 import { trustCommand } from './trust.js'
 import type { Command } from '../command.js'
@@ -17,6 +20,9 @@ export const COMMANDS: Command[] = [
   capacityCommand,
   findCommand,
   idCommand,
+  submitCommand,
+  jobsCommand,
+  jobCommand,
   swarmCommand,
   trustCommand
 ]

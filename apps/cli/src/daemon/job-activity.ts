@@ -62,24 +62,36 @@ export function trackJobActivity (submitter: Submitter): JobActivity {
 }
 
 /**
- * One log line per notable job event. Leases granted together (one lease
- * request) and requeues of one volunteer in one go are coalesced into one
- * line, so a 10 000-task job logs per batch, not per task.
+ * One log line per notable job event: a job submitted or ended, a volunteer
+ * taking its first task of a job, a task retried or resumed from its
+ * checkpoint on a volunteer, tasks requeued because a volunteer was lost.
+ * Routine leases after a volunteer's first are not logged, and events of
+ * one moment are coalesced, so a 10 000-task job does not log 10 000 lines.
  */
 export function logJobEvents (submitter: Submitter, worker: Worker, log: (line: string) => void): () => void {
   const checkpointed = new Set<string>()
   let leased = new Map<string, { jobId: string, worker: string, tasks: string[], retries: number, resumed: number }>()
   let requeued = new Map<string, { jobId: string, worker: string, reason: string, tasks: number }>()
+  /** Volunteers already named in the log, per job. */
+  const announced = new Map<string, Set<string>>()
   let flushing = false
   const flush = (): void => {
     flushing = false
     for (const l of leased.values()) {
-      const extra = [l.retries > 0 ? `${l.retries} retried` : '', l.resumed > 0 ? `${l.resumed} resumed from a checkpoint` : ''].filter(Boolean).join(', ')
+      let seen = announced.get(l.jobId)
+      if (seen == null) {
+        seen = new Set()
+        announced.set(l.jobId, seen)
+      }
+      const first = !seen.has(l.worker)
+      seen.add(l.worker)
       const what = l.tasks.length === 1 ? `task ${l.tasks[0]}` : `${l.tasks.length} tasks`
-      if (l.tasks.length === 1 && l.resumed === 1) {
-        log(`job ${l.jobId}: task ${l.tasks[0]} resumed on ${l.worker} from its checkpoint`)
-      } else {
-        log(`job ${l.jobId}: ${what} leased to ${l.worker}${extra !== '' ? ` (${extra})` : ''}`)
+      if (l.resumed > 0) {
+        log(`job ${l.jobId}: ${l.resumed === 1 && l.tasks.length === 1 ? `task ${l.tasks[0]}` : `${l.resumed} task(s)`} resumed on ${l.worker} from a checkpoint`)
+      } else if (l.retries > 0) {
+        log(`job ${l.jobId}: ${l.retries === 1 && l.tasks.length === 1 ? `task ${l.tasks[0]}` : `${l.retries} task(s)`} retried on ${l.worker}`)
+      } else if (first) {
+        log(`job ${l.jobId}: ${what} leased to ${l.worker} (its first of this job)`)
       }
     }
     for (const r of requeued.values()) {
@@ -124,6 +136,7 @@ export function logJobEvents (submitter: Submitter, worker: Worker, log: (line: 
   }
   const onDone = (evt: CustomEvent<{ id: string, state: string, records: { total: number, ok: number, failed: number }, volunteers: unknown[] }>): void => {
     flush()
+    announced.delete(evt.detail.id)
     const j = evt.detail
     log(`job ${j.id} ${j.state === 'cancelled' ? 'cancelled' : 'done'}: ${j.records.ok}/${j.records.total} records ok, ${j.records.failed} failed, ${j.volunteers.length} volunteer(s)`)
   }
