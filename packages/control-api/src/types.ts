@@ -110,6 +110,16 @@ export interface JobDetail extends JobInfo {
   activeVolunteers: string[]
   /** Tasks requeued since this daemon started (lease expired, volunteer lost, retryable error). */
   requeued: number
+  /** Volunteers whose last answer to the job's announcement was a refusal (e.g. an untrusted signer in a private swarm), with their reason. */
+  refusals?: JobRefusalInfo[]
+}
+
+/** A volunteer that declined a job, and why. */
+export interface JobRefusalInfo {
+  worker: string
+  reason: string
+  /** When it last said so, ms since the epoch. */
+  at: number
 }
 
 /**

@@ -80,7 +80,8 @@ export function detailOf (jobs: DaemonJobs, id: string): JobDetail {
     ...job,
     running: jobs.submitter.running(id).map(({ taskId, attempt, worker, fraction }) => ({ taskId, attempt, worker, fraction })),
     activeVolunteers: jobs.activity.activeVolunteers(id),
-    requeued: jobs.activity.requeued(id)
+    requeued: jobs.activity.requeued(id),
+    refusals: jobs.submitter.refusals(id).map(({ worker, reason, at }) => ({ worker, reason, at }))
   }
 }
 
