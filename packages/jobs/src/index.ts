@@ -4,7 +4,13 @@ export { createSubmitter } from './submitter.js'
 export type {
   Submitter, SubmitterInit, SubmitterNode, SubmitInit, SubmitterEvents, ResultsOptions, TaskProgressDetail, TaskEventDetail, JobRefusal
 } from './submitter.js'
-export { JobStore, taskIdOf, DEFAULT_LEASE_MARGIN_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_LEASES } from './store.js'
-export type { JobInfo, JobState, TaskState, RecordResult, FailureInfo, VolunteerShare, JobStoreInit } from './store.js'
+export type { ReceiptIssuedDetail, CreditFlagDetail } from './submitter.js'
+export {
+  JobStore, taskIdOf, DEFAULT_LEASE_MARGIN_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_LEASES, DEFAULT_MAX_EXTRA_REPLICAS, MAX_REPLICAS,
+  canonicalJson, checkReplicas, majorityOf, resultHash
+} from './store.js'
+export type {
+  JobInfo, JobState, TaskState, RecordResult, FailureInfo, VolunteerShare, JobStoreInit, Replicas, ReplicaResult, Disagreement, CreditFlag, OwedCredit
+} from './store.js'
 export { encodeRecords } from './inputs.js'
 export { SubmitterStoppedError } from './errors.js'

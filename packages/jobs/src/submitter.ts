@@ -1,14 +1,16 @@
 // The submitter service: takes jobs, stores them before answering, tells
 // volunteers that work is available, serves bundles, grants leases, stores
-// checkpoints and results, and requeues tasks whose lease ended without one.
+// checkpoints and results, requeues tasks whose lease ended without one, and
+// pays volunteers whose results were accepted with signed receipts.
 import { randomBytes } from 'node:crypto'
 import { InvalidInputError } from '@idlegrid/interface'
 import { encodeSignedBundle, verifyBundle } from '@idlegrid/bundle'
+import { capCpuClaim } from '@idlegrid/ledger'
 import {
   ANNOUNCE_PROTOCOL, ANNOUNCE_TIMEOUT_MS, Announce, AnnounceResponse, BUNDLE_CHUNK_SIZE, BUNDLE_PROTOCOL, BUNDLE_TIMEOUT_MS, BundleChunk, BundleRequest,
   LeaseResponse, MAX_ANNOUNCE_SIZE, MAX_BUNDLE_CHUNK_SIZE, MAX_BUNDLE_REQUEST_SIZE, MAX_BUNDLE_SIZE, MAX_CHECKPOINT_SIZE, MAX_INBOUND_BUNDLE_STREAMS,
   MAX_INBOUND_SESSION_STREAMS, MAX_REASON_LENGTH, MAX_RESULT_SIZE, MAX_SESSION_MESSAGE_SIZE, MAX_TASKS_PER_LEASE, REQUEST_TIMEOUT_MS, ResultAck,
-  SESSION_IDLE_TIMEOUT_MS, SESSION_PROTOCOL, SubmitterMessage, checkId, decodeWorkerMessage, errorKindFromWire
+  MAX_RECEIPTS_PER_MESSAGE, ReceiptStatus, SESSION_IDLE_TIMEOUT_MS, SESSION_PROTOCOL, SubmitterMessage, checkId, decodeWorkerMessage, errorKindFromWire
 } from '@idlegrid/protocol-work'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
@@ -16,11 +18,13 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { SubmitterStoppedError } from './errors.js'
 import { encodeRecords } from './inputs.js'
-import { JobStore } from './store.js'
-import type { JobInfo, LostLease, RecordResult, ReportedOutcome } from './store.js'
+import { JobStore, checkReplicas } from './store.js'
+import type { JobInfo, LostLease, RecordResult, Replicas, ReportedOutcome } from './store.js'
 import type { SignedBundle } from '@idlegrid/bundle'
+import type { Ledger } from '@idlegrid/ledger'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
-import type { Result, WorkerMessage } from '@idlegrid/protocol-work'
+import type { ReceiptAck, Result, WorkerMessage } from '@idlegrid/protocol-work'
+import type { LengthPrefixedStream } from '@libp2p/utils'
 
 const log = logger('idlegrid:jobs:submitter')
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -47,6 +51,18 @@ export interface SubmitterInit {
   announceIntervalMs?: number
   /** Volunteers asked through the DHT per announce round. @default 20 */
   findLimit?: number
+  /**
+   * The node's credit ledger (one per node, shared with its worker: open it
+   * once with openLedger and pass it to both). Without one no receipts are
+   * issued and replicas 'auto' replicates every task.
+   */
+  ledger?: Ledger
+  /** Volunteers asked beyond the replicas when results disagree. @default 2 */
+  maxExtraReplicas?: number
+  /** Random numbers in [0, 1) for the spot checks of replicas 'auto'. @default Math.random */
+  rng?(): number
+  /** An unacknowledged receipt is sent again on a session after this long (and at once on a new session). @default 10000 */
+  receiptResendMs?: number
 }
 
 export interface SubmitInit {
@@ -54,6 +70,12 @@ export interface SubmitInit {
   inputs: unknown[]
   /** Records per task. @default the bundle manifest's batch */
   batch?: number
+  /**
+   * Volunteers that run each task, 1..16 (a majority must agree), or 'auto':
+   * one volunteer, checked by a second as often as its trust record asks.
+   * @default the bundle manifest's replicas
+   */
+  replicas?: Replicas
 }
 
 export interface ResultsOptions {
@@ -86,7 +108,18 @@ export interface SubmitterEvents {
   'job:done': CustomEvent<JobInfo>
   /** A volunteer refused a job's announcement, or gave a new reason (not repeated every round). */
   'job:refused': CustomEvent<JobRefusal>
+  /** A receipt was issued (and stored) for an accepted result. */
+  'receipt:issued': CustomEvent<ReceiptIssuedDetail>
+  /** A volunteer confirmed it holds a receipt. */
+  'receipt:acknowledged': CustomEvent<{ hash: string, worker: string }>
+  /** A volunteer refused a receipt or saw it conflict with one it holds. */
+  'receipt:refused': CustomEvent<{ hash: string, worker: string, status: 'REFUSED' | 'FORK', reason: string }>
+  /** A claimed CPU time was capped or refused before paying. */
+  'credit:flagged': CustomEvent<CreditFlagDetail>
 }
+
+export interface ReceiptIssuedDetail { jobId: string, taskId: string, worker: string, hash: string, cpuMs: number, milliCredits: number }
+export interface CreditFlagDetail { jobId: string, taskId: string, worker: string, claimedMs: number, creditedMs: number, refused: boolean, reason: string }
 
 export interface Submitter extends TypedEventEmitter<SubmitterEvents> {
   /** Stores the job and its tasks; the job survives a restart from the moment this resolves. */
@@ -124,6 +157,11 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   readonly #store: JobStore
   readonly #announceIntervalMs: number
   readonly #findLimit: number
+  readonly #ledger?: Ledger
+  readonly #receiptResendMs: number
+  /** Open session streams per volunteer, to push receipts on. */
+  readonly #links = new Map<string, Set<SessionLink>>()
+  #crediting: Promise<void> = Promise.resolve()
   readonly #progress = new Map<string, TaskProgressDetail>()
   /** jobId -> worker -> its last refusal; cleared when that worker accepts. */
   readonly #refusals = new Map<string, Map<string, JobRefusal>>()
@@ -143,9 +181,23 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     super()
     this.#node = init.node
     this.#libp2p = init.node.libp2p
-    this.#store = new JobStore({ path: init.dbPath, maxAttempts: init.maxAttempts, maxLeases: init.maxLeases, leaseMarginMs: init.leaseMarginMs })
+    this.#ledger = init.ledger
+    if (this.#ledger != null && this.#ledger.peerId !== init.node.peerId) {
+      throw new InvalidInputError(`the ledger belongs to ${this.#ledger.peerId}, not to this node ${init.node.peerId}: open it with the node's key`)
+    }
+    const rng = init.rng ?? Math.random
+    const trust = this.#ledger?.trust
+    this.#store = new JobStore({
+      path: init.dbPath,
+      maxAttempts: init.maxAttempts,
+      maxLeases: init.maxLeases,
+      leaseMarginMs: init.leaseMarginMs,
+      maxExtraReplicas: init.maxExtraReplicas,
+      replicate: worker => trust?.needsReplication(worker, rng) ?? true
+    })
     this.#announceIntervalMs = init.announceIntervalMs ?? 5_000
     this.#findLimit = init.findLimit ?? 20
+    this.#receiptResendMs = init.receiptResendMs ?? 10_000
   }
 
   async start (): Promise<void> {
@@ -161,6 +213,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     this.#announceTimer = setInterval(() => { void this.announce() }, this.#announceIntervalMs)
     this.#announceTimer.unref?.()
     this.#armExpiry()
+    // results accepted before a restart may still owe their receipts
+    this.#credit()
     void this.announce()
   }
 
@@ -177,6 +231,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       stream.abort(new SubmitterStoppedError('the submitter is stopping'))
     }
     await this.#announcing?.catch(() => {})
+    await this.#crediting
     for (const wake of [...this.#waiters.values()].flatMap(s => [...s])) {
       wake()
     }
@@ -195,6 +250,10 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       throw new InvalidInputError(`the signed bundle is ${bundle.byteLength} bytes, over the ${MAX_BUNDLE_SIZE} byte limit of the work protocol: make the job code smaller`)
     }
     const batch = init.batch ?? verified.manifest.batch ?? 1
+    const replicas = checkReplicas(init.replicas ?? verified.manifest.replicas ?? 1)
+    if (replicas !== 1 && !verified.manifest.requirements.deterministic) {
+      log('job of bundle %s asks for replicas %s but is not deterministic: replicas will only agree if its results never vary', verified.id, replicas)
+    }
     const records = encodeRecords(init.inputs, batch)
     const id = randomBytes(8).toString('hex')
     this.#store.createJob({
@@ -205,9 +264,10 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       requirements: verified.manifest.requirements,
       batch,
       records,
-      createdAt: Date.now()
+      createdAt: Date.now(),
+      replicas
     })
-    log('job %s stored: %d record(s) in batches of %d', id, records.length, batch)
+    log('job %s stored: %d record(s) in batches of %d, replicas %s', id, records.length, batch, replicas)
     this.safeDispatchEvent('job:submitted', { detail: { jobId: id } })
     if (records.length === 0) {
       this.#afterTaskChange(id)
@@ -490,6 +550,13 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     const worker = connection.remotePeer.toString()
     this.#streams.add(stream)
     const lp = lpStream(stream, { maxDataLength: MAX_SESSION_MESSAGE_SIZE, maxBufferSize: MAX_SESSION_MESSAGE_SIZE + 64 * 1024 })
+    const link = new SessionLink(worker, lp)
+    let links = this.#links.get(worker)
+    if (links == null) {
+      links = new Set()
+      this.#links.set(worker, links)
+    }
+    links.add(link)
     try {
       while (!this.#stopped) {
         if (stream.remoteWriteStatus !== 'writable' && stream.readBufferLength === 0) {
@@ -499,8 +566,10 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
         const { message } = decodeWorkerMessage(buf)
         const reply = this.#onWorkerMessage(worker, message)
         if (reply != null) {
-          await lp.write(SubmitterMessage.encode(reply), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+          await link.write(reply)
         }
+        // every contact is a chance to hand over receipts the volunteer has not confirmed
+        await this.#pushReceipts(link)
       }
       await stream.close().catch(() => {})
     } catch (err: any) {
@@ -510,6 +579,121 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       }
     } finally {
       this.#streams.delete(stream)
+      links.delete(link)
+      if (links.size === 0 && this.#links.get(worker) === links) {
+        this.#links.delete(worker)
+      }
+    }
+  }
+
+  // --- credit -----------------------------------------------------------------
+
+  /** Pays what accepted results are owed (trust, claim cap, receipt), one pass at a time. */
+  #credit (): void {
+    this.#crediting = this.#crediting.then(async () => { await this.#creditPass() }).catch(err => { log.error('crediting results failed: %e', err) })
+  }
+
+  async #creditPass (): Promise<void> {
+    while (!this.#stopped) {
+      const owed = this.#store.owedCredits(100)
+      if (owed.length === 0) {
+        return
+      }
+      const paid = new Set<string>()
+      for (const c of owed) {
+        if (this.#stopped) {
+          return
+        }
+        const ledger = this.#ledger
+        if (ledger == null) {
+          this.#store.settleCredit(c.taskId, c.worker, { state: 'none', creditedMs: 0 })
+          continue
+        }
+        if (c.verdict === 'valid') {
+          ledger.trust.recordValid(c.worker)
+        } else if (c.verdict === 'invalid') {
+          const record = ledger.trust.recordInvalid(c.worker)
+          log('%s was outvoted on task %s: no credit, its trust record restarts (%d invalid in all)', c.worker, c.taskId, record.totalInvalid)
+          this.#store.settleCredit(c.taskId, c.worker, { state: 'none', creditedMs: 0 })
+          continue
+        }
+        if (c.worker === this.#node.peerId) {
+          // a node does not pay itself for its own job
+          this.#store.settleCredit(c.taskId, c.worker, { state: 'none', creditedMs: 0 })
+          continue
+        }
+        const median = this.#store.creditedMedian(c.jobId, c.worker)
+        const claim = capCpuClaim(c.claimedMs, {
+          timeoutMs: c.requirements.timeoutMs * c.records,
+          cores: c.requirements.cores,
+          wallMs: c.observedMs,
+          peerMedianMs: median.medianMs,
+          peerSamples: median.samples
+        })
+        const flag = (creditedMs: number, reason: string): void => {
+          log('credit for %s on task %s: %s', c.worker, c.taskId, reason)
+          this.safeDispatchEvent('credit:flagged', { detail: { jobId: c.jobId, taskId: c.taskId, worker: c.worker, claimedMs: c.claimedMs, creditedMs, refused: claim.refused, reason } })
+        }
+        if (claim.refused) {
+          const reason = claim.reason ?? 'claim refused'
+          this.#store.settleCredit(c.taskId, c.worker, { state: 'refused', creditedMs: 0, note: reason })
+          flag(0, reason)
+          continue
+        }
+        const stored = await ledger.issue({ worker: c.worker, jobId: c.jobId, taskId: c.taskId, cpuMs: claim.creditedMs })
+        this.#store.settleCredit(c.taskId, c.worker, { state: 'issued', creditedMs: stored.receipt.cpuMs, receiptHash: stored.hash, note: claim.capped ? claim.reason : undefined })
+        if (claim.capped) {
+          flag(stored.receipt.cpuMs, claim.reason ?? 'capped')
+        }
+        paid.add(c.worker)
+        this.safeDispatchEvent('receipt:issued', { detail: { jobId: c.jobId, taskId: c.taskId, worker: c.worker, hash: stored.hash, cpuMs: stored.receipt.cpuMs, milliCredits: stored.receipt.milliCredits } })
+      }
+      for (const worker of paid) {
+        for (const link of this.#links.get(worker) ?? []) {
+          void this.#pushReceipts(link).catch(err => { log('could not send receipts to %s: %e', worker, err) })
+        }
+      }
+    }
+  }
+
+  /** Sends the volunteer's unacknowledged receipts that this session has not carried lately. */
+  async #pushReceipts (link: SessionLink): Promise<void> {
+    if (this.#ledger == null || this.#stopped) {
+      return
+    }
+    const now = Date.now()
+    const due = this.#ledger.unacknowledged(link.worker, MAX_RECEIPTS_PER_MESSAGE * 4)
+      .filter(r => now - (link.sent.get(r.hash) ?? -Infinity) >= this.#receiptResendMs)
+      .slice(0, MAX_RECEIPTS_PER_MESSAGE)
+    if (due.length === 0) {
+      return
+    }
+    for (const r of due) {
+      link.sent.set(r.hash, now)
+    }
+    log.trace('sending %d receipt(s) to %s', due.length, link.worker)
+    await link.write({ receipts: { receipts: due.map(r => new Uint8Array(r.bytes)) } })
+  }
+
+  #onReceiptAck (worker: string, ack: ReceiptAck): void {
+    const ledger = this.#ledger
+    if (ledger == null) {
+      return
+    }
+    for (const status of ack.statuses) {
+      const stored = status.hash === '' ? undefined : ledger.get(status.hash)
+      if (stored?.direction !== 'issued' || stored.receipt.worker !== worker) {
+        log('%s acknowledged a receipt this node did not issue to it (%s %s): ignored', worker, status.status, status.hash)
+        continue
+      }
+      if (status.status === ReceiptStatus.Status.ACCEPTED || status.status === ReceiptStatus.Status.DUPLICATE) {
+        if (!stored.acknowledged && ledger.markAcknowledged(status.hash)) {
+          this.safeDispatchEvent('receipt:acknowledged', { detail: { hash: status.hash, worker } })
+        }
+      } else {
+        log.error('%s answered receipt %s with %s: %s', worker, status.hash, status.status, status.reason)
+        this.safeDispatchEvent('receipt:refused', { detail: { hash: status.hash, worker, status: status.status, reason: status.reason.slice(0, MAX_REASON_LENGTH) } })
+      }
     }
   }
 
@@ -547,6 +731,10 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       } else {
         log('ignored a checkpoint of %s attempt %d from %s (not leased, too large or not JSON)', taskId, attempt, worker)
       }
+      return undefined
+    }
+    if (message.receiptAck != null) {
+      this.#onReceiptAck(worker, message.receiptAck)
       return undefined
     }
     const result = message.result as Result
@@ -592,6 +780,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       return { requestId, status: ResultAck.Status.DUPLICATE, reason: outcome.reason }
     }
     this.#progress.delete(taskId)
+    this.#credit()
     const detail = { jobId, taskId, attempt, worker }
     if (outcome.final) {
       this.safeDispatchEvent('task:final', { detail })
@@ -602,6 +791,27 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     }
     this.#afterTaskChange(jobId)
     return { requestId, status: ResultAck.Status.ACCEPTED, reason: outcome.reason }
+  }
+}
+
+/** One open session stream of a volunteer; writes are serialized so pushes never interleave with answers. */
+class SessionLink {
+  readonly worker: string
+  /** When each receipt was last sent on this stream. */
+  readonly sent = new Map<string, number>()
+  readonly #lp: LengthPrefixedStream<Stream>
+  #tail: Promise<void> = Promise.resolve()
+
+  constructor (worker: string, lp: LengthPrefixedStream<Stream>) {
+    this.worker = worker
+    this.#lp = lp
+  }
+
+  async write (message: SubmitterMessage): Promise<void> {
+    const bytes = SubmitterMessage.encode(message)
+    const run = this.#tail.then(async () => { await this.#lp.write(bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }) })
+    this.#tail = run.catch(() => {})
+    await run
   }
 }
 

@@ -18,18 +18,25 @@ interface Pending {
   reject(err: Error): void
 }
 
+export interface SessionClientInit {
+  /** Receipts the submitter pushed on the session (unsolicited); answer with notify({ receiptAck }). */
+  onReceipts?(receipts: Uint8Array[]): void
+}
+
 export class SessionClient {
   readonly peer: PeerId
   readonly #libp2p: Libp2p
+  readonly #onReceipts?: (receipts: Uint8Array[]) => void
   #opening?: Promise<LengthPrefixedStream<Stream>>
   #stream?: Stream
   #nextId = 1
   readonly #pending = new Map<number, Pending>()
   #closed = false
 
-  constructor (libp2p: Libp2p, peer: PeerId) {
+  constructor (libp2p: Libp2p, peer: PeerId, init: SessionClientInit = {}) {
     this.#libp2p = libp2p
     this.peer = peer
+    this.#onReceipts = init.onReceipts
   }
 
   async lease (request: Omit<LeaseRequest, 'requestId'>, signal?: AbortSignal): Promise<LeaseResponse> {
@@ -108,6 +115,14 @@ export class SessionClient {
     try {
       while (true) {
         const { message } = decodeSubmitterMessage(await lp.read())
+        if (message.receipts != null) {
+          if (this.#onReceipts == null) {
+            log.trace('%p sent %d receipt(s); this session keeps none', this.peer, message.receipts.receipts.length)
+          } else {
+            this.#onReceipts(message.receipts.receipts)
+          }
+          continue
+        }
         const requestId = message.lease?.requestId ?? message.ack?.requestId ?? 0
         const pending = this.#pending.get(requestId)
         if (pending == null) {

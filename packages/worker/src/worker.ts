@@ -1,12 +1,13 @@
 // The volunteer service: hears announcements, checks the owner's policy and
 // free slots, fetches and verifies bundles, leases tasks, runs them in the
-// sandbox, streams progress and checkpoints, and delivers results through a
-// persisted outbox.
+// sandbox, streams progress and checkpoints, delivers results through a
+// persisted outbox, and keeps the receipts submitters pay it with.
 import { join } from 'node:path'
 import { createBundleCache } from '@idlegrid/bundle'
+import { decodeReceipt, receiptHash } from '@idlegrid/ledger'
 import {
   ANNOUNCE_PROTOCOL, ANNOUNCE_TIMEOUT_MS, Announce, AnnounceResponse, LeaseResponse, MAX_ANNOUNCE_SIZE, MAX_CHECKPOINT_SIZE,
-  MAX_INBOUND_ANNOUNCE_STREAMS, MAX_RESULT_SIZE, MAX_TASKS_PER_LEASE, Result, ResultAck, checkId, errorKindToWire
+  MAX_INBOUND_ANNOUNCE_STREAMS, MAX_REASON_LENGTH, MAX_RESULT_SIZE, MAX_TASKS_PER_LEASE, ReceiptStatus, Result, ResultAck, checkId, errorKindToWire
 } from '@idlegrid/protocol-work'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
@@ -16,6 +17,8 @@ import { loadBundle } from './bundles.js'
 import { Outbox } from './outbox.js'
 import { SessionClient } from './session.js'
 import type { BundleCache, SignedBundle } from '@idlegrid/bundle'
+import type { Ledger } from '@idlegrid/ledger'
+import { InvalidInputError } from '@idlegrid/interface'
 import type { TaskErrorInfo, TaskRequirements } from '@idlegrid/interface'
 import type { RecordOutcome, TaskGrant } from '@idlegrid/protocol-work'
 import type { SandboxPool } from '@idlegrid/sandbox-host'
@@ -52,6 +55,24 @@ export interface WorkerInit {
   outboxRetryMs?: number
   /** Least time between two progress messages of one task. @default 250 */
   progressIntervalMs?: number
+  /**
+   * The node's credit ledger (the same one its submitter uses). Receipts
+   * that submitters send are checked and stored in it, then acknowledged.
+   * Without one, receipts are ignored (and re-sent by their submitter).
+   */
+  ledger?: Ledger
+  /**
+   * Owner's setting: when several submitters have work, lease first from
+   * the peers that gave this node the most compute (receipts this node
+   * issued to them, minus those they issued to it). Needs `ledger`.
+   * @default false
+   */
+  preferGivers?: boolean
+  /**
+   * TEST ONLY: rewrites each record's value before it is reported, to play a
+   * volunteer that returns wrong results. Never set by the daemon.
+   */
+  tamperResult?(value: unknown, where: { jobId: string, taskId: string, record: number }): unknown
 }
 
 export interface RunningTask {
@@ -69,6 +90,10 @@ export interface WorkerEvents {
   'task:end': CustomEvent<RunningTask & { ok: boolean }>
   /** A submitter answered a delivered result (accepted, duplicate or refused). */
   'result:acked': CustomEvent<{ taskId: string, attempt: number, submitter: string, status: 'ACCEPTED' | 'DUPLICATE' | 'REFUSED', reason: string }>
+  /** A receipt from a submitter was stored (or was already held). */
+  'receipt:accepted': CustomEvent<{ submitter: string, hash: string, status: 'accepted' | 'duplicate', jobId: string, taskId: string, milliCredits: number }>
+  /** A receipt was refused (nothing stored) or showed its issuer forked its chain (evidence stored). */
+  'receipt:refused': CustomEvent<{ submitter: string, hash: string, status: 'REFUSED' | 'FORK', reason: string }>
 }
 
 export interface Worker extends TypedEventEmitter<WorkerEvents> {
@@ -103,6 +128,10 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   readonly #policy: WorkerPolicy
   readonly #outboxRetryMs: number
   readonly #progressIntervalMs: number
+  readonly #ledger?: Ledger
+  readonly #preferGivers: boolean
+  readonly #tamper?: WorkerInit['tamperResult']
+  #givers?: { at: number, score: Map<string, number> }
   readonly #jobs = new Map<string, KnownJob>()
   readonly #sessions = new Map<string, SessionClient>()
   readonly #running = new Map<string, RunningTask & { cancel(): void }>()
@@ -126,6 +155,15 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     this.#policy = init.policy ?? {}
     this.#outboxRetryMs = init.outboxRetryMs ?? 5_000
     this.#progressIntervalMs = init.progressIntervalMs ?? 250
+    this.#ledger = init.ledger
+    if (this.#ledger != null && this.#ledger.peerId !== init.node.peerId) {
+      throw new InvalidInputError(`the ledger belongs to ${this.#ledger.peerId}, not to this node ${init.node.peerId}: open it with the node's key`)
+    }
+    this.#preferGivers = init.preferGivers === true
+    if (this.#preferGivers && this.#ledger == null) {
+      throw new InvalidInputError('preferGivers needs the node\'s ledger: pass ledger too, or leave preferGivers off')
+    }
+    this.#tamper = init.tamperResult
   }
 
   async start (): Promise<void> {
@@ -230,11 +268,47 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     if (this.#stopped) {
       return
     }
+    if (this.#preferGivers) {
+      this.#pumpByGiving()
+      return
+    }
     for (const job of this.#jobs.values()) {
       if (!job.leasing && this.#node.slots.free >= Math.max(1, job.requirements.cores)) {
         void this.#leaseFor(job)
       }
     }
+  }
+
+  /**
+   * preferGivers: only the job of the submitter that gave us the most
+   * compute leases now; the next one gets its turn when that one has no
+   * more work (NONE_LEFT) or slots stay free.
+   */
+  #pumpByGiving (): void {
+    const score = this.#giverScores()
+    const jobs = [...this.#jobs.values()].sort((a, b) => (score.get(b.submitter.toString()) ?? 0) - (score.get(a.submitter.toString()) ?? 0))
+    for (const job of jobs) {
+      if (job.leasing) {
+        return // a better-placed job is asking right now
+      }
+      if (this.#node.slots.free >= Math.max(1, job.requirements.cores)) {
+        void this.#leaseFor(job)
+        return
+      }
+    }
+  }
+
+  /** Per peer: milli-credits we paid it (it ran our tasks) minus what it paid us; cached for a second. */
+  #giverScores (): Map<string, number> {
+    const now = Date.now()
+    if (this.#givers == null || now - this.#givers.at > 1_000) {
+      const score = new Map<string, number>()
+      for (const p of this.#ledger?.balances().peers ?? []) {
+        score.set(p.peer, p.spentMilli - p.earnedMilli)
+      }
+      this.#givers = { at: now, score }
+    }
+    return this.#givers.score
   }
 
   async #leaseFor (job: KnownJob): Promise<void> {
@@ -280,6 +354,10 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
         this.#node.slots.release(held)
       }
       job.leasing = false
+      if (this.#preferGivers && !this.#jobs.has(job.jobId)) {
+        // this job had nothing for us: the next one in line may ask
+        queueMicrotask(() => { this.#pump() })
+      }
     }
   }
 
@@ -287,10 +365,51 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     const key = peer.toString()
     let session = this.#sessions.get(key)
     if (session == null) {
-      session = new SessionClient(this.#libp2p, peer)
+      const client: SessionClient = new SessionClient(this.#libp2p, peer, {
+        onReceipts: receipts => { void this.#onReceipts(client, receipts) }
+      })
+      session = client
       this.#sessions.set(key, session)
     }
     return session
+  }
+
+  // --- receipts ---------------------------------------------------------------
+
+  /** Checks and stores receipts a submitter sent, then tells it which it now holds. */
+  async #onReceipts (session: SessionClient, receipts: Uint8Array[]): Promise<void> {
+    const ledger = this.#ledger
+    if (ledger == null || this.#stopped) {
+      return
+    }
+    const submitter = session.peer.toString()
+    const statuses: ReceiptStatus[] = []
+    for (const bytes of receipts) {
+      let hash = ''
+      try {
+        const receipt = decodeReceipt(bytes)
+        hash = receiptHash(receipt)
+        if (receipt.issuer !== submitter) {
+          throw Object.assign(new Error(`the receipt is issued by ${receipt.issuer} but arrived from ${submitter}: only an issuer hands over its own receipts`), { reason: 'wrong-issuer' })
+        }
+        const result = await ledger.accept(bytes)
+        if (result.status === 'fork') {
+          const reason = `fork: ${submitter} signed another receipt #${result.evidence.seq} (${result.evidence.kind}); the evidence is kept and nothing is credited`
+          log.error('receipt from %s: %s', submitter, reason)
+          statuses.push({ hash, status: ReceiptStatus.Status.FORK, reason })
+          this.safeDispatchEvent('receipt:refused', { detail: { submitter, hash, status: 'FORK', reason } })
+          continue
+        }
+        statuses.push({ hash, status: result.status === 'accepted' ? ReceiptStatus.Status.ACCEPTED : ReceiptStatus.Status.DUPLICATE, reason: '' })
+        this.safeDispatchEvent('receipt:accepted', { detail: { submitter, hash, status: result.status, jobId: receipt.jobId, taskId: receipt.taskId, milliCredits: receipt.milliCredits } })
+      } catch (err: any) {
+        const reason = `${String(err?.reason ?? err?.name ?? 'error')}: ${String(err?.message ?? err)}`.slice(0, MAX_REASON_LENGTH)
+        log('refused a receipt from %s: %s', submitter, reason)
+        statuses.push({ hash, status: ReceiptStatus.Status.REFUSED, reason })
+        this.safeDispatchEvent('receipt:refused', { detail: { submitter, hash, status: 'REFUSED', reason } })
+      }
+    }
+    await session.notify({ receiptAck: { statuses } })
   }
 
   // --- running ----------------------------------------------------------------
@@ -361,7 +480,8 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
           } else if (event.type === 'result') {
             cpuMs += event.cpuMs
             wallMs += event.wallMs
-            outcomes.push({ value: utf8.encode(JSON.stringify(event.value ?? null)) })
+            const value = this.#tamper == null ? event.value : this.#tamper(event.value, { jobId: job.jobId, taskId: grant.taskId, record: grant.firstRecord + i })
+            outcomes.push({ value: utf8.encode(JSON.stringify(value ?? null)) })
           } else if (event.type === 'error') {
             cpuMs += event.cpuMs
             wallMs += event.wallMs
