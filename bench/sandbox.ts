@@ -1,12 +1,22 @@
 // Benchmark of the sandbox: CPU-bound kernels in the sandbox against the same
-// code as `new Function` in this process (ratio, median of runs), and the
-// fixed cost of a trivial task (context setup, copy in, copy out, IPC).
-// Run: node --no-node-snapshot --import tsx bench/sandbox.ts
+// code as `new Function` in this process (ratio, median of runs), the fixed
+// cost of a trivial task (context setup, copy in, copy out, IPC), and records/s
+// of no-op records in batches of 1, 10 and 100 on one and two slots.
+// Run: node --no-node-snapshot --import tsx bench/sandbox.ts [--skip-kernels]
+//        [--baseline=<path of another checkout's sandbox/host/src/index.ts>]
+// With --baseline, trivial tasks run through both pools in turn, in the same
+// run, and the ratio new / baseline is printed.
 import { createRequire } from 'node:module'
-import { setPriority } from 'node:os'
-import { createSandboxPool, type RunRequest } from '../sandbox/host/src/index.js'
+import { loadavg, setPriority } from 'node:os'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { createSandboxPool, type RunRequest, type SandboxPool, type SandboxPoolInit } from '../sandbox/host/src/index.js'
 
 const RUNS = 7
+const args = process.argv.slice(2)
+const skipKernels = args.includes('--skip-kernels')
+const baselinePath = args.find(a => a.startsWith('--baseline='))?.slice('--baseline='.length)
+const load = (): string => loadavg().map(x => x.toFixed(1)).join(' ')
 
 const KERNELS: Record<string, { body: string, input: number }> = {
   'trial-division primes': {
@@ -52,10 +62,10 @@ function host (body: string, input: unknown): { wall: number, cpu: number, value
 // of a busy machine and the wall-time ratio compares code, not scheduling.
 try { setPriority(19) } catch {}
 
-console.log(`sandbox benchmark (node ${process.version}, median of ${RUNS} runs, baseline in the same run)`)
-console.log('\nCPU-bound kernels: sandbox task wall time (runner-measured, incl. context setup) / new Function in the host')
+console.log(`sandbox benchmark (node ${process.version}, median of ${RUNS} runs, baseline in the same run); load average ${load()}`)
 await sandboxed('return 1', null, 'warm')
-for (const [name, k] of Object.entries(KERNELS)) {
+if (!skipKernels) console.log('\nCPU-bound kernels: sandbox task wall time (runner-measured, incl. context setup) / new Function in the host')
+for (const [name, k] of Object.entries(skipKernels ? {} : KERNELS)) {
   const s: number[] = []; const sc: number[] = []; const h: number[] = []; const hc: number[] = []
   for (let i = 0; i < RUNS; i++) {
     const a = await sandboxed(k.body, k.input, name)
@@ -92,6 +102,66 @@ console.log(`  end to end, one at a time (incl. IPC round trip)     ${median(lat
 console.log(`  end to end, ${N / RUNS} queued at once                      ${''.padStart(6)}     → ${median(thr).toFixed(0)} tasks/s`)
 console.log(`  plain Node call of the same function                 ${plain.toFixed(3).padStart(6)} µs`)
 await pool.stop()
+
+// Before/after: the same trivial tasks through this checkout's pool and another's, in turn.
+if (baselinePath !== undefined) {
+  const mod = await import(pathToFileURL(resolve(baselinePath)).href) as { createSandboxPool: (init: SandboxPoolInit) => SandboxPool }
+  const pools: Record<string, SandboxPool> = { this: createSandboxPool({ slots: 1, idleTimeoutMs: 600_000 }), baseline: mod.createSandboxPool({ slots: 1, idleTimeoutMs: 600_000 }) }
+  for (const p of Object.values(pools)) for (let i = 0; i < 200; i++) await p.run(req(TRIVIAL, i, 'trivial')).done()
+  const serial: Record<string, number[]> = { this: [], baseline: [] }
+  const queued: Record<string, number[]> = { this: [], baseline: [] }
+  const M = 300
+  for (let r = 0; r < RUNS; r++) {
+    for (const [name, p] of Object.entries(pools)) {
+      let t0 = performance.now()
+      for (let i = 0; i < M; i++) await p.run(req(TRIVIAL, i, 'trivial')).done()
+      serial[name].push(M / ((performance.now() - t0) / 1000))
+      t0 = performance.now()
+      await Promise.all(Array.from({ length: M }, async (_, i) => await p.run(req(TRIVIAL, i, 'trivial')).done()))
+      queued[name].push(M / ((performance.now() - t0) / 1000))
+    }
+  }
+  for (const p of Object.values(pools)) await p.stop()
+  console.log(`\nTrivial tasks, this checkout / baseline (${baselinePath}), one runner, taken in turn:`)
+  console.log(`  one at a time  ${median(serial.this).toFixed(0).padStart(6)} vs ${median(serial.baseline).toFixed(0).padStart(6)} tasks/s  ratio ${(median(serial.this) / median(serial.baseline)).toFixed(2)}`)
+  console.log(`  ${M} queued     ${median(queued.this).toFixed(0).padStart(6)} vs ${median(queued.baseline).toFixed(0).padStart(6)} tasks/s  ratio ${(median(queued.this) / median(queued.baseline)).toFixed(2)}`)
+}
+
+// Batches: 10,000 no-op records queued at once, as tasks of 1 (input), 10 or 100 (inputs) records.
+const RECORDS = 10_000
+const BATCH_RUNS = 3
+const NOOP = 'return input'
+console.log(`\nNo-op records, ${RECORDS} queued at once (median of ${BATCH_RUNS}; ratio to batch 1 on the same slots); load average ${load()}:`)
+for (const slots of [1, 2]) {
+  const bp = createSandboxPool({ slots, idleTimeoutMs: 600_000 })
+  await Promise.all(Array.from({ length: slots * 20 }, async (_, i) => await bp.run(req(NOOP, i, 'noop')).done()))
+  const rates: Record<number, number[]> = { 1: [], 10: [], 100: [] }
+  for (let r = 0; r < BATCH_RUNS; r++) {
+    for (const size of [1, 10, 100]) {
+      const t0 = performance.now()
+      let ok = 0
+      await Promise.all(Array.from({ length: RECORDS / size }, async (_x, t) => {
+        const base = req(NOOP, t, 'noop')
+        if (size === 1) {
+          if ((await bp.run(base).done()).type === 'result') ok++
+          return
+        }
+        const { input: _, ...rest } = base
+        const ev = await bp.run({ ...rest, inputs: Array.from({ length: size }, (_, i) => t * size + i) }).done()
+        if (ev.type === 'result') ok += ev.value.filter(o => o.ok).length
+      }))
+      if (ok !== RECORDS) throw new Error(`batch ${size}: ${ok} of ${RECORDS} records ok`)
+      rates[size].push(RECORDS / ((performance.now() - t0) / 1000))
+    }
+  }
+  await bp.stop()
+  const one = median(rates[1])
+  for (const size of [1, 10, 100]) {
+    const m = median(rates[size])
+    console.log(`  ${slots} slot${slots > 1 ? 's' : ' '}, batch ${String(size).padStart(3)}  ${m.toFixed(0).padStart(7)} records/s  ratio ${(m / one).toFixed(1).padStart(5)}   (${rates[size].map(x => x.toFixed(0)).join(' ')})`)
+  }
+}
+console.log(`  load average at the end ${load()}`)
 
 // The parts, measured on isolated-vm directly (the runner's library).
 // Loaded from the runner's dependencies: isolated-vm is no dependency of bench/.
