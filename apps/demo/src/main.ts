@@ -18,6 +18,7 @@ const POSITIONS = 10_000
 const PER_RECORD = 100
 const SCENARIOS = 2_000
 const BATCH = 5
+const VERBOSE = process.argv.includes('--verbose')
 
 interface Daemon {
   name: string
@@ -60,8 +61,14 @@ async function startDaemon (name: string, root: string, args: string[]): Promise
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const prefix = `  [${name}] `
+  // The daemons' own lines, less the chatty ones (every slot taken or freed
+  // re-advertises capacity); `--verbose` shows them all.
+  const quiet = /capacity (published|withdrawn)|control API on|created a new identity|owner limits|^ready/
   const relay = (d: string): void => {
-    for (const line of d.split('\n').filter(Boolean)) say(prefix + line.replace(/^\S+Z /, ''))
+    for (const line of d.split('\n').filter(Boolean)) {
+      const text = line.replace(/^\S+Z /, '')
+      if (VERBOSE || !quiet.test(text)) say(prefix + text)
+    }
   }
   child.stdout?.setEncoding('utf8').on('data', relay)
   child.stderr?.setEncoding('utf8').on('data', relay)
