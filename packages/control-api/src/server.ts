@@ -323,6 +323,9 @@ async function streamNdjson (res: ServerResponse, response: NdjsonResponse, sign
     'content-type': 'application/x-ndjson; charset=utf-8',
     'cache-control': 'no-store'
   })
+  // Send the headers now: a followed stream may wait long for its first line,
+  // and the client's timeout covers only the wait for the headers.
+  res.flushHeaders()
   try {
     for await (const value of response.source) {
       if (signal.aborted) {

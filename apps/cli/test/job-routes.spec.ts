@@ -1,0 +1,128 @@
+// The daemon's job routes, in-process: a submitter daemon and a volunteer
+// daemon (real nodes on 127.0.0.1, real sandbox runners, real SQLite),
+// driven through the typed control client.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createControlClient } from '@idlegrid/control-api'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_CONFIG } from '../src/config.js'
+import { startDaemon } from '../src/daemon/start-daemon.js'
+import type { Daemon } from '../src/daemon/start-daemon.js'
+import type { ControlClient, JobEvent, RecordResult } from '@idlegrid/control-api'
+
+const JOB = fileURLToPath(new URL('../../../test/e2e/test/jobs-fixtures/square.ts', import.meta.url))
+const FAST = { announceIntervalMs: 300, outboxRetryMs: 300, leaseMarginMs: 2_000 }
+
+describe('job routes', { timeout: 60_000 }, () => {
+  const dirs: string[] = []
+  const daemons: Daemon[] = []
+  const lines: string[] = []
+  let client: ControlClient
+
+  beforeAll(async () => {
+    const start = async (bootstrap: string[]): Promise<Daemon> => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'idlegrid-job-routes-'))
+      dirs.push(dataDir)
+      const daemon = await startDaemon({ dataDir, config: { ...DEFAULT_CONFIG, maxCores: 1, advertiseIntervalMs: 300, bootstrap }, version: 't', log: l => lines.push(l), jobs: FAST })
+      daemons.push(daemon)
+      return daemon
+    }
+    const submitter = await start([])
+    await start([submitter.node.addresses()[0]])
+    client = createControlClient({ dataDir: dirs[0] })
+  }, 60_000)
+
+  afterAll(async () => {
+    for (const d of daemons.reverse()) await d.stop()
+    await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
+  })
+
+  it('runs a submitted job file on the volunteer: results as they arrive, in input order, and the final job', async () => {
+    const inputs = Array.from({ length: 6 }, (_, n) => ({ n, fail: n === 4 }))
+    const job = await client.submit(JOB, inputs, { timeoutMs: 20_000, memoryMb: 64 })
+    expect(job.id).toMatch(/^[0-9a-f]{16}$/)
+
+    const events: JobEvent[] = []
+    const watching = (async () => { for await (const e of job.events({ intervalMs: 50, tasks: true })) events.push(e) })()
+    const arrived: RecordResult[] = []
+    for await (const r of job) arrived.push(r)
+    expect(arrived.map(r => r.index).sort()).toEqual([0, 1, 2, 3, 4, 5])
+
+    const ordered = await job.results()
+    expect(ordered.map(r => r.index)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(ordered.filter(r => 'value' in r).map(r => (r as { value: unknown }).value)).toEqual([0, 1, 2, 3, 5].map(n => ({ n, square: n * n })))
+    expect(ordered[4]).toMatchObject({ index: 4, error: { name: 'RangeError', message: 'record 4 was told to fail', retryable: false } })
+
+    const final = await job.done()
+    expect(final).toMatchObject({ id: job.id, name: 'square', state: 'done', records: { total: 6, ok: 5, failed: 1 } })
+    expect(final.requirements).toMatchObject({ cores: 1, memoryMb: 64, timeoutMs: 20_000 })
+    expect(final.volunteers).toEqual([expect.objectContaining({ peerId: daemons[1].peerId, tasks: 6 })])
+
+    await watching
+    expect(events.at(-1)).toMatchObject({ type: 'done', jobId: job.id, job: { state: 'done' } })
+    expect(events.some(e => e.type === 'leased' && e.worker === daemons[1].peerId)).toBe(true)
+    expect(events.filter(e => e.type === 'final')).toHaveLength(6)
+    const lastProgress = events.filter(e => e.type === 'progress').at(-1)
+    expect(lastProgress).toMatchObject({ state: 'done', tasks: { done: 5, failed: 1, total: 6 }, volunteers: { active: 0, total: 1 } })
+
+    const detail = await job.info()
+    expect(detail).toMatchObject({ id: job.id, running: [], activeVolunteers: [], requeued: 0 })
+    expect((await client.jobs()).map(j => j.id)).toContain(job.id)
+    expect(lines).toContain(`job ${job.id} done: 5/6 records ok, 1 failed, 1 volunteer(s)`)
+    expect(lines.some(l => l.startsWith(`job ${job.id} submitted: square, 6 records in 6 tasks`))).toBe(true)
+  })
+
+  it('takes a submission over the default 1 MiB body limit in one call', async () => {
+    const { peerId } = await client.id()
+    const { buildBundle } = await import('@idlegrid/bundle')
+    const bundle = await buildBundle(JOB, { submitter: peerId, requirements: { cores: 64 } })
+    const inputs = Array.from({ length: 3 }, (_, i) => ({ n: i, pad: 'p'.repeat(700_000) }))
+    const submitted = await client.submitJob({ bundle, inputs })
+    expect(submitted.job.records.total).toBe(3)
+    // Nobody offers 64 cores: cancel it, which fails every record and keeps the job.
+    const handle = client.job(submitted.jobId)
+    expect(await handle.cancel()).toBe(true)
+    expect(await handle.cancel()).toBe(false)
+    const results = await handle.results()
+    expect(results).toHaveLength(3)
+    expect(results.every(r => 'error' in r && r.error.name === 'JobCancelledError')).toBe(true)
+    expect((await handle.done()).state).toBe('cancelled')
+  })
+
+  it('refuses bad submissions with a named error that says what was wrong', async () => {
+    const { peerId } = await client.id()
+    const { buildBundle } = await import('@idlegrid/bundle')
+    const bundle = await buildBundle(JOB, { submitter: peerId })
+    const other = await buildBundle(JOB, { submitter: daemons[1].peerId })
+    const before = (await client.jobs()).length
+
+    await expect(client.submitJob({ bundle: other, inputs: [1] })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringMatching(/names submitter .* but this daemon is .*; build it with this daemon's PeerId/) })
+    await expect(client.request('POST', '/v1/jobs', { body: { bundle, inputs: {} } })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringMatching(/inputs must be an array/) })
+    await expect(client.request('POST', '/v1/jobs', { body: { bundle, inputs: [], priority: 1 } })).rejects.toThrow(/unknown field 'priority'/)
+    await expect(client.submitJob({ bundle: { ...bundle, manifest: { ...bundle.manifest, replicas: 99 } }, inputs: [1] })).rejects.toThrow(/manifest\.replicas must be a whole number from 1 to 16/)
+    await expect(client.submitJob({ bundle, inputs: [1, 'x'.repeat(1024 * 1024 + 10)] })).rejects.toThrow(/record 1 is \d+ bytes of JSON, over the limit/)
+    await expect(client.submitJob({ bundle, inputs: [1, 2, 3], batch: 0 })).rejects.toThrow(/batch must be a whole number from 1/)
+    // Nothing was stored by any of them.
+    expect((await client.jobs()).length).toBe(before)
+  })
+
+  it('answers 404 for a job it does not know, on every job route', async () => {
+    await expect(client.jobInfo('0123456789abcdef')).rejects.toMatchObject({ name: 'NotFoundError', message: expect.stringMatching(/no job 0123456789abcdef/) })
+    await expect(client.cancelJob('nope')).rejects.toMatchObject({ name: 'NotFoundError' })
+    await expect(client.job('nope').results()).rejects.toMatchObject({ name: 'NotFoundError' })
+    await expect(client.job('nope').done()).rejects.toMatchObject({ name: 'NotFoundError' })
+    await expect(client.request('GET', '/v1/jobs/x/results', { query: { order: 'random' } })).rejects.toMatchObject({ name: 'NotFoundError' })
+  })
+
+  it('checks query parameters of the streams', async () => {
+    const [job] = await client.jobs()
+    await expect(client.request('GET', `/v1/jobs/${job.id}/results`, { query: { order: 'random' } })).rejects.toThrow(/order must be 'input' or 'completed'/)
+    await expect(client.request('GET', `/v1/jobs/${job.id}/events`, { query: { interval: 1 } })).rejects.toThrow(/interval must be a whole number from 50/)
+    // Not following: what is finished now, from a record on.
+    const rest: RecordResult[] = []
+    for await (const r of client.jobResults(job.id, { follow: false, from: 2 })) rest.push(r)
+    expect(rest.map(r => r.index)).toEqual([2, 3, 4, 5])
+  })
+})

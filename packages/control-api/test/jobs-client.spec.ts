@@ -1,0 +1,84 @@
+// Per-route body limits, stream timeouts that cover only the wait for
+// headers, and the job methods' paths and queries, over real HTTP.
+import { afterEach, describe, expect, it } from 'vitest'
+import { createControlClient, createControlServer, jobHandle, ndjson, withBodyLimit } from '../src/index.js'
+import type { ControlServer, RouteRequest, RouteTable } from '../src/index.js'
+
+const TOKEN = 'test-token-0123456789abcdef'
+
+describe('control API for jobs', () => {
+  let server: ControlServer | undefined
+
+  afterEach(async () => {
+    await server?.close()
+    server = undefined
+  })
+
+  async function start (routes: RouteTable): Promise<ReturnType<typeof createControlClient>> {
+    server = await createControlServer({ token: TOKEN, routes, maxBodyBytes: 1024 })
+    return createControlClient({ url: server.url, token: TOKEN, timeoutMs: 2_000 })
+  }
+
+  it('lets one route take a larger body than the server default', async () => {
+    const client = await start({
+      'POST /big': withBodyLimit(64 * 1024, ({ body }) => ({ got: (body as string).length })),
+      'POST /small': ({ body }) => ({ got: (body as string).length })
+    })
+    const body = 'x'.repeat(10_000)
+    expect(await client.request('POST', '/big', { body })).toEqual({ got: 10_000 })
+    await expect(client.request('POST', '/small', { body })).rejects.toMatchObject({ name: 'PayloadTooLargeError', message: expect.stringMatching(/larger than the 1024 bytes allowed/) })
+    await expect(client.request('POST', '/big', { body: 'y'.repeat(70_000) })).rejects.toMatchObject({ name: 'PayloadTooLargeError', message: expect.stringMatching(/65536 bytes allowed/) })
+    expect(() => withBodyLimit(-1, () => undefined)).toThrow(TypeError)
+  })
+
+  it('times out a JSON request, but lets a stream run past the timeout once it answered', async () => {
+    const sleep = async (ms: number, signal: AbortSignal): Promise<void> => { await new Promise(resolve => { const t = setTimeout(resolve, ms); signal.addEventListener('abort', () => { clearTimeout(t); resolve(undefined) }) }) }
+    const client = await start({
+      'GET /slow': async ({ signal }) => { await sleep(1_000, signal); return { late: true } },
+      'GET /ticks': ({ signal }) => ndjson((async function * () {
+        for (let i = 0; i < 4; i++) {
+          // The first line comes after the timeout: only the headers are due by then.
+          await sleep(i === 0 ? 400 : 50, signal)
+          yield { i }
+        }
+      })())
+    })
+    await expect(client.request('GET', '/slow', { timeoutMs: 200 })).rejects.toMatchObject({ name: 'TimeoutError' })
+    const ticks: unknown[] = []
+    for await (const t of client.stream('GET', '/ticks', { timeoutMs: 200 })) ticks.push(t)
+    expect(ticks).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }])
+  })
+
+  it('sends the job methods to their routes with their queries', async () => {
+    const seen: string[] = []
+    const record = ({ method, path, query }: RouteRequest): void => { seen.push(`${method} ${path}${query.size > 0 ? `?${query.toString()}` : ''}`) }
+    const info = { id: 'j1', state: 'done', records: { total: 2, ok: 1, failed: 1 } }
+    const client = await start({
+      'GET /v1/jobs': r => { record(r); return [info] },
+      'GET /v1/jobs/:id': r => { record(r); return { ...info, running: [] } },
+      'POST /v1/jobs/:id/cancel': r => { record(r); return { cancelled: false, job: info } },
+      'GET /v1/jobs/:id/results': r => { record(r); return ndjson(r.query.get('order') === 'completed' ? [{ index: 1, error: { name: 'E' } }, { index: 0, value: 7 }] : [{ index: 0, value: 7 }, { index: 1, error: { name: 'E' } }]) },
+      'GET /v1/jobs/:id/events': r => { record(r); return ndjson([{ type: 'progress', jobId: 'j1' }, { type: 'done', jobId: 'j1', job: info }]) }
+    })
+    const job = jobHandle(client, 'j1')
+    expect((await client.jobs())[0].id).toBe('j1')
+    expect(await job.results()).toEqual([{ index: 0, value: 7 }, { index: 1, error: { name: 'E' } }])
+    const arrived = []
+    for await (const r of job) arrived.push(r.index)
+    expect(arrived).toEqual([1, 0])
+    expect(await job.done()).toEqual(info)
+    expect(await job.cancel()).toBe(false)
+    expect((await job.info()).id).toBe('j1')
+    const from = []
+    for await (const r of job.ordered({ from: 1, follow: false })) from.push(r)
+    expect(seen).toEqual([
+      'GET /v1/jobs',
+      'GET /v1/jobs/j1/results?follow=1',
+      'GET /v1/jobs/j1/results?follow=1&order=completed',
+      'GET /v1/jobs/j1/events?interval=1000',
+      'POST /v1/jobs/j1/cancel',
+      'GET /v1/jobs/j1',
+      'GET /v1/jobs/j1/results?follow=0&from=1&order=input'
+    ])
+  })
+})
