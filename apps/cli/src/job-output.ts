@@ -141,6 +141,12 @@ export function jobDetailText (job: JobDetail, now = Date.now()): string {
       v.peerId, count(v.tasks), count(v.records), `${tasks === 0 ? 0 : Math.round((v.tasks / tasks) * 100)}%`, `${(v.cpuMs / 1000).toFixed(1)}s`
     ])).trimEnd())
   }
+  if (job.refusals != null && job.refusals.length > 0) {
+    // e.g. a private swarm's volunteer that does not trust this signer
+    out.push('')
+    out.push('refused by:')
+    out.push(...job.refusals.map(r => `  ${r.worker}: ${r.reason}`))
+  }
   if (job.failures.length > 0) {
     out.push('')
     out.push(`errors (${job.failures.length === 100 ? 'first 100' : job.failures.length}, oldest first; retryable ones were retried):`)
