@@ -64,6 +64,9 @@ describe('the trust list of a private swarm', { timeout: 150_000 }, () => {
       at: expect.any(Number)
     }])
 
+    const text = await runCli(['job', jobId, '--data-dir', submitter.dataDir])
+    expect(text.stdout).toContain(`refused by:\n  ${volunteer.peerId}: signer ${submitter.peerId} is not on this volunteer's trust list`)
+
     // trusting the submitter on the running volunteer is enough: no restart
     const trusted = await runCli(['trust', 'add', submitter.peerId, '--data-dir', volunteer.dataDir])
     expect(trusted.code, trusted.stderr).toBe(0)
