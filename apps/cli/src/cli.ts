@@ -138,7 +138,8 @@ export function generalHelp (): string {
     '',
     'Run `idlegrid <command> --help` for a command\'s flags. Exit codes: 0 ok, 1 failure,',
     '2 bad input, 3 no daemon running, 4 daemon already running, 5 identity key unusable,',
-    '6 address in use, 7 control token refused (docs/cli.md).',
+    '6 address in use, 7 control token refused, 8 some job records failed, 9 job cancelled or',
+    'gave up waiting, 130 interrupted (docs/cli.md).',
     ''
   ].join('\n')
 }

@@ -90,8 +90,8 @@ function parseJsonArray (text: string, source: string): ParsedInputs {
   try {
     value = JSON.parse(text)
   } catch (err) {
-    const { line, reason } = locateArrayError(text, err)
-    throw new InvalidInputError(`${source}:${line}: not valid JSON at line ${line} (${reason}); inputs are JSONL (one JSON value a line) or one JSON array`)
+    const { line, reason, exact } = locateArrayError(text, err)
+    throw new InvalidInputError(`${source}:${line}: not valid JSON ${exact ? `at line ${line}` : `in the record that starts at line ${line}`} (${reason}); inputs are JSONL (one JSON value a line) or one JSON array`)
   }
   if (!Array.isArray(value)) {
     throw new InvalidInputError(`${source} holds a JSON ${value === null ? 'null' : typeof value}, not an array: put the records in a JSON array, or write one record a line (JSONL, e.g. ${source.replace(/\.json$/i, '')}.jsonl)`)
@@ -150,13 +150,13 @@ function recordLines (text: string, count: number): number[] {
  * position for most errors, so the array is cut into its top-level elements
  * and each is parsed alone; the first that fails names the line.
  */
-function locateArrayError (text: string, err: unknown): { line: number, reason: string } {
+function locateArrayError (text: string, err: unknown): { line: number, reason: string, exact: boolean } {
   let line = 1
   let depth = 0
   let inString = false
   let start = -1
   let startLine = 1
-  const tryElement = (end: number): { line: number, reason: string } | undefined => {
+  const tryElement = (end: number): { line: number, reason: string, exact: boolean } | undefined => {
     const piece = text.slice(start, end)
     if (piece.trim() === '') return undefined
     try {
@@ -166,7 +166,8 @@ function locateArrayError (text: string, err: unknown): { line: number, reason: 
       const inner = lineOfError(e, piece)
       const lead = piece.length - piece.trimStart().length
       const leadLines = piece.slice(0, lead).split('\n').length - 1
-      return { line: startLine + leadLines + (inner != null ? inner - 1 : 0), reason: shortReason(e) }
+      // The position V8 gives counts the leading newlines too.
+      return { line: inner != null ? startLine + inner - 1 : startLine + leadLines, reason: shortReason(e), exact: inner != null }
     }
   }
   for (let i = 0; i < text.length; i++) {
@@ -187,7 +188,7 @@ function locateArrayError (text: string, err: unknown): { line: number, reason: 
         if (found != null) return found
       }
       depth--
-      if (depth < 0) return { line, reason: `unexpected '${c}'` }
+      if (depth < 0) return { line, reason: `unexpected '${c}'`, exact: true }
     } else if (c === ',' && depth === 1) {
       const found = tryElement(i)
       if (found != null) return found
@@ -199,7 +200,8 @@ function locateArrayError (text: string, err: unknown): { line: number, reason: 
     const found = tryElement(text.length)
     if (found != null) return found
   }
-  return { line: lineOfError(err, text) ?? text.trimEnd().split('\n').length, reason: shortReason(err) }
+  const at = lineOfError(err, text)
+  return { line: at ?? text.trimEnd().split('\n').length, reason: shortReason(err), exact: at != null }
 }
 
 /** Line of a JSON.parse error, from "(line N column M)" (Node 22+) or "at position N" (Node 20). */
