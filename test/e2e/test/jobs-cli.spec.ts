@@ -12,7 +12,7 @@ import type { CliResult, DaemonProcess } from '../src/index.js'
 
 const FIXTURES = fileURLToPath(new URL('./jobs-fixtures/', import.meta.url))
 const JOB = join(FIXTURES, 'square.ts')
-const BROKEN = join(FIXTURES, 'broken.ts')
+const BROKEN = join(FIXTURES, 'broken.js')
 // Short re-advertising keeps discovery to a fraction of a second.
 const FAST = ['--advertise-interval', '300', '--max-cores', '1']
 
@@ -121,8 +121,8 @@ describe('jobs through the CLI', { timeout: 60_000 }, () => {
     const input = await file('one.jsonl', '1\n')
     const res = await cli(['submit', BROKEN, '--input', input])
     expect(res.code).toBe(2)
-    expect(res.stderr).toMatch(/^idlegrid: .*broken\.ts does not bundle:\n/)
-    expect(res.stderr).toMatch(/broken\.ts:2:\d+: Could not resolve "\.\/no-such-helper\.js"/)
+    expect(res.stderr).toMatch(/^idlegrid: .*broken\.js does not bundle:\n/)
+    expect(res.stderr).toMatch(/broken\.js:2:\d+: Could not resolve "\.\/no-such-helper\.js"/)
   })
 
   it('refuses an input file that is not JSONL or JSON, saying which line', async () => {
