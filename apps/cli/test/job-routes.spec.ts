@@ -1,7 +1,7 @@
 // The daemon's job routes, in-process: a submitter daemon and a volunteer
 // daemon (real nodes on 127.0.0.1, real sandbox runners, real SQLite),
 // driven through the typed control client.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,6 +9,7 @@ import { createControlClient } from '@idlegrid/control-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../src/config.js'
 import { startDaemon } from '../src/daemon/start-daemon.js'
+import { runCli } from '../src/cli.js'
 import type { Daemon } from '../src/daemon/start-daemon.js'
 import type { ControlClient, JobEvent, RecordResult } from '@idlegrid/control-api'
 
@@ -114,6 +115,38 @@ describe('job routes', { timeout: 60_000 }, () => {
     await expect(client.job('nope').results()).rejects.toMatchObject({ name: 'NotFoundError' })
     await expect(client.job('nope').done()).rejects.toMatchObject({ name: 'NotFoundError' })
     await expect(client.request('GET', '/v1/jobs/x/results', { query: { order: 'random' } })).rejects.toMatchObject({ name: 'NotFoundError' })
+  })
+
+  it('idlegrid submit on a terminal draws the bar in place and ends with the summary', async () => {
+    const input = join(dirs[0], 'in.jsonl')
+    const out = join(dirs[0], 'out.jsonl')
+    await writeFile(input, '{"n": 2}\n{"n": 3}\n')
+    let stderr = ''
+    let stdout = ''
+    const code = await runCli(['submit', JOB, '--input', input, '--out', out, '--memory', '64', '--data-dir', dirs[0]], {
+      io: { stdout: t => { stdout += t }, stderr: t => { stderr += t }, env: {}, stderrIsTTY: true, columns: 100 }
+    })
+    expect(code, stderr).toBe(0)
+    expect(stdout).toBe('')
+    expect(await readFile(out, 'utf8')).toBe('{"n":2,"square":4}\n{"n":3,"square":9}\n')
+    // The last frame before the summary: a full bar, redrawn with \r and cleared to the end of the line.
+    expect(stderr).toMatch(/\r\[=+\] 2\/2 tasks · 1 volunteer[^\n]*\u001b\[K\njob [0-9a-f]{16} done in \d+s: 2\/2 records ok, 0 failed · 1 volunteer\n/)
+  })
+
+  it('idlegrid submit interrupted stops following with exit 130; the job stays stored and running', async () => {
+    const input = join(dirs[0], 'in2.jsonl')
+    await writeFile(input, '1\n2\n')
+    let stderr = ''
+    const controller = new AbortController()
+    const running = runCli(['submit', JOB, '--input', input, '--cores', '64', '--data-dir', dirs[0]], {
+      io: { stdout: () => {}, stderr: t => { stderr += t; if (t.startsWith('job ')) controller.abort('SIGINT') }, env: {} },
+      signal: controller.signal
+    })
+    expect(await running).toBe(130)
+    const id = /job ([0-9a-f]{16}) submitted/.exec(stderr)![1]
+    expect(stderr).toContain(`stopped following job ${id}; it keeps running in the daemon: \`idlegrid job ${id}\``)
+    expect((await client.jobInfo(id)).state).toBe('running')
+    expect((await client.cancelJob(id)).cancelled).toBe(true)
   })
 
   it('checks query parameters of the streams', async () => {
