@@ -35,6 +35,8 @@ export interface DaemonConfig {
   swarm?: string
   /** In a swarm, run bundles of any member, not only trusted signers. Default false. */
   runUntrusted: boolean
+  /** As a volunteer, lease first from the submitters that gave this node the most compute (docs/trust.md). Default false. */
+  preferGivers: boolean
 }
 
 export type ConfigKey = keyof DaemonConfig
@@ -74,7 +76,8 @@ export const CONFIG_FIELDS: Record<ConfigKey, FieldSpec> = {
   advertiseIntervalMs: { kind: 'integer', env: 'IDLEGRID_ADVERTISE_INTERVAL_MS', flag: 'advertise-interval', min: () => 100, max: () => 86_400_000 },
   verbose: { kind: 'boolean', env: 'IDLEGRID_VERBOSE', flag: 'verbose' },
   swarm: { kind: 'swarmName', env: 'IDLEGRID_SWARM', flag: 'swarm' },
-  runUntrusted: { kind: 'boolean', env: 'IDLEGRID_RUN_UNTRUSTED', flag: 'run-untrusted' }
+  runUntrusted: { kind: 'boolean', env: 'IDLEGRID_RUN_UNTRUSTED', flag: 'run-untrusted' },
+  preferGivers: { kind: 'boolean', env: 'IDLEGRID_PREFER_GIVERS', flag: 'prefer-givers' }
 }
 
 export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
@@ -84,7 +87,8 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   shareGpu: false,
   controlPort: 0,
   verbose: false,
-  runUntrusted: false
+  runUntrusted: false,
+  preferGivers: false
 })
 
 export interface LoadConfigInit {

@@ -9,7 +9,7 @@ const STOP_TIMEOUT_MS = 10_000
 export const daemonCommand: Command = {
   name: 'daemon',
   summary: 'run this machine\'s IdleGrid node in the foreground',
-  usage: 'daemon [--listen ADDR]... [--bootstrap ADDR]... [--max-cores N] [--max-memory MB] [--share-gpu] [--mdns] [--swarm NAME [--run-untrusted]]',
+  usage: 'daemon [--listen ADDR]... [--bootstrap ADDR]... [--max-cores N] [--max-memory MB] [--share-gpu] [--mdns] [--swarm NAME [--run-untrusted]] [--prefer-givers]',
   options: {
     listen: { type: 'string', multiple: true, valueName: 'ADDR', description: 'multiaddr to listen on (default /ip4/127.0.0.1/tcp/0)' },
     bootstrap: { type: 'string', multiple: true, valueName: 'ADDR', description: 'peer to join through, ending in /p2p/<PeerId>' },
@@ -21,6 +21,7 @@ export const daemonCommand: Command = {
     'advertise-interval': { type: 'string', valueName: 'MS', description: 'how often capacity is re-advertised, ms (default 60000)' },
     swarm: { type: 'string', valueName: 'NAME', description: 'run in this private swarm (see `idlegrid swarm show`)' },
     'run-untrusted': { type: 'boolean', description: 'in a swarm, run bundles of any member, not only trusted signers (docs/private-swarms.md)' },
+    'prefer-givers': { type: 'boolean', description: 'as a volunteer, lease first from submitters that gave this node the most compute (--no-prefer-givers to turn off)' },
     verbose: { type: 'boolean', short: 'v', description: 'debug logs of idlegrid:* on stderr (or DEBUG=idlegrid:*)' }
   },
   details: `Settings come from <data-dir>/config.json, then IDLEGRID_* environment
