@@ -42,7 +42,7 @@ async function cli (args: string[], options: { quiet?: boolean } = {}): Promise<
   const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', options.quiet === true ? 'pipe' : 'inherit'] })
   let out = ''
   let err = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d })
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { err += d })
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject)
@@ -153,9 +153,9 @@ async function main (): Promise<void> {
     const usd = (x: number): string => `$${Math.round(x).toLocaleString('en-US')}`
     say(`\n4. Results: ${results.length} slices back in input order in ${seconds.toFixed(1)} s`)
     if (jobId != null) {
-      const info = JSON.parse(await cli(['--data-dir', a.dataDir, 'job', jobId, '--json'])) as { volunteers?: Array<{ peerId: string, tasks?: number, done?: number }> }
-      for (const v of info.volunteers ?? []) {
-        say(`   ${v.peerId} ran ${v.done ?? v.tasks ?? 0} task(s)`)
+      const info = JSON.parse(await cli(['--data-dir', a.dataDir, 'job', jobId, '--json'])) as { volunteers: Array<{ peerId: string, tasks: number, records: number, cpuMs: number }> }
+      for (const v of info.volunteers) {
+        say(`   volunteer ${v.peerId} ran ${v.tasks} tasks (${v.records} slices, ${(v.cpuMs / 1000).toFixed(1)} CPU s)`)
       }
     }
     say(`   portfolio: ${summary.positions.toLocaleString('en-US')} positions, exposure ${usd(summary.exposure)}`)
