@@ -8,7 +8,7 @@ import { bundleFor, jobHandle } from './job-handle.js'
 import { MAX_JOB_SUBMISSION_BYTES, ROUTES, jobPath } from './types.js'
 import type { JobHandle, ResultStreamOptions, SubmitOptions } from './job-handle.js'
 import type {
-  FindQuery, FoundVolunteer, IdInfo, JobDetail, JobEvent, JobInfo, JobSubmission, PeerSummary, RecordResult, StatusInfo,
+  CreditsInfo, CreditsVerifyReport, FindQuery, FoundVolunteer, IdInfo, JobDetail, JobEvent, JobInfo, JobSubmission, PeerSummary, RecordResult, StatusInfo,
   SubmittedJob, UnsignedBundle
 } from './types.js'
 import type { CapacityReport } from '@idlegrid/interface'
@@ -56,6 +56,10 @@ export interface ControlClient {
   jobEvents(id: string, options?: { intervalMs?: number, tasks?: boolean, signal?: AbortSignal }): AsyncGenerator<JobEvent, void, undefined>
   /** @returns cancelled false when the job had already ended */
   cancelJob(id: string, options?: RequestOptions): Promise<{ cancelled: boolean, job: JobInfo }>
+  /** Balances per peer and the newest `recent` receipts (default 20). */
+  credits(options?: RequestOptions & { recent?: number }): Promise<CreditsInfo>
+  /** Re-derives every balance from the stored receipts and checks every signature and chain. */
+  verifyCredits(options?: RequestOptions): Promise<CreditsVerifyReport>
 }
 
 /** Default time a request may take, ms. */
@@ -255,6 +259,16 @@ export function createControlClient (init: ControlClientInit): ControlClient {
 
     async cancelJob (id, options) {
       return client.request<{ cancelled: boolean, job: JobInfo }>('POST', jobPath(ROUTES.jobCancel, id), options)
+    },
+
+    async credits (options = {}) {
+      const { recent, ...rest } = options
+      return client.request<CreditsInfo>('GET', ROUTES.credits, { ...rest, query: { ...rest.query, recent } })
+    },
+
+    async verifyCredits (options = {}) {
+      // verify re-reads and re-checks every receipt: allow it longer than a plain read.
+      return client.request<CreditsVerifyReport>('POST', ROUTES.creditsVerify, { ...options, timeoutMs: options.timeoutMs ?? Math.max(defaultTimeout, 120_000) })
     }
   }
   return client

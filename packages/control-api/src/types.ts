@@ -85,6 +85,8 @@ export interface JobSubmission {
   inputs: unknown[]
   /** Records per task. Default: the manifest's batch. */
   batch?: number
+  /** Volunteers per task, 1..16, or 'auto' (adaptive, by trust: docs/replicas.md). Default: the manifest's replicas. */
+  replicas?: number | 'auto'
 }
 
 /** Answer of POST /v1/jobs (201): the stored job. */
@@ -156,7 +158,9 @@ export const ROUTES = {
   job: '/v1/jobs/:id',
   jobResults: '/v1/jobs/:id/results',
   jobEvents: '/v1/jobs/:id/events',
-  jobCancel: '/v1/jobs/:id/cancel'
+  jobCancel: '/v1/jobs/:id/cancel',
+  credits: '/v1/credits',
+  creditsVerify: '/v1/credits/verify'
 } as const
 
 /** Largest POST /v1/jobs body the daemon accepts: 256 MiB. */
@@ -165,4 +169,105 @@ export const MAX_JOB_SUBMISSION_BYTES = 256 * 1024 * 1024
 /** A route path with its `:id` filled in. */
 export function jobPath (route: string, id: string): string {
   return route.replace(':id', encodeURIComponent(id))
+}
+
+/** One stored receipt as the control API shows it (hashes as lowercase hex; the signature stays in the ledger). */
+export interface ReceiptInfo {
+  /** sha256 of the unsigned encoding: the receipt's name. */
+  hash: string
+  /** 'issued': this node paid `worker`; 'received': `issuer` paid this node. */
+  direction: 'issued' | 'received'
+  issuer: string
+  worker: string
+  jobId: string
+  taskId: string
+  cpuMs: number
+  milliCredits: number
+  /** Position in the issuer's chain, from 1. */
+  seq: number
+  /** Hash of the issuer's receipt seq - 1; '' for seq 1. */
+  prevHash: string
+  /** Issue time, ms since the epoch (issuer's clock). */
+  timestamp: number
+  /** Issued receipts: the worker confirmed it holds it. Received: always true. */
+  acknowledged: boolean
+  /** When this ledger stored it, ms since the epoch. */
+  storedAt: number
+}
+
+/** Credit exchanged with one peer, in milli-credits (1 credit = 1 CPU-second on one core). */
+export interface PeerCreditInfo {
+  peer: string
+  /** What this peer paid us (receipts it issued to us). */
+  earnedMilli: number
+  /** What we paid this peer (receipts we issued to it). */
+  spentMilli: number
+  /** earnedMilli - spentMilli. */
+  netMilli: number
+  /** Receipts received from this peer. */
+  received: number
+  /** Receipts issued to this peer. */
+  issued: number
+}
+
+/** Answer of GET /v1/credits: balances derived from the ledger's receipts, and the newest receipts. */
+export interface CreditsInfo {
+  peerId: string
+  earnedMilli: number
+  spentMilli: number
+  netMilli: number
+  receipts: {
+    issued: number
+    received: number
+    /** Issued receipts their worker has not confirmed yet (re-sent on its next contact). */
+    unacknowledged: number
+  }
+  /** Per peer, largest exchange first. */
+  peers: PeerCreditInfo[]
+  /** The newest `recent` receipts (query, default 20), newest first. */
+  recent: ReceiptInfo[]
+}
+
+/** What the ledger's verify found wrong with one receipt or chain. */
+export interface CreditProblemInfo {
+  kind: 'garbled' | 'tampered' | 'bad-signature' | 'wrong-direction' | 'chain-gap' | 'chain-link' | 'fork' | 'balance-mismatch'
+  hash?: string
+  issuer?: string
+  seq?: number
+  message: string
+}
+
+/** Proof that an issuer signed two receipts that cannot both be in one history. */
+export interface ForkInfo {
+  issuer: string
+  seq: number
+  kind: 'conflicting-seq' | 'broken-link'
+  knownHash: string
+  conflictingHash: string
+  detectedAt: number
+}
+
+/** Adaptive-trust record of one volunteer (docs/trust.md). */
+export interface TrustRecordInfo {
+  peer: string
+  consecutiveValid: number
+  totalValid: number
+  totalInvalid: number
+  lastInvalidAt?: number
+  /** Probability that its next result is replicated under replicas 'auto'. */
+  replicationProbability: number
+}
+
+/** Answer of POST /v1/credits/verify. */
+export interface CreditsVerifyReport {
+  /** No problem found: every receipt decodes, hashes, verifies, chains, and the balances re-derived from the signed bytes equal the ones served. */
+  ok: boolean
+  receipts: number
+  issued: number
+  received: number
+  /** Balances re-derived from the signed receipt bytes. */
+  balances: Omit<CreditsInfo, 'peerId' | 'receipts' | 'recent'>
+  problems: CreditProblemInfo[]
+  forks: ForkInfo[]
+  trust: TrustRecordInfo[]
 }

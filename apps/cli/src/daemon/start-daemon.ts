@@ -7,6 +7,7 @@ import { createControlServer, generateToken, removeControlFiles, writeControlFil
 import { createNode } from '@idlegrid/node'
 import { loadOrCreateIdentity } from '../identity.js'
 import { acquireLock } from '../lock.js'
+import { creditRoutes, logCreditEvents } from './credit-routes.js'
 import { logJobEvents, trackJobActivity } from './job-activity.js'
 import { plural, megabytes } from '../output.js'
 import { DAEMON_ROUTES } from './routes.js'
@@ -23,7 +24,7 @@ export interface StartDaemonInit {
   version: string
   /** Receives one human line per notable event. */
   log: (line: string) => void
-  /** Route factories to mount. Default DAEMON_ROUTES. */
+  /** Route factories to mount. Default DAEMON_ROUTES and the credit routes. */
   routes?: RouteFactory[]
   /**
    * The worker's signer policy: true to run work signed by this PeerId, else
@@ -47,7 +48,7 @@ export interface DaemonJobTimings {
 }
 
 /** Files and folders of the job services in the data directory. */
-export const JOB_FILES = { submitter: 'jobs.db', worker: 'worker.db', bundles: 'bundles' } as const
+export const JOB_FILES = { submitter: 'jobs.db', worker: 'worker.db', bundles: 'bundles', ledger: 'ledger.sqlite' } as const
 
 export interface Daemon {
   node: IdleGridNode
@@ -120,8 +121,15 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
     const { createSandboxPool } = await import('@idlegrid/sandbox-host')
     const pool = createSandboxPool({ slots: node.slots.total })
     undo.push(async () => { await pool.stop() })
+    // One ledger per node, shared by the submitter (issues receipts) and the
+    // worker (accepts them); pushed before both so it closes after they stop.
+    const { openLedger } = await import('@idlegrid/ledger')
+    const ledger = openLedger({ path: join(dataDir, JOB_FILES.ledger), privateKey: identity.privateKey })
+    undo.push(async () => { ledger.close() })
     const { createWorker } = await import('@idlegrid/worker')
     const worker = await createWorker({
+      ledger,
+      preferGivers: config.preferGivers,
       node,
       sandbox: pool,
       dbPath: join(dataDir, JOB_FILES.worker),
@@ -133,6 +141,7 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
     const { createSubmitter } = await import('@idlegrid/jobs')
     const submitter = await createSubmitter({
       node,
+      ledger,
       dbPath: join(dataDir, JOB_FILES.submitter),
       ...(init.jobs?.announceIntervalMs != null ? { announceIntervalMs: init.jobs.announceIntervalMs } : {}),
       ...(init.jobs?.leaseMarginMs != null ? { leaseMarginMs: init.jobs.leaseMarginMs } : {})
@@ -141,6 +150,8 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
     const activity = trackJobActivity(submitter)
     const detachJobLog = logJobEvents(submitter, worker, log)
     undo.push(async () => { detachJobLog(); activity.stop() })
+    const detachCreditLog = logCreditEvents(submitter, worker, log)
+    undo.push(async () => { detachCreditLog() })
     const jobs: DaemonJobs = { submitter, worker, activity }
     const unfinished = submitter.jobs().filter(j => j.state === 'running')
     if (unfinished.length > 0) {
@@ -149,7 +160,7 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
 
     const startedAt = new Date()
     const context: DaemonContext = { node, dataDir, config, privateKey: identity.privateKey, version: init.version, startedAt, jobs, ...(swarm != null ? { swarm } : {}) }
-    const routes = mergeRoutes((init.routes ?? DAEMON_ROUTES).map(factory => factory(context)))
+    const routes = mergeRoutes((init.routes ?? [...DAEMON_ROUTES, creditRoutes(ledger)]).map(factory => factory(context)))
     const token = generateToken()
     const control = await createControlServer({ token, routes, host: '127.0.0.1', port: config.controlPort })
     undo.push(async () => { await control.close() })
