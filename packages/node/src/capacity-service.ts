@@ -60,6 +60,14 @@ export interface FoundPeer {
 export interface FindOptions extends AbortOptions {
   /** Stop after this many fitting peers. @default unlimited */
   limit?: number
+  /**
+   * Return the peers that fit so far once this many ms have passed, instead of
+   * throwing: the DHT walk and the capacity queries still running are
+   * abandoned. An aborted `signal` still throws. Without a deadline and
+   * without a signal, a find is bounded to 15 s and returns what it has then.
+   * @default none
+   */
+  deadlineMs?: number
 }
 
 export interface CapacityPublishedDetail {
@@ -260,13 +268,30 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
   async find (want: CapacityWant = {}, options: FindOptions = {}): Promise<FoundPeer[]> {
     const need = checkWant(want)
     const limit = options.limit ?? Infinity
+    if (!(limit >= 1)) {
+      throw new InvalidInputError(`find: limit must be at least 1, got ${String(options.limit)}`)
+    }
+    const deadlineMs = options.deadlineMs
+    if (deadlineMs != null && !(Number.isFinite(deadlineMs) && deadlineMs > 0)) {
+      throw new InvalidInputError(`find: deadlineMs must be a positive number of milliseconds, got ${String(deadlineMs)}`)
+    }
     const userSignal = options.signal
-    const signal = AbortSignal.any([
-      ...(userSignal != null ? [userSignal] : [AbortSignal.timeout(DEFAULT_FIND_TIMEOUT_MS)]),
+    userSignal?.throwIfAborted()
+    // ends the walk without failing the find: the deadline, the default bound, or the limit
+    const lookup = new AbortController()
+    const deadline = deadlineMs ?? (userSignal == null ? DEFAULT_FIND_TIMEOUT_MS : undefined)
+    let deadlineReached = false
+    const deadlineTimer = deadline == null
+      ? undefined
+      : setTimeout(() => {
+        deadlineReached = true
+        lookup.abort()
+      }, deadline)
+    const lookupSignal = AbortSignal.any([
+      lookup.signal,
+      ...(userSignal != null ? [userSignal] : []),
       ...(this.shutdown != null ? [this.shutdown.signal] : [])
     ])
-    const lookup = new AbortController()
-    const lookupSignal = AbortSignal.any([signal, lookup.signal])
     const found: FoundPeer[] = []
     const seen = new Set<string>()
     const running = new Set<Promise<void>>()
@@ -277,7 +302,7 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
       try {
         const capacity = await this.queryPeer(peerId, { signal: lookupSignal })
         this.log('find: %p answered after %d ms', peerId, Date.now() - started)
-        if (fits(capacity, need) && found.length < limit) {
+        if (fits(capacity, need) && found.length < limit && !lookup.signal.aborted) {
           found.push({ peerId: peerId.toString(), addresses, capacity })
           if (found.length >= limit) {
             lookup.abort()
@@ -287,36 +312,53 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
         this.log('dropping candidate %p: %s', peerId, err.message)
       }
     }
+    // resolves when the walk is ended early, so a deadline never waits for a slow query or DHT hop
+    const ended = new Promise<void>(resolve => {
+      if (lookupSignal.aborted) resolve()
+      lookupSignal.addEventListener('abort', () => { resolve() }, { once: true })
+    })
 
     try {
-      for await (const peer of this.providers(need.gpu ? 'gpu' : 'cpu', { signal: lookupSignal })) {
-        const id = peer.peerId.toString()
-        if (id === self || seen.has(id)) {
-          continue
+      const walk = async (): Promise<void> => {
+        for await (const peer of this.providers(need.gpu ? 'gpu' : 'cpu', { signal: lookupSignal })) {
+          const id = peer.peerId.toString()
+          if (id === self || seen.has(id)) {
+            continue
+          }
+          seen.add(id)
+          this.log('find: provider %p listed after %d ms', peer.peerId, Date.now() - started)
+          const p = ask(peer.peerId, peer.addresses).finally(() => running.delete(p))
+          running.add(p)
+          if (running.size >= FIND_QUERY_CONCURRENCY) {
+            await Promise.race([...running, ended])
+          }
+          if (lookupSignal.aborted) {
+            return
+          }
         }
-        seen.add(id)
-        this.log('find: provider %p listed after %d ms', peer.peerId, Date.now() - started)
-        const p = ask(peer.peerId, peer.addresses).finally(() => running.delete(p))
-        running.add(p)
-        if (running.size >= FIND_QUERY_CONCURRENCY) {
-          await Promise.race(running)
+      }
+      const walking = walk()
+      walking.catch(() => {})
+      try {
+        await Promise.race([walking, ended])
+      } catch (err) {
+        if (!lookupSignal.aborted) {
+          throw err
         }
       }
-    } catch (err) {
-      if (userSignal?.aborted === true) {
-        throw err
-      }
-      if (!lookup.signal.aborted && !signal.aborted) {
-        throw err
-      }
-      // our own deadline or the limit ended the lookup: return what was found
+      userSignal?.throwIfAborted()
+      this.log('find: DHT walk ended after %d ms', Date.now() - started)
+      await Promise.race([Promise.all(running), ended])
+      userSignal?.throwIfAborted()
+    } finally {
+      clearTimeout(deadlineTimer)
+      // whatever is still in flight is no longer wanted
+      lookup.abort()
     }
 
-    this.log('find: DHT walk ended after %d ms', Date.now() - started)
-    await Promise.all(running)
-    this.log('find: done after %d ms, %d of %d candidates fit', Date.now() - started, found.length, seen.size)
-    userSignal?.throwIfAborted()
-    return found
+    this.log('find: done after %d ms, %d of %d candidates fit%s', Date.now() - started, found.length, seen.size,
+      deadlineReached ? ' (deadline reached)' : '')
+    return [...found]
   }
 
   /** Asks one peer for its capacity over /idlegrid/capacity/1.0.0. */

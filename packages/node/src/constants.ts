@@ -17,6 +17,21 @@ export const DEFAULT_ADVERTISE_INTERVAL_MS = 60_000
  */
 export const DEFAULT_PROVIDER_TTL_MS = 5 * 60_000
 
+/**
+ * How often libp2p's connection monitor pings each connection, ms. libp2p's
+ * own default, 10 s, costs more idle CPU than everything else a node does.
+ */
+export const DEFAULT_LIVENESS_INTERVAL_MS = 60_000
+
+/** How long identify-push waits for more protocol changes before telling peers, ms. */
+export const IDENTIFY_PUSH_DEBOUNCE_MS = 250
+
+/**
+ * How often the DHT looks up this node's own id to keep its neighbourhood in
+ * the routing table fresh, ms (kad-dht's default, stated so it is visible).
+ */
+export const DHT_QUERY_SELF_INTERVAL_MS = 5 * 60_000
+
 /** Limit of one outgoing dial, ms. */
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 

@@ -6,7 +6,7 @@ import { probeMachine, resolveLimits, SlotTable } from '@idlegrid/capacity'
 import { AddressInUseError, ConfigError, InvalidMultiaddrError } from '@idlegrid/interface'
 import { noise } from '@chainsafe/libp2p-noise'
 import { bootstrap } from '@libp2p/bootstrap'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { logger } from '@libp2p/logger'
@@ -21,7 +21,8 @@ import { createLibp2p } from 'libp2p'
 import type { Libp2pOptions } from 'libp2p'
 import { capacityService } from './capacity-service.js'
 import {
-  DEFAULT_ADVERTISE_INTERVAL_MS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, DEFAULT_PROVIDER_TTL_MS
+  DEFAULT_ADVERTISE_INTERVAL_MS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, DEFAULT_LIVENESS_INTERVAL_MS,
+  DEFAULT_PROVIDER_TTL_MS, DHT_QUERY_SELF_INTERVAL_MS, IDENTIFY_PUSH_DEBOUNCE_MS
 } from './constants.js'
 import { dhtProtocol, parseSwarmKey } from './swarm.js'
 import type { CapacityPublishedDetail, CapacityReportLike, CapacityService, CapacityWant, FindOptions, FoundPeer } from './capacity-service.js'
@@ -54,6 +55,13 @@ export interface NodeInit {
   providerTtlMs?: number
   /** Limit of one outgoing dial, ms. @default 10_000 */
   dialTimeoutMs?: number
+  /**
+   * How often each connection is pinged to find peers that vanished without
+   * closing their socket (power loss, a dropped network), ms. A peer process
+   * that exits closes its connections at once; this only bounds how long a
+   * half-open connection lingers. @default 60_000
+   */
+  livenessIntervalMs?: number
   /** Where libp2p keeps peer store and DHT records. @default in memory */
   datastore?: Libp2pOptions['datastore']
   /** Extra libp2p services composed in (jobs, worker, ...). */
@@ -248,6 +256,7 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
   checkPositive('advertiseIntervalMs', init.advertiseIntervalMs)
   checkPositive('providerTtlMs', init.providerTtlMs)
   checkPositive('dialTimeoutMs', init.dialTimeoutMs)
+  checkPositive('livenessIntervalMs', init.livenessIntervalMs)
   if (init.privateKey?.type !== 'Ed25519') {
     throw new ConfigError(`privateKey must be an Ed25519 key from @libp2p/crypto, got ${String(init.privateKey?.type)}`)
   }
@@ -272,6 +281,8 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
     streamMuxers: [yamux()],
     ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: dialTimeoutMs }) } : {}),
     connectionManager: { dialTimeout: dialTimeoutMs },
+    // libp2p pings every connection every 10 s by default: the largest idle cost of a node with peers
+    connectionMonitor: { enabled: true, pingInterval: init.livenessIntervalMs ?? DEFAULT_LIVENESS_INTERVAL_MS },
     peerDiscovery: [
       // tags bootstrap peers in the peer store; the node dials them itself (see joinBootstrap)
       ...(bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 0 })] : []),
@@ -280,6 +291,8 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
     services: {
       ...(init.services ?? {}),
       identify: identify(),
+      // tells connected peers when this node starts or stops speaking a protocol (a worker starting after connecting)
+      identifyPush: identifyPush({ debounce: IDENTIFY_PUSH_DEBOUNCE_MS }),
       ping: ping(),
       dht: kadDHT({
         protocol,
@@ -287,6 +300,7 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
         // loopback and LAN addresses are real addresses for a volunteer grid
         peerInfoMapper: passthroughMapper,
         initialQuerySelfInterval: 100,
+        querySelfInterval: DHT_QUERY_SELF_INTERVAL_MS,
         allowQueryWithZeroPeers: false,
         reprovide: {
           validity: providerTtlMs,

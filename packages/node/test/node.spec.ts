@@ -78,6 +78,30 @@ describe('createNode', () => {
     await expect(node({ limits: { maxCores: 5 } })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('maxCores') })
     await expect(node({ advertiseIntervalMs: 0 })).rejects.toMatchObject({ name: 'ConfigError' })
     await expect(node({ swarmKey: new TextEncoder().encode('not a key') })).rejects.toMatchObject({ name: 'ConfigError' })
+    await expect(node({ livenessIntervalMs: -1 })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('livenessIntervalMs') })
+  })
+
+  it('tells connected peers about a protocol it starts speaking after they connected (identify-push)', async () => {
+    const a = await node()
+    const b = await node({ bootstrap: [a.addresses()[0]] })
+    await connected(a, b)
+    const late = '/idlegrid/test-late/1.0.0'
+    const knows = async (): Promise<boolean> => (await a.libp2p.peerStore.get(b.libp2p.peerId)).protocols.includes(late)
+    expect(await knows()).toBe(false)
+
+    await b.libp2p.handle(late, stream => { stream.abort(new Error('test handler')) })
+    const deadline = Date.now() + 10_000
+    while (!await knows()) {
+      if (Date.now() > deadline) throw new Error(`${late} never reached the connected peer's peer store`)
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    expect(a.libp2p.getConnections(b.libp2p.peerId).length).toBeGreaterThan(0)
+
+    await b.libp2p.unhandle(late)
+    while (await knows()) {
+      if (Date.now() > deadline) throw new Error(`${late} was never withdrawn from the connected peer's peer store`)
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
   })
 
   it('answers capacity queries with exact figures that follow the slots', async () => {
