@@ -37,7 +37,7 @@ describe('idlegrid command line', () => {
   it('exits 2 with one line for an unknown command, flag or stray argument', async () => {
     const unknown = await run(['frobnicate'])
     expect(unknown).toMatchObject({ code: 2, stdout: '' })
-    expect(unknown.stderr).toBe("idlegrid: unknown command 'frobnicate'; commands are daemon, status, peers, capacity, find, id, submit, jobs, job, swarm, trust (see `idlegrid --help`)\n")
+    expect(unknown.stderr).toBe("idlegrid: unknown command 'frobnicate'; commands are daemon, status, peers, capacity, find, id, submit, jobs, job, credits, swarm, trust (see `idlegrid --help`)\n")
     const flag = await run(['status', '--colour'])
     expect(flag.code).toBe(2)
     expect(flag.stderr).toBe("idlegrid: Unknown option '--colour'; see `idlegrid status --help`\n")

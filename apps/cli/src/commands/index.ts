@@ -1,6 +1,7 @@
 // The list of commands, in the order `idlegrid --help` shows them. A new
 // command is one file in this folder plus one line here.
 import { capacityCommand } from './capacity.js'
+import { creditsCommand } from './credits.js'
 import { daemonCommand } from './daemon.js'
 import { findCommand } from './find.js'
 import { idCommand } from './id.js'
@@ -23,6 +24,7 @@ export const COMMANDS: Command[] = [
   submitCommand,
   jobsCommand,
   jobCommand,
+  creditsCommand,
   swarmCommand,
   trustCommand
 ]

@@ -18,8 +18,11 @@ export const jobCommand: Command = {
     follow: { type: 'boolean', description: 'results: wait for records still running (default; --no-follow prints what is finished now)' }
   },
   details: `\`job <id>\`: state, record and task counts, who ran what (per-volunteer
-share), and every error with its volunteer and attempt. --json prints the
-whole JobDetail (JobInfo + running tasks, active volunteers, requeues).
+share), every error with its volunteer and attempt, replicas and quorum
+(tasks verified by quorum, unreplicated, disagreements with each result hash
+and who returned it) and credit (receipts issued, owed, capped claims).
+--json prints the whole JobDetail (JobInfo + running tasks, active
+volunteers, requeues; quorum, disagreements and credit as in docs/replicas.md).
 
 \`job results <id>\`: one JSON line per input record in input order (the
 value, or {"error": {...}}), as submit writes them. It waits for the job to
@@ -74,7 +77,13 @@ Exit 0 all ok, 8 some records failed, 9 the job was cancelled.
     }
 
     const detail = await client.jobInfo(id, { signal })
-    io.stdout(json ? toJson(detail) : output.jobDetailText(detail))
+    if (json) {
+      io.stdout(toJson(detail))
+    } else {
+      const { jobQuorumText } = await import('./credits.js')
+      const quorum = jobQuorumText(detail)
+      io.stdout(output.jobDetailText(detail) + (quorum !== '' ? '\n' + quorum : ''))
+    }
     return EXIT.OK
   }
 }

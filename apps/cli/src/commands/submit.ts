@@ -18,7 +18,7 @@ const PLAIN_LINE_MS = 1_000
 export const submitCommand: Command = {
   name: 'submit',
   summary: 'run a job file over input records on volunteers; results in input order',
-  usage: 'submit <job.ts|job.js> --input FILE [--out FILE] [--batch N] [--timeout S] [--memory MB] [--cores N] [--deterministic] [--replicas N] [--wait S] [--detach]',
+  usage: 'submit <job.ts|job.js> --input FILE [--out FILE] [--batch N] [--timeout S] [--memory MB] [--cores N] [--deterministic] [--replicas N|auto] [--wait S] [--detach]',
   positionals: { min: 1, max: 1 },
   options: {
     input: { type: 'string', short: 'i', valueName: 'FILE', description: 'input records: JSONL (one JSON value a line) or a JSON array' },
@@ -28,7 +28,7 @@ export const submitCommand: Command = {
     memory: { type: 'string', valueName: 'MB', description: 'memory a task may use, MiB (default 256)' },
     cores: { type: 'string', valueName: 'N', description: 'cores a task needs (default 1)' },
     deterministic: { type: 'boolean', description: 'seeded Math.random and a fixed clock, so replicas agree' },
-    replicas: { type: 'string', valueName: 'N', description: 'volunteers per task (default 1)' },
+    replicas: { type: 'string', valueName: 'N|auto', description: 'volunteers per task, a majority must agree (default 1); auto: checked by a second volunteer as often as the first one\'s trust record asks (docs/replicas.md)' },
     name: { type: 'string', valueName: 'NAME', description: 'job name (default: the file name)' },
     wait: { type: 'string', valueName: 'SECONDS', description: 'give up (and cancel the job) when no volunteer took a task within this time (default: wait)' },
     detach: { type: 'boolean', short: 'd', description: 'print the job id and return at once' }
@@ -60,7 +60,13 @@ flags), 3 no daemon, 130 interrupted (the job keeps running). See docs/submit.md
     const timeoutMs = secondsFlag('timeout', values.timeout, 0.001, 86_400)
     const memoryMb = integerFlag('memory', values.memory, 8, 1024 * 1024)
     const cores = integerFlag('cores', values.cores, 1, 1024)
-    const replicas = integerFlag('replicas', values.replicas, 1, 16)
+    const autoReplicas = typeof values.replicas === 'string' && values.replicas.trim().toLowerCase() === 'auto'
+    let replicas: number | undefined
+    try {
+      replicas = autoReplicas ? undefined : integerFlag('replicas', values.replicas, 1, 16)
+    } catch {
+      throw new UsageError(`--replicas must be a whole number from 1 to 16 or 'auto', got '${String(values.replicas)}'`)
+    }
     const waitMs = secondsFlag('wait', values.wait, 0, 86_400)
     const out = values.out as string | undefined
 
@@ -91,12 +97,12 @@ flags), 3 no daemon, 130 interrupted (the job keeps running). See docs/submit.md
       ...(replicas != null ? { replicas } : {}),
       ...(batch != null ? { batch } : {})
     })
-    const submitted = await client.submitJob({ bundle, inputs: records, ...(batch != null ? { batch } : {}) }, { signal })
+    const submitted = await client.submitJob({ bundle, inputs: records, ...(batch != null ? { batch } : {}), ...(autoReplicas ? { replicas: 'auto' as const } : replicas != null ? { replicas } : {}) }, { signal })
     const job = submitted.job
     const emit = (event: Record<string, unknown>): void => { io.stdout(JSON.stringify(event) + '\n') }
 
     if (json) {
-      emit({ event: 'submitted', jobId: job.id, name: job.name, bundleId: submitted.bundleId, records: job.records.total, tasks: job.tasks.total, requirements: job.requirements })
+      emit({ event: 'submitted', jobId: job.id, name: job.name, bundleId: submitted.bundleId, records: job.records.total, tasks: job.tasks.total, requirements: job.requirements, replicas: job.replicas })
     }
     if (values.detach === true) {
       if (!json) io.stdout(`${job.id}\n`)

@@ -3,6 +3,7 @@
 // and the credit lines of the daemon log (one summary per job, not per receipt).
 import { InvalidInputError } from '@idlegrid/interface'
 import { ROUTES } from '@idlegrid/control-api'
+import { credits } from '../commands/credits.js'
 import type { DaemonContext, RouteFactory } from './routes.js'
 import type { CreditsInfo, CreditsVerifyReport, ReceiptInfo } from '@idlegrid/control-api'
 import type { Submitter } from '@idlegrid/jobs'
@@ -110,13 +111,6 @@ function recentCount (value: string | null): number {
     throw new InvalidInputError(`recent must be a whole number from 0 to ${RECENT_RECEIPTS.max}, got '${value}'`)
   }
   return n
-}
-
-/** Milli-credits as credits with three decimals: 1234 -> '1.234'. */
-export function credits (milli: number): string {
-  const sign = milli < 0 ? '-' : ''
-  const abs = Math.abs(milli)
-  return `${sign}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}`
 }
 
 /** How long a job's receipts may still be owed after it ended before its summary is logged anyway, ms. */

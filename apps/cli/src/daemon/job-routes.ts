@@ -33,7 +33,7 @@ export const jobRoutes: RouteFactory = (context: DaemonContext) => {
       // Loaded here: signing needs the bundle package, listing jobs does not.
       const { signBundle } = await import('@idlegrid/bundle')
       const signed = await signBundle(submission.bundle as Parameters<typeof signBundle>[0], context.privateKey)
-      const jobId = await submitter.submit({ signedBundle: signed, inputs: submission.inputs, ...(submission.batch != null ? { batch: submission.batch } : {}) })
+      const jobId = await submitter.submit({ signedBundle: signed, inputs: submission.inputs, ...(submission.batch != null ? { batch: submission.batch } : {}), ...(submission.replicas != null ? { replicas: submission.replicas } : {}) })
       const answer: SubmittedJob = { jobId, bundleId: signed.id, job: submitter.job(jobId) }
       return respond(201, answer)
     }),
@@ -181,14 +181,14 @@ export async function * jobEvents (jobs: DaemonJobs, id: string, options: { inte
   }
 }
 
-function checkSubmission (body: unknown, peerId: string): { bundle: UnsignedBundle, inputs: unknown[], batch?: number } {
+function checkSubmission (body: unknown, peerId: string): { bundle: UnsignedBundle, inputs: unknown[], batch?: number, replicas?: number | 'auto' } {
   if (typeof body !== 'object' || body == null || Array.isArray(body)) {
     throw new InvalidInputError('a job submission is a JSON object {"bundle": {"manifest", "source"}, "inputs": [...], "batch"?: N}')
   }
   const b = body as Record<string, unknown>
   for (const key of Object.keys(b)) {
-    if (!['bundle', 'inputs', 'batch'].includes(key)) {
-      throw new InvalidInputError(`job submission: unknown field '${key}'; allowed are bundle, inputs, batch`)
+    if (!['bundle', 'inputs', 'batch', 'replicas'].includes(key)) {
+      throw new InvalidInputError(`job submission: unknown field '${key}'; allowed are bundle, inputs, batch, replicas`)
     }
   }
   const bundle = b.bundle as Record<string, unknown> | undefined
@@ -205,7 +205,10 @@ function checkSubmission (body: unknown, peerId: string): { bundle: UnsignedBund
   if (b.batch !== undefined && (typeof b.batch !== 'number' || !Number.isInteger(b.batch))) {
     throw new InvalidInputError(`job submission: batch must be a whole number, got ${JSON.stringify(b.batch)}`)
   }
-  return { bundle: bundle as unknown as UnsignedBundle, inputs: b.inputs, batch: b.batch as number | undefined }
+  if (b.replicas !== undefined && b.replicas !== 'auto' && (typeof b.replicas !== 'number' || !Number.isInteger(b.replicas))) {
+    throw new InvalidInputError(`job submission: replicas must be a whole number or 'auto', got ${JSON.stringify(b.replicas)}`)
+  }
+  return { bundle: bundle as unknown as UnsignedBundle, inputs: b.inputs, batch: b.batch as number | undefined, replicas: b.replicas as number | 'auto' | undefined }
 }
 
 function flag (value: string | null, name: string, fallback: boolean): boolean {
