@@ -10,10 +10,7 @@ import { identify, identifyPush } from '@libp2p/identify'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { logger } from '@libp2p/logger'
-import { mdns } from '@libp2p/mdns'
-import { memory } from '@libp2p/memory'
 import { ping } from '@libp2p/ping'
-import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -271,22 +268,27 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
   const providerTtlMs = init.providerTtlMs ?? DEFAULT_PROVIDER_TTL_MS
   const dialTimeoutMs = init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS
 
+  // loaded only when asked for: a node that does not use them keeps their modules out of memory
+  const memory = transport === 'memory' ? (await import('@libp2p/memory')).memory : undefined
+  const mdns = init.mdns === true ? (await import('@libp2p/mdns')).mdns : undefined
+  const preSharedKey = init.swarmKey != null ? (await import('@libp2p/pnet')).preSharedKey : undefined
+
   const libp2p = await createLibp2p({
     privateKey: init.privateKey,
     start: false,
     ...(init.datastore != null ? { datastore: init.datastore } : {}),
     addresses: { listen },
-    transports: [transport === 'memory' ? memory() : tcp()],
+    transports: [memory != null ? memory() : tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    ...(init.swarmKey != null ? { connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: dialTimeoutMs }) } : {}),
+    ...(init.swarmKey != null && preSharedKey != null ? { connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: dialTimeoutMs }) } : {}),
     connectionManager: { dialTimeout: dialTimeoutMs },
     // libp2p pings every connection every 10 s by default: the largest idle cost of a node with peers
     connectionMonitor: { enabled: true, pingInterval: init.livenessIntervalMs ?? DEFAULT_LIVENESS_INTERVAL_MS },
     peerDiscovery: [
       // tags bootstrap peers in the peer store; the node dials them itself (see joinBootstrap)
       ...(bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 0 })] : []),
-      ...(init.mdns === true ? [mdns()] : [])
+      ...(mdns != null ? [mdns()] : [])
     ],
     services: {
       ...(init.services ?? {}),
