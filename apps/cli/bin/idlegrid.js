@@ -1,7 +1,284 @@
 #!/usr/bin/env node
-// Entry point of the `idlegrid` command: loads the TypeScript sources through
-// tsx so the workspace runs without a build step.
-import { register } from 'tsx/esm/api'
+// Entry point of the `idlegrid` command. It runs a bundle of the CLI built by
+// esbuild into node_modules/.cache/idlegrid/ when every file the bundle was
+// built from is unchanged, builds one when none is current, and otherwise
+// loads the TypeScript sources through tsx. The bundle exists for footprint:
+// tsx keeps a loader thread and an esbuild child alive for the life of the
+// process (docs/footprint.md). IDLEGRID_FROM_SOURCE=1 always uses tsx.
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { setFlagsFromString } from 'node:v8'
+import { dirname, join, relative, sep } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
-register()
-await import('../src/main.ts')
+/** Bump when the build options change, so older bundles are rebuilt. */
+const RECIPE = 2
+const CLI_ROOT = fileURLToPath(new URL('..', import.meta.url))
+const WORKSPACE = join(CLI_ROOT, '..', '..')
+const ENTRY = join(CLI_ROOT, 'src', 'main.ts')
+const CACHE = join(CLI_ROOT, 'node_modules', '.cache', 'idlegrid')
+const META = join(CACHE, 'cli.meta.json')
+const LOCK = join(CACHE, 'build.lock')
+const FAILED = join(CACHE, 'build-failed.json')
+/** A build lock older than this belongs to a builder that died. */
+const STALE_LOCK_MS = 120_000
+/** Loaded from where they are installed: native addons and tools that find files next to themselves. */
+const EXTERNAL = /^(isolated-vm|better-sqlite3|esbuild|tsx|typescript|vitest)(\/.*)?$/
+/** Files outside the module graph that change what a build produces. */
+const EXTRA_INPUTS = ['pnpm-lock.yaml', 'node_modules/.modules.yaml', 'tsconfig.base.json', 'apps/cli/bin/idlegrid.js']
+
+/** [mtimeMs, size] of a file, or [-1, -1] when it does not exist. */
+function fileState (path) {
+  try {
+    const s = statSync(path)
+    return [s.mtimeMs, s.size]
+  } catch {
+    return [-1, -1]
+  }
+}
+
+function readJson (path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether a record of files (meta or failed build) is of this recipe and none of its files changed. */
+function unchanged (path) {
+  const record = readJson(path)
+  if (record?.recipe !== RECIPE || record.files == null || Object.keys(record.files).length === 0) {
+    return false
+  }
+  for (const [file, [mtimeMs, size]] of Object.entries(record.files)) {
+    const [m, s] = fileState(join(WORKSPACE, file))
+    if (m !== mtimeMs || s !== size) {
+      return false
+    }
+  }
+  return true
+}
+
+/** The bundle to run, when the last build is complete and nothing it was built from changed. */
+function currentBundle () {
+  const meta = readJson(META)
+  if (meta?.node !== process.version || typeof meta.bundle !== 'string' || !unchanged(META)) {
+    return undefined
+  }
+  const bundle = join(CACHE, meta.bundle)
+  return fileState(bundle)[1] > 0 ? bundle : undefined
+}
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
+
+/** Waits while another process holds the build lock, up to its staleness limit. */
+async function waitForBuilder () {
+  const until = Date.now() + STALE_LOCK_MS
+  while (Date.now() < until) {
+    const [mtimeMs] = fileState(LOCK)
+    if (mtimeMs < 0 || Date.now() - mtimeMs > STALE_LOCK_MS) return
+    await sleep(50)
+  }
+}
+
+/** Takes the build lock, or says another process is building. */
+function lock () {
+  for (let i = 0; i < 2; i++) {
+    try {
+      closeSync(openSync(LOCK, 'wx'))
+      return true
+    } catch (err) {
+      if (err.code !== 'EEXIST') return false
+      const [mtimeMs] = fileState(LOCK)
+      if (mtimeMs < 0 || Date.now() - mtimeMs < STALE_LOCK_MS) return false
+      try { unlinkSync(LOCK) } catch {}
+    }
+  }
+  return false
+}
+
+function loadEsbuild () {
+  const require = createRequire(join(CLI_ROOT, 'package.json'))
+  try {
+    return require('esbuild')
+  } catch {
+    // tsx depends on esbuild, and the CLI depends on tsx
+    return createRequire(require.resolve('tsx/package.json'))('esbuild')
+  }
+}
+
+/**
+ * esbuild plugin: every module keeps its own location. import.meta.url names
+ * the source file, not the bundle, so files found next to a module (the
+ * sandbox runner, package.json) resolve as they do from source; externals are
+ * imported by absolute path, resolved from the module that imports them.
+ */
+const keepLocations = {
+  name: 'idlegrid-keep-locations',
+  setup (build) {
+    build.onResolve({ filter: EXTERNAL }, args => {
+      try {
+        const resolved = createRequire(join(args.resolveDir, 'index.js')).resolve(args.path)
+        return { path: pathToFileURL(resolved).href, external: true }
+      } catch {
+        return { path: args.path, external: true }
+      }
+    })
+    build.onLoad({ filter: /\.(m|c)?(j|t)sx?$/ }, async args => {
+      const text = await readFile(args.path, 'utf8')
+      if (!text.includes('import.meta.')) {
+        return undefined
+      }
+      const url = pathToFileURL(args.path).href
+      const contents = text
+        .replaceAll('import.meta.url', JSON.stringify(url))
+        .replaceAll('import.meta.filename', JSON.stringify(args.path))
+        .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
+      const ext = /\.(m|c)?(j|t)sx?$/.exec(args.path)[0]
+      const loader = ext.includes('t') ? (ext.endsWith('x') ? 'tsx' : 'ts') : (ext.endsWith('x') ? 'jsx' : 'js')
+      return { contents, loader, resolveDir: dirname(args.path) }
+    })
+  }
+}
+
+/** Builds the bundle and its list of inputs; returns the bundle's path, or undefined when it cannot. */
+async function build () {
+  mkdirSync(CACHE, { recursive: true })
+  if (unchanged(FAILED)) {
+    return undefined
+  }
+  if (!lock()) {
+    // another process is building: its bundle, if it finishes current, is ours too
+    await waitForBuilder()
+    return currentBundle()
+  }
+  // states taken as each file is read, so an edit during the build makes it stale
+  const before = new Map()
+  let esbuild
+  try {
+    esbuild = loadEsbuild()
+    const result = await esbuild.build({
+      entryPoints: [ENTRY],
+      absWorkingDir: WORKSPACE,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: `node${process.versions.node.split('.')[0]}`,
+      minify: true,
+      keepNames: true,
+      legalComments: 'none',
+      write: false,
+      metafile: true,
+      // dynamic imports stay lazy, so client commands load only what they use
+      splitting: true,
+      outdir: join(CACHE, 'out'),
+      entryNames: 'main',
+      chunkNames: 'chunk-[hash]',
+      outExtension: { '.js': '.mjs' },
+      logLevel: 'silent',
+      // CommonJS dependencies call require(); an ES module has none of its own
+      banner: { js: 'import { createRequire as __idlegridRequire } from "node:module"; const require = __idlegridRequire(import.meta.url);' },
+      plugins: [{
+        name: 'idlegrid-record-inputs',
+        setup (b) {
+          b.onLoad({ filter: /.*/ }, args => {
+            if (!before.has(args.path)) before.set(args.path, fileState(args.path))
+            return undefined
+          })
+        }
+      }, keepLocations]
+    })
+    const files = {}
+    const record = (abs, state) => { files[relative(WORKSPACE, abs).split(sep).join('/')] = state ?? fileState(abs) }
+    for (const input of Object.keys(result.metafile.inputs)) {
+      const abs = join(WORKSPACE, input)
+      record(abs, before.get(abs))
+    }
+    for (const extra of EXTRA_INPUTS) {
+      record(join(WORKSPACE, extra))
+    }
+    // package.json and tsconfig.json files steer resolution and transforms; one
+    // that appears later (recorded as absent) makes the bundle stale too
+    const visited = new Set()
+    for (const file of Object.keys(files)) {
+      for (let d = dirname(join(WORKSPACE, file)); d.startsWith(WORKSPACE) && !visited.has(d); d = dirname(d)) {
+        visited.add(d)
+        const inPackage = d.includes(`${sep}node_modules${sep}`)
+        record(join(d, 'package.json'))
+        if (!inPackage) record(join(d, 'tsconfig.json'))
+        // an installed package ends at its own package.json
+        if (inPackage && files[relative(WORKSPACE, join(d, 'package.json'))][0] >= 0) break
+        if (d === WORKSPACE) break
+      }
+    }
+    // each build gets its own folder: a process that picked an older build keeps loading its chunks
+    const name = `cli-${Date.now()}-${process.pid}`
+    const outdir = join(CACHE, name)
+    for (const out of result.outputFiles) {
+      const target = join(outdir, relative(join(CACHE, 'out'), out.path))
+      mkdirSync(dirname(target), { recursive: true })
+      writeFileSync(target, out.contents)
+    }
+    const bundle = `${name}/main.mjs`
+    const tmp = `${META}.${process.pid}`
+    writeFileSync(tmp, JSON.stringify({ recipe: RECIPE, node: process.version, bundle, builtAt: new Date().toISOString(), files }))
+    renameSync(tmp, META)
+    rmSync(FAILED, { force: true })
+    for (const old of readdirSync(CACHE)) {
+      // a long-running daemon may still load a lazy chunk of its own build
+      if (old !== name && /^cli-/.test(old) && Date.now() - fileState(join(CACHE, old))[0] > 24 * 3600_000) {
+        rmSync(join(CACHE, old), { recursive: true, force: true })
+      }
+    }
+    return join(CACHE, bundle)
+  } catch (err) {
+    // a build that failed is not retried until one of the files it read changes; tsx reports the error meanwhile
+    const files = {}
+    for (const [path, state] of before) {
+      files[relative(WORKSPACE, path).split(sep).join('/')] = state
+    }
+    for (const extra of EXTRA_INPUTS) {
+      files[extra] = fileState(join(WORKSPACE, extra))
+    }
+    try {
+      writeFileSync(FAILED, JSON.stringify({ recipe: RECIPE, files, error: String(err?.message ?? err) }))
+    } catch {}
+    return undefined
+  } finally {
+    // esbuild's service process would otherwise live as long as this one
+    try { await esbuild?.stop() } catch {}
+    try { unlinkSync(LOCK) } catch {}
+  }
+}
+
+async function fromSource () {
+  const { register } = await import('tsx/esm/api')
+  register()
+  await import('../src/main.ts')
+}
+
+// The young generation grows from 1 MiB to 16 MiB a half while the daemon
+// starts and never shrinks back: a third of an idle daemon's heap. Kept at
+// its first size it costs a few more, quicker, scavenges when busy. Only
+// flags V8 reads while running work here; the others need `node --flag`.
+if (process.argv.slice(2).includes('daemon')) {
+  setFlagsFromString(process.env.IDLEGRID_DAEMON_V8_FLAGS ?? '--semi-space-growth-factor=1')
+}
+
+if (process.env.IDLEGRID_FROM_SOURCE === '1') {
+  await fromSource()
+} else {
+  let bundle
+  try {
+    bundle = currentBundle() ?? await build()
+  } catch {
+    bundle = undefined
+  }
+  if (bundle == null) {
+    await fromSource()
+  } else {
+    await import(pathToFileURL(bundle).href)
+  }
+}
