@@ -31,6 +31,14 @@ const SPARE = true
 const QUICK_MS = 10
 // Longest wait for events the guest sent before its outcome.
 const EVENT_WAIT_MS = 2000
+// A task started with a synchronous call blocks this thread until it ends,
+// so its events are sent from inside its callbacks, at most this often: a
+// quick task still sends them in one message with its end, a long one
+// streams its checkpoints and progress while it runs.
+const SYNC_STREAM_MS = 100
+// A runner whose daemon died is adopted by another process: seen from
+// inside a synchronous task, where the IPC 'disconnect' event cannot fire.
+const PARENT_PID = process.ppid
 
 /** @type {Caps} */
 const caps = {
@@ -135,8 +143,12 @@ async function runTask (msg) {
   /** @type {unknown[]} */
   let pending = []
   let flushing = false
+  /** Set while the task runs in a synchronous call (the quick path). */
+  let blocking = false
+  let lastFlush = t0
   const flush = () => {
     flushing = false
+    lastFlush = performance.now()
     if (pending.length === 0) return
     const evs = pending
     pending = []
@@ -151,6 +163,10 @@ async function runTask (msg) {
     if (eventWaiter !== null && received >= eventWaiter.n) eventWaiter.resolve()
     if (ev === null) return
     pending.push(ev)
+    if (blocking) {
+      if (process.ppid !== PARENT_PID) process.exit(0)
+      if (performance.now() - lastFlush >= SYNC_STREAM_MS) flush()
+    }
     if (!flushing) { flushing = true; setImmediate(flush) }
   }
   // Callbacks of the guest land on this thread a little after its calls
@@ -224,19 +240,23 @@ async function runTask (msg) {
       seed: `${msg.seed}`,
       caps
     }
+    // In a synchronous start the guest's events must reach emit() while it
+    // runs, not queue behind the blocked event loop as ignored calls would.
+    blocking = !batch && s.quick
+    const eventMode = blocking ? { sync: true } : { ignored: true }
     // In a batch every event names the record it belongs to.
     const onProgress = new ivm.Callback((/** @type {number} */ fraction, /** @type {number} */ record) => {
       if (!ended) emit(typeof fraction !== 'number' ? null : batch ? { type: 'progress', fraction, record } : { type: 'progress', fraction })
-    }, { ignored: true })
+    }, eventMode)
     const onCheckpoint = new ivm.Callback((/** @type {unknown} */ state, /** @type {number} */ record) => {
       if (!ended) emit(batch ? { type: 'checkpoint', state, record } : { type: 'checkpoint', state })
-    }, { ignored: true })
+    }, eventMode)
     const onLog = new ivm.Callback((/** @type {unknown} */ line, /** @type {number} */ record) => {
       if (ended) return
       if (typeof line !== 'string') { emit(null); return }
       const l = line.slice(0, caps.maxLogLineBytes)
       emit(batch ? { type: 'log', line: l, record } : { type: 'log', line: l })
-    }, { ignored: true })
+    }, eventMode)
     let records = 0
     const onRecord = new ivm.Callback((/** @type {number} */ index, /** @type {boolean} */ ok, /** @type {unknown} */ a, /** @type {unknown} */ message, /** @type {unknown} */ stack) => {
       if (ended) return
@@ -261,6 +281,7 @@ async function runTask (msg) {
     if (!batch && s.quick) {
       start.applySync(undefined, [1, msg.input, msg.resumeFrom, null], { arguments: { copy: true }, timeout: remaining() })
       outcome = start.applySync(undefined, [2], { result: { copy: true }, timeout: remaining() })
+      blocking = false
       if (outcome === null) {
         s.quick = false
         outcome = await start.apply(undefined, [3], { result: { promise: true, copy: true }, timeout: remaining() })
