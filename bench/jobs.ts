@@ -1,0 +1,227 @@
+// Benchmark of jobs end to end on a local swarm (one submitter and two
+// volunteer `idlegrid daemon` processes on 127.0.0.1, one slot each): no-op
+// throughput in batches of 1/10/100 through the client API, the round trip of
+// one trivial task on a warm swarm, and the makespan of CPU-bound Monte Carlo
+// tasks against the same kernel run serially in one plain Node process.
+// Prints figures and the machine's load average; asserts nothing.
+//
+//   node --no-node-snapshot --import tsx bench/jobs.ts [--quick] [--runs N]
+import '../packages/interface/src/polyfill.js'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { buildBundle } from '../packages/bundle/src/index.js'
+import { createControlClient } from '../packages/control-api/src/index.js'
+import { childEnv, spawnDaemon, tempDataDir, waitFor, waitForControl } from '../test/e2e/src/index.js'
+import type { ControlClient, UnsignedBundle } from '../packages/control-api/src/index.js'
+import type { DaemonProcess } from '../test/e2e/src/index.js'
+import type { ChildProcess } from 'node:child_process'
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' } }, strict: true })
+const QUICK = values.quick
+const RUNS = Number(values.runs ?? (QUICK ? 1 : 3))
+if (!(Number.isInteger(RUNS) && RUNS > 0)) {
+  console.error('usage: bench/jobs.ts [--quick] [--runs N]')
+  process.exit(2)
+}
+const NOOP_TASKS = QUICK ? 2_000 : 10_000
+const ROUND_TRIPS = QUICK ? 40 : 200
+const MC_TASKS = QUICK ? 16 : 64
+/** Monte Carlo samples per task: ~0.15 s (full) of one quiet core here; the swarm's per-task overhead is small next to it. */
+const MC_SAMPLES = QUICK ? 4_000_000 : 15_000_000
+/** No run of a job may take longer than this; a stuck swarm fails the bench instead of hanging it. */
+const JOB_TIMEOUT_MS = 600_000
+
+const load = (): string => loadavg().map(x => x.toFixed(2)).join(' ')
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+const quantile = (xs: number[], q: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] }
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+
+// The job code, as plain ES modules: volunteers get it bundled, the serial
+// baseline imports the very same file.
+const NOOP_JOB = 'export default async function (input) { return input }\n'
+const MC_JOB = `// Monte Carlo estimate of pi with a seeded xorshift generator.
+export default async function (input) {
+  let x = (input.seed * 2654435761) >>> 0 || 1
+  let hit = 0
+  for (let i = 0; i < input.samples; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+    const a = (x >>> 0) / 4294967296
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+    const b = (x >>> 0) / 4294967296
+    if (a * a + b * b <= 1) hit++
+  }
+  return { seed: input.seed, pi: 4 * hit / input.samples }
+}
+`
+
+const daemons: DaemonProcess[] = []
+const children = new Set<ChildProcess>()
+let work: string | undefined
+let cleaning: Promise<void> | undefined
+
+/** Stops every process this bench started and removes its files; safe to call twice. */
+async function cleanup (): Promise<void> {
+  cleaning ??= (async () => {
+    for (const c of children) c.kill('SIGKILL')
+    await Promise.all(daemons.map(async d => {
+      await d.stop('SIGTERM', 5_000).catch(() => {})
+      await rm(d.dataDir, { recursive: true, force: true }).catch(() => {})
+    }))
+    if (work != null) await rm(work, { recursive: true, force: true }).catch(() => {})
+  })()
+  await cleaning
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the daemons`)
+    void cleanup().finally(() => process.exit(130))
+  })
+}
+
+async function startDaemon (name: string, args: string[]): Promise<{ daemon: DaemonProcess, client: ControlClient }> {
+  const dir = await tempDataDir(`bench-jobs-${name}`)
+  // Short re-advertising keeps discovery to a fraction of a second.
+  const daemon = spawnDaemon(dir, ['--max-cores', '1', '--advertise-interval', '300', ...args])
+  daemons.push(daemon)
+  await waitForControl(daemon)
+  return { daemon, client: createControlClient({ dataDir: dir }) }
+}
+
+/** Submits and counts results as the client receives them; ms from submit to the last one. */
+async function runJob (client: ControlClient, bundle: UnsignedBundle, inputs: unknown[], batch: number): Promise<{ totalMs: number, submitMs: number, values: unknown[] }> {
+  const signal = AbortSignal.timeout(JOB_TIMEOUT_MS)
+  const t0 = performance.now()
+  const job = await client.submit(bundle, inputs, { batch, signal })
+  const submitMs = performance.now() - t0
+  const values: unknown[] = new Array(inputs.length)
+  let n = 0
+  for await (const r of job.completed({ signal })) {
+    if (!('value' in r)) throw new Error(`record ${r.index} of job ${job.id} failed: ${r.error.name}: ${r.error.message}`)
+    values[r.index] = r.value
+    if (++n === inputs.length) break
+  }
+  const totalMs = performance.now() - t0
+  if (n !== inputs.length) throw new Error(`job ${job.id}: ${n} of ${inputs.length} results arrived`)
+  return { totalMs, submitMs, values }
+}
+
+/** Runs the kernel over `inputs` one after another in a fresh plain Node process at the runners' priority. */
+async function serialBaseline (jobFile: string, inputs: unknown[]): Promise<{ ms: number, values: unknown[] }> {
+  const script = `
+    import { setPriority } from 'node:os'
+    try { setPriority(19) } catch {}
+    const { default: f } = await import(${JSON.stringify(pathToFileURL(jobFile).href)})
+    const inputs = ${JSON.stringify(inputs)}
+    const t0 = performance.now()
+    const values = []
+    for (const input of inputs) values.push(await f(input))
+    process.stdout.write(JSON.stringify({ ms: performance.now() - t0, values }))`
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: childEnv(), stdio: ['ignore', 'pipe', 'inherit'] })
+  children.add(child)
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  const code = await new Promise<number | null>((resolve, reject) => { child.once('error', reject); child.once('close', resolve) })
+  children.delete(child)
+  if (code !== 0) throw new Error(`the serial baseline exited ${String(code)}`)
+  return JSON.parse(out) as { ms: number, values: unknown[] }
+}
+
+try {
+  const loadStart = load()
+  console.log(`jobs benchmark (Node ${process.version}${QUICK ? ', --quick' : ''}, median of ${RUNS} run${RUNS > 1 ? 's' : ''}); load average at start ${loadStart}`)
+  work = await mkdtemp(join(tmpdir(), 'idlegrid-bench-jobs-'))
+  const noopFile = join(work, 'noop.mjs')
+  const mcFile = join(work, 'monte-carlo.mjs')
+  await writeFile(noopFile, NOOP_JOB)
+  await writeFile(mcFile, MC_JOB)
+
+  const t0 = performance.now()
+  const sub = await startDaemon('submitter', [])
+  const address = /listening on (\S+)/.exec(sub.daemon.output())?.[1]
+  if (address == null) throw new Error(`the submitter printed no address:\n${sub.daemon.output()}`)
+  const volunteers = await Promise.all(['v1', 'v2'].map(async name => await startDaemon(name, ['--bootstrap', address])))
+  const volunteerIds = await Promise.all(volunteers.map(async v => (await v.client.id()).peerId))
+  const client = sub.client
+  await waitFor(async () => {
+    const peers = await client.peers()
+    return volunteerIds.every(v => peers.some(p => p.peerId === v)) ? true : undefined
+  }, 'both volunteers to connect to the submitter', 60_000)
+  console.log(`swarm: submitter + 2 volunteer daemons (1 slot each) up in ${fmt((performance.now() - t0) / 1000, 1)} s`)
+
+  const { peerId } = await client.id()
+  const noop = await buildBundle(noopFile, { submitter: peerId, name: 'noop', requirements: { memoryMb: 64, timeoutMs: 10_000 } }) as UnsignedBundle
+  const mc = await buildBundle(mcFile, { submitter: peerId, name: 'monte-carlo', requirements: { memoryMb: 64, timeoutMs: 60_000 } }) as UnsignedBundle
+
+  // Warm: bundles cached on both volunteers, runners forked, sessions open.
+  await runJob(client, noop, Array.from({ length: 200 }, (_, i) => i), 1)
+  await runJob(client, mc, [{ seed: 1, samples: 1000 }, { seed: 2, samples: 1000 }], 1)
+
+  // --- 1. no-op throughput ---------------------------------------------------
+  console.log(`\n1. ${fmt(NOOP_TASKS)} no-op records submitted at once through client.submit, submit -> last result received by the client`)
+  const inputs = Array.from({ length: NOOP_TASKS }, (_, i) => i)
+  const rates: Record<number, number[]> = { 1: [], 10: [], 100: [] }
+  const submits: Record<number, number[]> = { 1: [], 10: [], 100: [] }
+  for (let r = 0; r < RUNS; r++) {
+    for (const batch of [1, 10, 100]) {
+      const res = await runJob(client, noop, inputs, batch)
+      if (res.values.some((v, i) => v !== i)) throw new Error(`batch ${batch}: wrong results`)
+      rates[batch].push(NOOP_TASKS / (res.totalMs / 1000))
+      submits[batch].push(res.submitMs)
+    }
+  }
+  const one = median(rates[1])
+  for (const batch of [1, 10, 100]) {
+    const m = median(rates[batch])
+    const label = batch === 1
+      ? `batch   1 (one record per task): ${fmt(m).padStart(7)} tasks/s   (target >= 3,000 tasks/s)`
+      : `--batch ${String(batch).padEnd(3)} (${String(batch).padStart(3)} records/task): ${fmt(m).padStart(7)} records/s = ${fmt(m / batch, 1)} tasks/s, ratio ${(m / one).toFixed(1)}x batch 1`
+    console.log(`   ${label}   [runs ${rates[batch].map(x => fmt(x)).join(' ')}; submit POST ${fmt(median(submits[batch]))} ms]`)
+  }
+  console.log(`   load average now ${load()}`)
+
+  // --- 2. round trip ---------------------------------------------------------
+  // Baseline in the same run: the control API's cheapest request, the floor of any client call.
+  const idMs: number[] = []
+  for (let i = 0; i < 50; i++) { const t = performance.now(); await client.id(); idMs.push(performance.now() - t) }
+  const trips: number[] = []
+  const posts: number[] = []
+  for (let i = 0; i < ROUND_TRIPS; i++) {
+    const res = await runJob(client, noop, [i], 1)
+    trips.push(res.totalMs)
+    posts.push(res.submitMs)
+  }
+  const rtMed = median(trips)
+  console.log(`\n2. round trip of one trivial task on the warm swarm (a one-record job: submit -> result received by the client), ${ROUND_TRIPS} in turn`)
+  console.log(`   median ${fmt(rtMed, 1)} ms, p95 ${fmt(quantile(trips, 0.95), 1)} ms, min ${fmt(Math.min(...trips), 1)} ms   (target median <= 5 ms)`)
+  console.log(`   of which the submit POST: median ${fmt(median(posts), 1)} ms; control API GET /v1/id (same run): median ${fmt(median(idMs), 2)} ms -> round trip is ${(rtMed / median(idMs)).toFixed(0)}x it`)
+  console.log(`   load average now ${load()}`)
+
+  // --- 3. Monte Carlo makespan -------------------------------------------------
+  const mcInputs = Array.from({ length: MC_TASKS }, (_, i) => ({ seed: i + 1, samples: MC_SAMPLES }))
+  const swarmMs: number[] = []
+  const serialMs: number[] = []
+  for (let r = 0; r < RUNS; r++) {
+    const serial = await serialBaseline(mcFile, mcInputs)
+    const swarm = await runJob(client, mc, mcInputs, 1)
+    if (JSON.stringify(serial.values) !== JSON.stringify(swarm.values)) throw new Error('Monte Carlo: the swarm and the serial run disagree')
+    serialMs.push(serial.ms)
+    swarmMs.push(swarm.totalMs)
+  }
+  const speedups = swarmMs.map((s, i) => serialMs[i] / s)
+  console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process (nice 19, as the runners)`)
+  console.log(`   serial ${fmt(median(serialMs))} ms (${fmt(median(serialMs) / MC_TASKS)} ms/task), 2 volunteers ${fmt(median(swarmMs))} ms -> speedup ${median(speedups).toFixed(2)}x   (target >= 1.8x)   [runs ${speedups.map(x => x.toFixed(2)).join(' ')}]`)
+  console.log(`\nload average at start ${loadStart}, at the end ${load()} (2 cores shared with other work: figures scale with it)`)
+} catch (err) {
+  console.error('bench failed:', err)
+  process.exitCode = 1
+} finally {
+  await cleanup()
+}
