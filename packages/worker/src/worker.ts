@@ -19,9 +19,9 @@ import { SessionClient } from './session.js'
 import type { BundleCache, SignedBundle } from '@idlegrid/bundle'
 import type { Ledger } from '@idlegrid/ledger'
 import { InvalidInputError } from '@idlegrid/interface'
-import type { TaskErrorInfo, TaskRequirements } from '@idlegrid/interface'
+import type { SandboxEvent, TaskErrorInfo, TaskRequirements } from '@idlegrid/interface'
 import type { RecordOutcome, TaskGrant } from '@idlegrid/protocol-work'
-import type { SandboxPool } from '@idlegrid/sandbox-host'
+import type { BatchEvent, BatchRun, RecordOutcome as SandboxRecordOutcome, SandboxPool, TaskRun } from '@idlegrid/sandbox-host'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
 const log = logger('idlegrid:worker')
@@ -55,6 +55,15 @@ export interface WorkerInit {
   outboxRetryMs?: number
   /** Least time between two progress messages of one task. @default 250 */
   progressIntervalMs?: number
+  /**
+   * Tasks per slot leased ahead, so the next task is at hand when one ends
+   * instead of one lease round trip later. Only for jobs whose recent tasks
+   * here were short enough that a task waiting in line still starts within
+   * half its lease margin (see docs/job-lifecycle.md). 0 leases only for
+   * free slots.
+   * @default 1
+   */
+  leaseAhead?: number
   /**
    * The node's credit ledger (the same one its submitter uses). Receipts
    * that submitters send are checked and stored in it, then acknowledged.
@@ -117,6 +126,33 @@ interface KnownJob {
   submitter: PeerId
   requirements: TaskRequirements
   leasing: boolean
+  /** Verified once per announcement; later leases only ask the policy again. */
+  bundle?: SignedBundle
+  /** Wall ms of this job's last tasks here, newest last (at most RECENT_TASKS). */
+  recentMs: number[]
+  /** Lease time the submitter gives beyond a task's time limit, from its last grant. */
+  marginMs?: number
+}
+
+/** A granted task waiting for a slot (leased ahead). */
+interface QueuedTask {
+  job: KnownJob
+  bundle: SignedBundle
+  grant: TaskGrant
+  /** Local time the lease ends (grant time + leaseMs). */
+  until: number
+}
+
+/** Task times kept per job to judge whether leasing ahead is safe. */
+const RECENT_TASKS = 8
+/** Tasks of a job that must have run here before any is leased ahead. */
+const MIN_SAMPLES = 3
+
+function noteTaskMs (job: KnownJob, ms: number): void {
+  job.recentMs.push(ms)
+  if (job.recentMs.length > RECENT_TASKS) {
+    job.recentMs.shift()
+  }
 }
 
 class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
@@ -128,6 +164,11 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   readonly #policy: WorkerPolicy
   readonly #outboxRetryMs: number
   readonly #progressIntervalMs: number
+  readonly #leaseAhead: number
+  /** Leased tasks waiting for a slot, oldest first. */
+  readonly #queue: QueuedTask[] = []
+  /** Tasks asked for ahead of free slots by lease requests in flight. */
+  #aheadAsked = 0
   readonly #ledger?: Ledger
   readonly #preferGivers: boolean
   readonly #tamper?: WorkerInit['tamperResult']
@@ -155,6 +196,10 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     this.#policy = init.policy ?? {}
     this.#outboxRetryMs = init.outboxRetryMs ?? 5_000
     this.#progressIntervalMs = init.progressIntervalMs ?? 250
+    this.#leaseAhead = init.leaseAhead ?? 1
+    if (!Number.isSafeInteger(this.#leaseAhead) || this.#leaseAhead < 0 || this.#leaseAhead > MAX_TASKS_PER_LEASE) {
+      throw new InvalidInputError(`leaseAhead must be a whole number from 0 to ${MAX_TASKS_PER_LEASE}, got ${String(init.leaseAhead)}`)
+    }
     this.#ledger = init.ledger
     if (this.#ledger != null && this.#ledger.peerId !== init.node.peerId) {
       throw new InvalidInputError(`the ledger belongs to ${this.#ledger.peerId}, not to this node ${init.node.peerId}: open it with the node's key`)
@@ -185,6 +230,8 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     for (const task of this.#running.values()) {
       task.cancel()
     }
+    // leased ahead and never started: the submitter requeues them when this peer disconnects, or at their deadline
+    this.#queue.length = 0
     for (const session of this.#sessions.values()) {
       session.close()
     }
@@ -252,7 +299,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     const known = this.#jobs.get(announce.jobId)
     if (known == null) {
-      this.#jobs.set(announce.jobId, { jobId: announce.jobId, bundleId: announce.bundleId, submitter, requirements: req, leasing: false })
+      this.#jobs.set(announce.jobId, { jobId: announce.jobId, bundleId: announce.bundleId, submitter, requirements: req, leasing: false, recentMs: [] })
     }
     queueMicrotask(() => { this.#pump() })
     if (this.#node.slots.free < cores) {
@@ -263,17 +310,18 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
 
   // --- leasing ----------------------------------------------------------------
 
-  /** Asks every known job for as many tasks as there are free slots. */
+  /** Starts leased tasks on free slots, then asks known jobs for work: one task per free slot, plus some ahead. */
   #pump (): void {
     if (this.#stopped) {
       return
     }
+    this.#startQueued()
     if (this.#preferGivers) {
       this.#pumpByGiving()
       return
     }
     for (const job of this.#jobs.values()) {
-      if (!job.leasing && this.#node.slots.free >= Math.max(1, job.requirements.cores)) {
+      if (!job.leasing && this.#want(job) > 0) {
         void this.#leaseFor(job)
       }
     }
@@ -291,11 +339,64 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       if (job.leasing) {
         return // a better-placed job is asking right now
       }
-      if (this.#node.slots.free >= Math.max(1, job.requirements.cores)) {
+      if (this.#want(job) > 0) {
         void this.#leaseFor(job)
         return
       }
     }
+  }
+
+  /** Tasks to ask a job for now: one per free slot (none while leased tasks wait), plus what may be leased ahead. */
+  #want (job: KnownJob): number {
+    return Math.min(MAX_TASKS_PER_LEASE, this.#forFreeSlots(job) + this.#ahead(job))
+  }
+
+  #forFreeSlots (job: KnownJob): number {
+    return this.#queue.length > 0 ? 0 : Math.floor(this.#node.slots.free / Math.max(1, job.requirements.cores))
+  }
+
+  /**
+   * Tasks to lease beyond free slots: leaseAhead per slot, minus those
+   * already waiting or asked for, and only when the job's recent tasks here
+   * were so short that one waiting behind leaseAhead of them still starts
+   * within half of its lease margin. So a leased-ahead task keeps its
+   * deadline whenever the tasks before it behave as the recent ones did.
+   */
+  #ahead (job: KnownJob): number {
+    if (this.#leaseAhead === 0 || job.recentMs.length < MIN_SAMPLES || job.marginMs == null) {
+      return 0
+    }
+    const longest = Math.max(...job.recentMs)
+    if (longest * this.#leaseAhead > job.marginMs / 2) {
+      return 0
+    }
+    const slots = Math.floor(this.#node.slots.total / Math.max(1, job.requirements.cores))
+    return Math.max(0, this.#leaseAhead * slots - this.#queue.length - this.#aheadAsked)
+  }
+
+  /** Starts queued tasks while slots are free; drops those whose lease ended while they waited. */
+  #startQueued (): void {
+    while (this.#queue.length > 0 && !this.#stopped) {
+      const next = this.#queue[0]
+      if (Date.now() >= next.until) {
+        this.#queue.shift()
+        log('the lease of task %s attempt %d ended while it waited for a slot; the submitter runs it again', next.grant.taskId, next.grant.attempt)
+        continue
+      }
+      if (!this.#node.slots.acquire(Math.max(1, next.job.requirements.cores))) {
+        return
+      }
+      this.#queue.shift()
+      this.#start(next.job, next.bundle, next.grant)
+    }
+  }
+
+  /** Runs a task on slots already acquired for it, and frees them when it ends. */
+  #start (job: KnownJob, bundle: SignedBundle, grant: TaskGrant): void {
+    void this.#runTask(job, bundle, grant).finally(() => {
+      this.#node.slots.release(Math.max(1, job.requirements.cores))
+      this.#pump()
+    })
   }
 
   /** Per peer: milli-credits we paid it (it ran our tasks) minus what it paid us; cached for a second. */
@@ -311,51 +412,69 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     return this.#givers.score
   }
 
+  /** The job's verified bundle; after the first lease only the owner's policy is asked again. */
+  async #bundleOf (job: KnownJob): Promise<SignedBundle> {
+    const trusted = (peer: string): boolean => (this.#policy.acceptSigner?.(peer) ?? true) === true
+    if (job.bundle != null) {
+      if (!trusted(job.submitter.toString())) {
+        throw new InvalidInputError(`the owner's policy no longer accepts work signed by ${job.submitter.toString()}`)
+      }
+      return job.bundle
+    }
+    job.bundle = await loadBundle({ libp2p: this.#libp2p, cache: this.#cache, submitter: job.submitter, bundleId: job.bundleId, trusted })
+    return job.bundle
+  }
+
   async #leaseFor (job: KnownJob): Promise<void> {
     job.leasing = true
     let held = 0
+    let ahead = 0
+    let granted = false
     const cores = Math.max(1, job.requirements.cores)
     try {
-      const bundle = await loadBundle({
-        libp2p: this.#libp2p,
-        cache: this.#cache,
-        submitter: job.submitter,
-        bundleId: job.bundleId,
-        trusted: peer => (this.#policy.acceptSigner?.(peer) ?? true) === true
-      })
-      const want = Math.min(Math.floor(this.#node.slots.free / cores), MAX_TASKS_PER_LEASE)
-      if (want < 1 || this.#stopped || !this.#node.slots.acquire(want * cores)) {
+      const bundle = await this.#bundleOf(job)
+      if (this.#stopped) {
         return
       }
-      held = want * cores
-      const response = await this.#session(job.submitter).lease({ jobId: job.jobId, maxTasks: want })
+      const now = Math.min(this.#forFreeSlots(job), MAX_TASKS_PER_LEASE)
+      ahead = Math.min(this.#ahead(job), MAX_TASKS_PER_LEASE - now)
+      if (now + ahead < 1 || (now > 0 && !this.#node.slots.acquire(now * cores))) {
+        ahead = 0
+        return
+      }
+      held = now * cores
+      this.#aheadAsked += ahead
+      const response = await this.#session(job.submitter).lease({ jobId: job.jobId, maxTasks: now + ahead })
       if (response.status !== LeaseResponse.Status.GRANTED) {
         log('job %s from %p: %s %s', job.jobId, job.submitter, response.status, response.reason)
         this.#jobs.delete(job.jobId)
         return
       }
+      granted = true
       // a submitter that grants more than asked gets the extra leases back by expiry
-      const tasks = response.tasks.slice(0, want)
-      if (held > tasks.length * cores) {
-        this.#node.slots.release(held - tasks.length * cores)
-      }
-      held = 0
-      for (const grant of tasks) {
-        void this.#runTask(job, bundle, grant).finally(() => {
-          this.#node.slots.release(cores)
-          this.#pump()
-        })
+      const tasks = response.tasks.slice(0, now + ahead)
+      const at = Date.now()
+      for (const [n, grant] of tasks.entries()) {
+        job.marginMs = Math.max(0, grant.leaseMs - job.requirements.timeoutMs * grant.inputs.length)
+        if (n < now && !this.#stopped) {
+          held -= cores
+          this.#start(job, bundle, grant)
+        } else if (!this.#stopped) {
+          this.#queue.push({ job, bundle, grant, until: at + grant.leaseMs })
+        }
       }
     } catch (err) {
       log('could not get work of job %s from %p, forgetting it until the next announcement: %e', job.jobId, job.submitter, err)
       this.#jobs.delete(job.jobId)
     } finally {
+      this.#aheadAsked -= ahead
       if (held > 0) {
         this.#node.slots.release(held)
       }
       job.leasing = false
-      if (this.#preferGivers && !this.#jobs.has(job.jobId)) {
-        // this job had nothing for us: the next one in line may ask
+      if (granted || (this.#preferGivers && !this.#jobs.has(job.jobId))) {
+        // slots may have freed while the request was out (their own pump found this job busy);
+        // under preferGivers, a job that had nothing for us lets the next one in line ask
         queueMicrotask(() => { this.#pump() })
       }
     }
@@ -414,14 +533,21 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
 
   // --- running ----------------------------------------------------------------
 
+  /**
+   * Runs a leased task with one sandbox call: a batch (`inputs`) for several
+   * records, a plain run for one (it keeps the sandbox's fast path for quick
+   * tasks). Each record's outcome is taken as soon as its `record` event
+   * arrives; the Result goes out once every record has one.
+   */
   async #runTask (job: KnownJob, bundle: SignedBundle, grant: TaskGrant): Promise<void> {
     const session = this.#session(job.submitter)
+    const records = grant.inputs.length
     const task = {
       jobId: job.jobId,
       taskId: grant.taskId,
       attempt: grant.attempt,
       submitter: job.submitter.toString(),
-      records: grant.inputs.length,
+      records,
       fraction: 0,
       startedAt: Date.now(),
       cancelled: false,
@@ -433,84 +559,139 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     this.#running.set(grant.taskId, task)
     this.safeDispatchEvent('task:start', { detail: this.#publicTask(task) })
-    const outcomes: RecordOutcome[] = []
+    const outcomes: Array<RecordOutcome | undefined> = new Array(records).fill(undefined)
     let cpuMs = 0
     let wallMs = 0
     let lastProgress = 0
+    let size = 0
+    // records that parse run; `runnable[k]` is the task record of sandbox record k
+    const runnable: number[] = []
+    const inputs: unknown[] = []
+    let resumeFrom: unknown
+    let resumeRecord: number | undefined
+    for (let i = 0; i < records; i++) {
+      try {
+        const input = JSON.parse(fromUtf8.decode(grant.inputs[i]))
+        if (grant.resumeFrom != null && grant.resumeRecord === i) {
+          resumeFrom = JSON.parse(fromUtf8.decode(grant.resumeFrom))
+          resumeRecord = runnable.length
+        }
+        runnable.push(i)
+        inputs.push(input)
+      } catch (err) {
+        outcomes[i] = { error: wireError({ name: 'InvalidInputError', message: `record ${grant.firstRecord + i} is not JSON: ${(err as Error).message}`, kind: 'task', retryable: false }) }
+      }
+    }
+    const progress = (fraction: number): void => {
+      task.fraction = fraction
+      if (Date.now() - lastProgress >= this.#progressIntervalMs) {
+        lastProgress = Date.now()
+        void session.notify({ progress: { taskId: grant.taskId, attempt: grant.attempt, fraction } })
+      }
+    }
+    const settle = (k: number, outcome: SandboxRecordOutcome, run: { cancel(reason?: string): void }): void => {
+      const i = runnable[k]
+      if (i === undefined || outcomes[i] !== undefined) {
+        return
+      }
+      if (outcome.ok) {
+        const value = this.#tamper == null ? outcome.value : this.#tamper(outcome.value, { jobId: job.jobId, taskId: grant.taskId, record: grant.firstRecord + i })
+        const bytes = utf8.encode(JSON.stringify(value ?? null))
+        size += bytes.byteLength
+        outcomes[i] = { value: bytes }
+        if (size > MAX_RESULT_SIZE) {
+          // the task fails with ResultTooLargeError whatever the other records return
+          run.cancel('the results are over the wire limit')
+        }
+      } else {
+        outcomes[i] = { error: wireError(outcome.error) }
+      }
+      if (records > 1) {
+        progress((i + 1) / records)
+      }
+    }
     try {
-      for (let i = 0; i < grant.inputs.length; i++) {
-        if (task.cancelled) {
-          outcomes.push({ error: wireError(notRun('the volunteer stopped before this record ran')) })
-          continue
-        }
-        let input: unknown
-        let resumeFrom: unknown
-        try {
-          input = JSON.parse(fromUtf8.decode(grant.inputs[i]))
-          resumeFrom = grant.resumeFrom != null && grant.resumeRecord === i ? JSON.parse(fromUtf8.decode(grant.resumeFrom)) : undefined
-        } catch (err) {
-          outcomes.push({ error: wireError({ name: 'InvalidInputError', message: `record ${grant.firstRecord + i} is not JSON: ${(err as Error).message}`, kind: 'task', retryable: false }) })
-          continue
-        }
-        const run = this.#sandbox.run({
-          taskId: `${job.jobId}:${grant.firstRecord + i}`,
+      if (task.cancelled || this.#stopped) {
+        throw new TaskNotStartedError('the volunteer stopped before the task ran')
+      }
+      if (runnable.length > 0) {
+        const common = {
+          taskId: grant.taskId,
           attempt: grant.attempt,
           bundleId: bundle.id,
           source: bundle.source,
-          input,
-          limits: { memoryMb: job.requirements.memoryMb, timeoutMs: job.requirements.timeoutMs },
-          resumeFrom,
           deterministic: job.requirements.deterministic
-        })
+        }
+        // the seed of each record is what it was when records ran one by one
+        const seedOf = (i: number): string => `${job.jobId}:${grant.firstRecord + i}`
+        const run: TaskRun | BatchRun = records === 1
+          ? this.#sandbox.run({ ...common, input: inputs[0], resumeFrom, seed: seedOf(0), limits: { memoryMb: job.requirements.memoryMb, timeoutMs: job.requirements.timeoutMs } })
+          : this.#sandbox.run({
+            ...common,
+            inputs,
+            recordSeeds: runnable.map(seedOf),
+            resumeFrom,
+            resumeRecord,
+            // a batch's limits are its records' together, as its lease is
+            limits: { memoryMb: job.requirements.memoryMb, timeoutMs: job.requirements.timeoutMs * runnable.length }
+          })
         task.current = run
-        for await (const event of run) {
+        if (task.cancelled) {
+          run.cancel('the volunteer is stopping')
+        }
+        for await (const event of run as AsyncIterable<BatchEvent | SandboxEvent>) {
           if (event.type === 'progress') {
-            task.fraction = (i + event.fraction) / grant.inputs.length
-            if (Date.now() - lastProgress >= this.#progressIntervalMs) {
-              lastProgress = Date.now()
-              void session.notify({ progress: { taskId: grant.taskId, attempt: grant.attempt, fraction: task.fraction } })
-            }
+            const i = runnable['record' in event ? event.record : 0] ?? 0
+            progress((i + event.fraction) / records)
           } else if (event.type === 'checkpoint') {
             const state = utf8.encode(JSON.stringify(event.state ?? null))
             if (state.byteLength <= MAX_CHECKPOINT_SIZE) {
-              await session.notify({ checkpoint: { taskId: grant.taskId, attempt: grant.attempt, record: i, state } })
+              const record = runnable['record' in event ? event.record : 0] ?? 0
+              await session.notify({ checkpoint: { taskId: grant.taskId, attempt: grant.attempt, record, state } })
             }
           } else if (event.type === 'log') {
             log.trace('task %s: %s', grant.taskId, event.line)
+          } else if (event.type === 'record') {
+            settle(event.index, event, run)
           } else if (event.type === 'result') {
             cpuMs += event.cpuMs
             wallMs += event.wallMs
-            const value = this.#tamper == null ? event.value : this.#tamper(event.value, { jobId: job.jobId, taskId: grant.taskId, record: grant.firstRecord + i })
-            outcomes.push({ value: utf8.encode(JSON.stringify(value ?? null)) })
+            if (records === 1) {
+              settle(0, { ok: true, value: event.value }, run)
+            } else {
+              // every record already came as an event; this only fills a gap
+              (event.value as SandboxRecordOutcome[]).forEach((o, k) => { settle(k, o, run) })
+            }
           } else if (event.type === 'error') {
             cpuMs += event.cpuMs
             wallMs += event.wallMs
-            outcomes.push({ error: wireError(event.error) })
-            if (event.error.retryable) {
-              // the whole task goes back to the queue; the other records need not run here
-              task.cancelled = true
-            }
+            // the records done before keep their outcomes; the attempt's error is the others'
+            runnable.forEach((_, k) => { settle(k, { ok: false, error: event.error }, run) })
           }
         }
         task.current = undefined
       }
     } catch (err) {
-      log.error('task %s attempt %d broke in the sandbox host: %e', grant.taskId, grant.attempt, err)
-      while (outcomes.length < grant.inputs.length) {
-        outcomes.push({ error: wireError({ name: 'RunnerLostError', message: `the sandbox failed: ${(err as Error).message}`, kind: 'runner-lost', retryable: true }) })
+      const notStarted = err instanceof TaskNotStartedError
+      if (!notStarted) {
+        log.error('task %s attempt %d broke in the sandbox host: %e', grant.taskId, grant.attempt, err)
+      }
+      for (let i = 0; i < records; i++) {
+        outcomes[i] ??= { error: wireError(notStarted ? notRun((err as Error).message) : { name: 'RunnerLostError', message: `the sandbox failed: ${(err as Error).message}`, kind: 'runner-lost', retryable: true }) }
       }
     } finally {
       this.#running.delete(grant.taskId)
+      noteTaskMs(job, Date.now() - task.startedAt)
     }
-    const size = outcomes.reduce((n, o) => n + (o.value?.byteLength ?? 0), 0)
+    let done = outcomes.map(o => o ?? { error: wireError(notRun('the sandbox ended the task without an outcome for this record')) })
     if (size > MAX_RESULT_SIZE) {
-      outcomes.splice(0, outcomes.length, ...grant.inputs.map(() => ({ error: wireError({ name: 'ResultTooLargeError', message: `the task's results are ${size} bytes, over the ${MAX_RESULT_SIZE} byte limit`, kind: 'limit', retryable: false }) })))
+      done = grant.inputs.map(() => ({ error: wireError({ name: 'ResultTooLargeError', message: `the task's results are ${size} bytes, over the ${MAX_RESULT_SIZE} byte limit`, kind: 'limit', retryable: false }) }))
     }
-    const result: Result = { requestId: 0, taskId: grant.taskId, attempt: grant.attempt, records: outcomes, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs) }
-    const ok = outcomes.every(o => o.value != null)
+    const result: Result = { requestId: 0, taskId: grant.taskId, attempt: grant.attempt, records: done, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs) }
+    const ok = done.every(o => o.value != null)
     log.trace('task %s attempt %d ended (%s)', grant.taskId, grant.attempt, ok ? 'ok' : 'with errors')
     this.safeDispatchEvent('task:end', { detail: { ...this.#publicTask(task), ok } })
-    if (this.#stopped && outcomes.some(o => o.error?.retryable === true)) {
+    if (this.#stopped && done.some(o => o.error?.retryable === true)) {
       // a task cut short by our own stop is only worth requeueing, which the submitter does on disconnect
       return
     }
@@ -561,6 +742,12 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
 
 function wireError (e: Omit<TaskErrorInfo, 'stack'>): NonNullable<RecordOutcome['error']> {
   return { name: e.name, message: e.message, kind: errorKindToWire(e.kind), retryable: e.retryable }
+}
+
+/** Thrown inside #runTask when a task is not started at all (the volunteer is stopping). */
+class TaskNotStartedError extends Error {
+  static override name = 'TaskNotStartedError'
+  override name = 'TaskNotStartedError'
 }
 
 function notRun (message: string): Omit<TaskErrorInfo, 'stack'> {
