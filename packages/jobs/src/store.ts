@@ -392,8 +392,12 @@ export class JobStore {
     this.#replicate = init.replicate ?? (() => true)
     this.#db = new Database(init.path)
     this.#db.pragma('journal_mode = WAL')
-    // results are acknowledged to workers only after they are on disk
-    this.#db.pragma('synchronous = FULL')
+    // NORMAL for what may be redone after a power cut (leases, checkpoints,
+    // requeues: every lease is released at restart anyway); FULL, through
+    // #durable, for what is promised to someone else: a stored job, an
+    // acknowledged result, a cancel, an issued receipt's record. In WAL mode a
+    // FULL commit also makes every earlier NORMAL commit durable.
+    this.#db.pragma('synchronous = NORMAL')
     this.#db.pragma('busy_timeout = 5000')
     this.#db.exec(SCHEMA)
     for (const [table, column, definition] of ADDED_COLUMNS) {
@@ -408,6 +412,16 @@ export class JobStore {
     this.#db.close()
   }
 
+  /** Runs `fn` as one transaction that is on disk (fsync) when it returns. */
+  #durable<T> (fn: () => T): T {
+    this.#db.pragma('synchronous = FULL')
+    try {
+      return this.#db.transaction(fn)()
+    } finally {
+      this.#db.pragma('synchronous = NORMAL')
+    }
+  }
+
   /** Stores a job, its bundle, its records and its tasks in one transaction. */
   createJob (job: NewJob): void {
     const db = this.#db
@@ -418,7 +432,7 @@ export class JobStore {
     const needed = replicas === 'auto' ? null : replicas
     const quorum = replicas === 'auto' ? null : majorityOf(replicas)
     const maxNeeded = replicas === 'auto' ? null : replicas === 1 ? 1 : replicas + this.maxExtraReplicas
-    db.transaction(() => {
+    this.#durable(() => {
       db.prepare('INSERT OR IGNORE INTO bundles (id, bytes) VALUES (?, ?)').run(job.bundleId, job.bundle)
       db.prepare('INSERT INTO jobs (id, name, bundle_id, requirements, batch, record_count, state, created_at, finished_at, replicas) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(job.id, job.name, job.bundleId, JSON.stringify(job.requirements), job.batch, job.records.length,
@@ -427,7 +441,7 @@ export class JobStore {
       for (let first = 0, idx = 0; first < job.records.length; first += job.batch, idx++) {
         insertTask.run(taskIdOf(job.id, first), job.id, idx, first, Math.min(job.batch, job.records.length - first), needed, quorum, maxNeeded)
       }
-    })()
+    })
   }
 
   /** The encoded signed bundle, when a job of this store uses it. */
@@ -562,7 +576,8 @@ export class JobStore {
    */
   complete (taskId: string, attempt: number, worker: string, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number, now = Date.now()): CompleteOutcome {
     const db = this.#db
-    return db.transaction((): CompleteOutcome => {
+    // the submitter acknowledges the result after this returns: it must be on disk
+    return this.#durable((): CompleteOutcome => {
       const lease = db.prepare('SELECT * FROM leases WHERE task_id = ? AND attempt = ?').get(taskId, attempt) as LeaseRow | undefined
       if (lease?.worker !== worker) {
         return { status: 'refused', reason: `task ${taskId} attempt ${attempt} was not leased to this peer`, final: false, requeued: false }
@@ -617,7 +632,7 @@ export class JobStore {
       this.#insertSubmission(task, lease, outcomes, resultHash(outcomes), cpuMs, wallMs, now, null)
       db.prepare('UPDATE leases SET state = \'completed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
       return this.#evaluate(taskId, now)
-    })()
+    })
   }
 
   /** Settles a task from the results its replicas returned so far, when they allow it. */
@@ -736,8 +751,16 @@ export class JobStore {
 
   /** Records what became of an owed credit: a receipt, a refusal with its reason, or nothing (outvoted, own node). */
   settleCredit (taskId: string, worker: string, outcome: { state: 'issued' | 'refused' | 'none', creditedMs: number, receiptHash?: string, note?: string }): void {
-    this.#db.prepare('UPDATE submissions SET credit_state = ?, credited_ms = ?, receipt_hash = ?, credit_note = ? WHERE task_id = ? AND worker = ? AND credit_state = \'owed\'')
-      .run(outcome.state, outcome.creditedMs, outcome.receiptHash ?? null, outcome.note ?? null, taskId, worker)
+    const settle = (): void => {
+      this.#db.prepare('UPDATE submissions SET credit_state = ?, credited_ms = ?, receipt_hash = ?, credit_note = ? WHERE task_id = ? AND worker = ? AND credit_state = \'owed\'')
+        .run(outcome.state, outcome.creditedMs, outcome.receiptHash ?? null, outcome.note ?? null, taskId, worker)
+    }
+    // a lost 'issued' would issue a second receipt after a power cut; 'none' and 'refused' are simply decided again
+    if (outcome.state === 'issued') {
+      this.#durable(settle)
+    } else {
+      settle()
+    }
   }
 
   /** Median credited CPU ms of the job's receipts to volunteers other than `worker`, and how many there are. */
@@ -779,7 +802,7 @@ export class JobStore {
   /** Fails every task of a job that is not final yet. @returns false when it had already ended */
   cancel (jobId: string, now = Date.now()): boolean {
     const db = this.#db
-    return db.transaction(() => {
+    return this.#durable(() => {
       const job = db.prepare('SELECT state FROM jobs WHERE id = ?').get(jobId) as { state: JobState } | undefined
       if (job == null) {
         throw new NotFoundError(`no job ${jobId}: list jobs to see the ids this node knows`)
@@ -795,7 +818,7 @@ export class JobStore {
       db.prepare('UPDATE leases SET state = \'cancelled\' WHERE job_id = ? AND state = \'active\'').run(jobId)
       db.prepare('UPDATE jobs SET state = \'cancelled\', finished_at = ? WHERE id = ?').run(now, jobId)
       return true
-    })()
+    })
   }
 
   /** Finished records from `from` on, in input order, stopping at the first record not finished yet. */

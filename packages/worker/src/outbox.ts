@@ -19,7 +19,12 @@ export class Outbox {
   constructor (path: string) {
     this.#db = new Database(path)
     this.#db.pragma('journal_mode = WAL')
-    this.#db.pragma('synchronous = FULL')
+    // NORMAL: a commit survives a crash or kill -9 of this process, not a
+    // power cut. A result lost that way was never acknowledged, so the
+    // submitter runs its task again (lease expiry or disconnect); a lost
+    // delete only re-sends a result, which gets DUPLICATE. FULL would cost an
+    // fsync per put and per delete on the hot path of every task.
+    this.#db.pragma('synchronous = NORMAL')
     this.#db.exec(`CREATE TABLE IF NOT EXISTS outbox (
       id INTEGER PRIMARY KEY AUTOINCREMENT, submitter TEXT NOT NULL, task_id TEXT NOT NULL,
       attempt INTEGER NOT NULL, result BLOB NOT NULL, created_at INTEGER NOT NULL,
