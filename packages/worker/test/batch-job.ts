@@ -1,0 +1,18 @@
+// The job the worker's batch tests run in the real sandbox: returns its random
+// draw and clock (to compare seeds), what it resumed from and where it sits in
+// its batch; throws, spins or checkpoints when its input says so.
+interface Input { n: number, throws?: boolean, spin?: boolean, checkpoint?: boolean }
+interface Ctx { record: number, records: number, resumeFrom?: unknown, checkpoint(state: unknown): void }
+
+export default async function (input: Input, ctx: Ctx): Promise<unknown> {
+  if (input.checkpoint === true) {
+    ctx.checkpoint({ at: input.n })
+  }
+  if (input.throws === true) {
+    throw new RangeError(`record ${input.n} was told to throw`)
+  }
+  if (input.spin === true) {
+    while (true) { /* runs into the time limit */ }
+  }
+  return { n: input.n, draw: Math.random(), now: Date.now(), resumed: ctx.resumeFrom ?? null, record: ctx.record, records: ctx.records }
+}

@@ -1,0 +1,179 @@
+// The volunteer runs a leased batch as one sandbox call: per-record outcomes,
+// seeds that match one-record tasks, checkpoints and resume state on their
+// record, a limit breach that fails the unfinished records. A bare libp2p
+// node plays the submitter's side of the session protocol.
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { buildBundle, createBundleCache, signBundle } from '@idlegrid/bundle'
+import {
+  ANNOUNCE_PROTOCOL, Announce, AnnounceResponse, LeaseResponse, MAX_SESSION_MESSAGE_SIZE, ResultAck, SESSION_PROTOCOL,
+  SubmitterMessage, TaskError, decodeWorkerMessage
+} from '@idlegrid/protocol-work'
+import { createSandboxPool } from '@idlegrid/sandbox-host'
+import { startNode, tempDir } from '@idlegrid/test-utils'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { lpStream } from '@libp2p/utils'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createWorker } from '../src/index.js'
+import type { Checkpoint, Result, TaskGrant } from '@idlegrid/protocol-work'
+import type { SignedBundle } from '@idlegrid/bundle'
+import type { Worker } from '../src/index.js'
+import type { SandboxPool } from '@idlegrid/sandbox-host'
+import type { Stream } from '@libp2p/interface'
+import type { TempDir } from '@idlegrid/test-utils'
+
+type IdleGridNode = Awaited<ReturnType<typeof startNode>>
+
+const JOB = fileURLToPath(new URL('./batch-job.ts', import.meta.url))
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+const json = (v: unknown): Uint8Array<ArrayBuffer> => enc.encode(JSON.stringify(v))
+
+describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () => {
+  let dir: TempDir
+  let submitter: IdleGridNode
+  let volunteer: IdleGridNode
+  let pool: SandboxPool
+  let worker: Worker
+  let bundle: SignedBundle
+  /** Grants handed out per job, one per lease request; then NONE_LEFT. */
+  const grants = new Map<string, TaskGrant[]>()
+  const results = new Map<string, { result: Result, resolve(r: Result): void, promise: Promise<Result> }>()
+  const checkpoints: Checkpoint[] = []
+  /** maxTasks of each lease request, per job. */
+  const asked = new Map<string, number[]>()
+
+  const slot = (key: string): { result: Result, resolve(r: Result): void, promise: Promise<Result> } => {
+    let s = results.get(key)
+    if (s == null) {
+      const { promise, resolve } = Promise.withResolvers<Result>()
+      s = { result: undefined as unknown as Result, resolve, promise }
+      results.set(key, s)
+    }
+    return s
+  }
+
+  const grant = (jobId: string, firstRecord: number, attempt: number, inputs: unknown[], timeoutMs: number, resume?: { state: unknown, record: number }, marginMs = 30_000): TaskGrant => ({
+    taskId: `${jobId}:${firstRecord}`,
+    attempt,
+    firstRecord,
+    inputs: inputs.map(json),
+    resumeFrom: resume == null ? undefined : json(resume.state),
+    resumeRecord: resume?.record ?? 0,
+    deadline: Date.now() + 60_000,
+    leaseMs: timeoutMs * inputs.length + marginMs
+  })
+
+  /** Hands out the grants, announces the job, and waits for a result of each grant. */
+  async function run (jobId: string, timeoutMs: number, list: TaskGrant[]): Promise<Result[]> {
+    grants.set(jobId, [...list])
+    const waits = list.map(async g => await slot(`${g.taskId}/${g.attempt}`).promise)
+    const stream = await submitter.libp2p.dialProtocol(volunteer.libp2p.peerId, ANNOUNCE_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+    const lp = lpStream(stream)
+    await lp.write(Announce.encode({ jobId, bundleId: bundle.id, requirements: { cores: 1, memoryMb: 64, timeoutMs, gpu: false, deterministic: true }, pendingTasks: list.length }))
+    expect(AnnounceResponse.decode(await lp.read({ signal: AbortSignal.timeout(5000) })).status).not.toBe(AnnounceResponse.Status.REFUSED)
+    await stream.close()
+    return await Promise.race([
+      Promise.all(waits),
+      new Promise<never>((_resolve, reject) => setTimeout(() => { reject(new Error(`no results for job ${jobId} in time`)) }, 45_000).unref())
+    ])
+  }
+
+  beforeAll(async () => {
+    dir = await tempDir('idlegrid-worker-')
+    const key = await generateKeyPair('Ed25519')
+    submitter = await startNode({ privateKey: key, bootstrap: [] })
+    volunteer = await startNode({ bootstrap: [submitter.addresses()[0]], limits: { maxCores: 1 } })
+    bundle = await signBundle(await buildBundle(JOB, { submitter: submitter.peerId, requirements: { memoryMb: 64, timeoutMs: 10_000, deterministic: true } }), key)
+    const cache = createBundleCache(join(dir.path, 'bundles'))
+    await cache.put(bundle)
+    await submitter.libp2p.handle(SESSION_PROTOCOL, async (stream: Stream) => {
+      const lp = lpStream(stream, { maxDataLength: MAX_SESSION_MESSAGE_SIZE, maxBufferSize: MAX_SESSION_MESSAGE_SIZE + 64 * 1024 })
+      try {
+        while (true) {
+          const { message } = decodeWorkerMessage(await lp.read())
+          if (message.lease != null) {
+            const { jobId, maxTasks, requestId } = message.lease
+            asked.set(jobId, [...(asked.get(jobId) ?? []), maxTasks])
+            const next = grants.get(jobId)?.splice(0, maxTasks) ?? []
+            const lease: LeaseResponse = next.length === 0
+              ? { requestId, status: LeaseResponse.Status.NONE_LEFT, reason: 'nothing left', tasks: [] }
+              : { requestId, status: LeaseResponse.Status.GRANTED, reason: '', tasks: next }
+            await lp.write(SubmitterMessage.encode({ lease }))
+          } else if (message.checkpoint != null) {
+            checkpoints.push(message.checkpoint)
+          } else if (message.result != null) {
+            const r = message.result
+            await lp.write(SubmitterMessage.encode({ ack: { requestId: r.requestId, status: ResultAck.Status.ACCEPTED, reason: '' } }))
+            const s = slot(`${r.taskId}/${r.attempt}`)
+            s.result = r
+            s.resolve(r)
+          }
+        }
+      } catch {
+        stream.abort(new Error('session ended'))
+      }
+    })
+    pool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
+    worker = await createWorker({ node: volunteer, sandbox: pool, dbPath: join(dir.path, 'outbox.db'), bundleCache: cache, outboxRetryMs: 300 })
+  })
+
+  afterAll(async () => {
+    await worker?.stop()
+    await volunteer?.stop()
+    await submitter?.stop()
+    await pool?.stop()
+    await dir?.remove()
+  })
+
+  it('gives each record its own outcome, the seed it has as a one-record task, and its checkpoint and resume state', async () => {
+    const inputs = [{ n: 0 }, { n: 1, throws: true, checkpoint: true }, { n: 2 }]
+    const [batch, ...singles] = await run('job-a', 10_000, [
+      grant('job-a', 0, 1, inputs, 10_000, { state: { from: 'before' }, record: 2 }),
+      // the same records as one-record tasks (later attempts of the same task ids)
+      grant('job-a', 0, 2, [inputs[0]], 10_000),
+      grant('job-a', 2, 1, [inputs[2]], 10_000)
+    ])
+    expect(batch.records).toHaveLength(3)
+    const value = (o: Result['records'][number]): any => JSON.parse(dec.decode(o.value))
+    expect(value(batch.records[0])).toMatchObject({ n: 0, record: 0, records: 3, resumed: null })
+    expect(batch.records[1].value).toBeUndefined()
+    expect(batch.records[1].error).toMatchObject({ name: 'RangeError', message: 'record 1 was told to throw', kind: TaskError.Kind.TASK, retryable: false })
+    expect(value(batch.records[2])).toMatchObject({ n: 2, record: 2, records: 3, resumed: { from: 'before' } })
+    // deterministic output does not depend on the batch a record travels in
+    const [one, three] = singles.map(r => value(r.records[0]))
+    expect(one).toMatchObject({ records: 1, resumed: null })
+    expect({ draw: value(batch.records[0]).draw, now: value(batch.records[0]).now }).toEqual({ draw: one.draw, now: one.now })
+    expect({ draw: value(batch.records[2]).draw, now: value(batch.records[2]).now }).toEqual({ draw: three.draw, now: three.now })
+    expect(one.draw).not.toBe(three.draw)
+    // the checkpoint names the record that made it
+    expect(checkpoints.filter(c => c.taskId === 'job-a:0' && c.attempt === 1).map(c => ({ record: c.record, state: JSON.parse(dec.decode(c.state)) })))
+      .toEqual([{ record: 1, state: { at: 1 } }])
+  })
+
+  it('a limit breach keeps the records done before and fails the rest with the limit error', async () => {
+    const [batch] = await run('job-b', 300, [grant('job-b', 0, 1, [{ n: 0 }, { n: 1, spin: true }, { n: 2 }], 300)])
+    expect(batch.records).toHaveLength(3)
+    expect(JSON.parse(dec.decode(batch.records[0].value))).toMatchObject({ n: 0 })
+    for (const o of batch.records.slice(1)) {
+      expect(o.value).toBeUndefined()
+      expect(o.error).toMatchObject({ kind: TaskError.Kind.LIMIT, retryable: false })
+    }
+    expect(batch.records[1].error?.name).toBe(batch.records[2].error?.name)
+    expect(['TimeoutError', 'CpuLimitError']).toContain(batch.records[1].error?.name)
+  })
+
+  it('leases one task ahead of its one slot once the job\'s tasks proved short, and never when they would not fit the lease margin', async () => {
+    const short = await run('job-c', 10_000, Array.from({ length: 8 }, (_, i) => grant('job-c', i, 1, [{ n: i }], 10_000)))
+    expect(short.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    const c = asked.get('job-c') ?? []
+    // the first three tasks only fill the free slot; then one more is asked for ahead
+    expect(c.slice(0, 3)).toEqual([1, 1, 1])
+    expect(c).toContain(2)
+    expect(Math.max(...c)).toBe(2)
+
+    // no margin beyond the time limit: a task waiting in line could miss its deadline
+    await run('job-d', 10_000, Array.from({ length: 6 }, (_, i) => grant('job-d', i, 1, [{ n: i }], 10_000, undefined, 0)))
+    expect(asked.get('job-d')?.every(n => n === 1)).toBe(true)
+  })
+})
