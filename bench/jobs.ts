@@ -33,7 +33,7 @@ const MC_TASKS = QUICK ? 16 : 64
 /** Monte Carlo samples per task: ~0.15 s (full) of one quiet core here; the swarm's per-task overhead is small next to it. */
 const MC_SAMPLES = QUICK ? 4_000_000 : 15_000_000
 /** No run of a job may take longer than this; a stuck swarm fails the bench instead of hanging it. */
-const JOB_TIMEOUT_MS = 600_000
+const JOB_TIMEOUT_MS = 3_600_000
 
 const load = (): string => loadavg().map(x => x.toFixed(2)).join(' ')
 const median = (xs: number[]): number => {
@@ -98,6 +98,7 @@ async function startDaemon (name: string, args: string[]): Promise<{ daemon: Dae
 /** Submits and counts results as the client receives them; ms from submit to the last one. */
 async function runJob (client: ControlClient, bundle: UnsignedBundle, inputs: unknown[], batch: number): Promise<{ totalMs: number, submitMs: number, values: unknown[] }> {
   const signal = AbortSignal.timeout(JOB_TIMEOUT_MS)
+  signal.addEventListener('abort', () => { console.error(`a job of ${inputs.length} records did not end within ${JOB_TIMEOUT_MS / 60_000} min: giving up`) }, { once: true })
   const t0 = performance.now()
   const job = await client.submit(bundle, inputs, { batch, signal })
   const submitMs = performance.now() - t0
@@ -221,6 +222,7 @@ try {
   console.log(`\nload average at start ${loadStart}, at the end ${load()} (2 cores shared with other work: figures scale with it)`)
 } catch (err) {
   console.error('bench failed:', err)
+  for (const d of daemons) console.error(`--- last output of the daemon in ${d.dataDir}:\n${d.output().slice(-3000)}`)
   process.exitCode = 1
 } finally {
   await cleanup()
