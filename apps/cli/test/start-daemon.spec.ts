@@ -32,7 +32,7 @@ describe('startDaemon', () => {
     daemon = await startDaemon({ dataDir, config, version: '0.0.0-test', log: l => lines.push(l) })
     // SQLite's -wal/-shm companions come and go with the connections.
     const files = (await readdir(dataDir)).filter(f => !/-(wal|shm)$/.test(f)).sort()
-    expect(files).toEqual(['bundles', 'control-token', 'control.json', 'daemon.lock', 'identity.key', 'jobs.db', 'worker.db'])
+    expect(files).toEqual(['bundles', 'control-token', 'control.json', 'daemon.lock', 'identity.key', 'jobs.db', 'ledger.sqlite', 'worker.db'])
     expect((await stat(join(dataDir, 'control-token'))).mode & 0o777).toBe(0o600)
     expect(lines.some(l => l.startsWith('listening on /ip4/127.0.0.1/tcp/'))).toBe(true)
 
@@ -49,7 +49,7 @@ describe('startDaemon', () => {
     await daemon.stop()
     daemon = undefined
     // The job stores and the bundle cache outlive the daemon; control files and lock do not.
-    expect((await readdir(dataDir)).sort()).toEqual(['bundles', 'identity.key', 'jobs.db', 'worker.db'])
+    expect((await readdir(dataDir)).sort()).toEqual(['bundles', 'identity.key', 'jobs.db', 'ledger.sqlite', 'worker.db'])
     await expect(client.status()).rejects.toMatchObject({ name: 'DaemonNotRunningError' })
   })
 
