@@ -50,7 +50,7 @@ const sleep = async (ms: number): Promise<void> => { await new Promise(resolve =
 const between = (min: number, max: number): number => min + Math.floor(Math.random() * (max - min))
 const sum = (receipts: Receipt[]): number => receipts.reduce((s, r) => s + r.milliCredits, 0)
 
-describe('credits survive kill -9 of either side', { timeout: 400_000 }, () => {
+describe('credits survive kill -9 of either side', { timeout: 600_000 }, () => {
   let work: string
   const nodes: Node[] = []
   let s: Node
@@ -155,7 +155,7 @@ describe('credits survive kill -9 of either side', { timeout: 400_000 }, () => {
 
     // Let every job finish, then one replicated job makes both volunteers
     // contact the submitter, which re-sends any receipt not yet acknowledged.
-    await explained(waitFor(async () => ((await jobs()).every(j => j.state !== 'running') ? true : undefined), 'every job to finish', 180_000, 1_000))
+    await explained(waitFor(async () => ((await jobs()).every(j => j.state !== 'running') ? true : undefined), 'every job to finish', 240_000, 1_000))
     await submit('flush', 2, ['--replicas', '2', '--deterministic'])
     await explained(waitFor(async () => ((await jobs()).every(j => j.state !== 'running') ? true : undefined), 'the flush job to finish', 90_000, 500))
     const mine = await explained(waitFor(async () => {
