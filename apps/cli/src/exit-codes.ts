@@ -22,6 +22,8 @@ export const EXIT = {
   RECORDS_FAILED: 8,
   /** A job was cancelled, or submit gave up waiting for a volunteer (--wait). */
   JOB_CANCELLED: 9,
+  /** `credits verify` found a problem in the ledger (listed on stdout). */
+  CREDITS_INVALID: 10,
   /** Interrupted (SIGINT/SIGTERM) while following a job; the job keeps running in the daemon. */
   INTERRUPTED: 130
 } as const

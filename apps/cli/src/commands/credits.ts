@@ -9,12 +9,6 @@ import { duration, fields, json as toJson, plural, table } from '../output.js'
 import type { Command } from '../command.js'
 import type { CreditsInfo, CreditsVerifyReport, JobInfo, PeerCreditInfo, ReceiptInfo } from '@idlegrid/control-api'
 
-/**
- * Exit code of `credits verify` when the ledger has problems. Kept here
- * until apps/cli/src/exit-codes.ts lists it (docs/cli.md documents it).
- */
-export const CREDITS_INVALID = 10
-
 /** Milli-credits as credits with three decimals: 1234 -> '1.234', -5 -> '-0.005'. */
 export function credits (milli: number, signed = false): string {
   const sign = milli < 0 ? '-' : signed && milli > 0 ? '+' : ''
@@ -141,7 +135,7 @@ prints the CreditsInfo object (docs/control-api.md).
 \`credits verify\` re-reads every stored receipt: strict decode, hash,
 signature, this node's own chain (1..N, every link), links between received
 receipts, fork evidence, and the balances re-derived from the signed bytes
-against the ones \`credits\` shows. Exit 0 when all holds; exit ${CREDITS_INVALID} with
+against the ones \`credits\` shows. Exit 0 when all holds; exit ${EXIT.CREDITS_INVALID} with
 every problem listed otherwise. --json prints the whole report.`,
 
   async run ({ values, positionals, dataDir, json, io, signal }) {
@@ -156,7 +150,7 @@ every problem listed otherwise. --json prints the whole report.`,
       }
       const report = await client.verifyCredits({ signal })
       io.stdout(json ? toJson(report) : verifyText(report))
-      return report.ok ? EXIT.OK : CREDITS_INVALID
+      return report.ok ? EXIT.OK : EXIT.CREDITS_INVALID
     }
     const recent = integerFlag('recent', values.recent, 0, 100_000)
     const info = await client.credits({ signal, ...(recent != null ? { recent } : {}) })
