@@ -183,6 +183,10 @@ class Node extends TypedEventEmitter<IdleGridNodeEvents> implements IdleGridNode
   async stop (): Promise<void> {
     clearInterval(this.rejoinTimer)
     this.rejoinTimer = undefined
+    // Services drop their protocols one by one while libp2p stops; peers learn
+    // that this node left from its closed connections, not from a push per drop.
+    const push = this.libp2p.services.identifyPush as { stop?: () => Promise<void> } | undefined
+    await push?.stop?.().catch(err => { log('stopping identify-push failed - %e', err) })
     await this.libp2p.stop()
   }
 
