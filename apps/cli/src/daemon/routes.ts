@@ -53,19 +53,12 @@ export const coreRoutes: RouteFactory = ({ node, dataDir, privateKey, version, s
 
   [`POST ${ROUTES.find}`]: async ({ body, signal }): Promise<FoundVolunteer[]> => {
     const query = checkFindQuery(body)
-    const deadline = AbortSignal.timeout(query.timeoutMs ?? FIND_DEFAULTS.timeoutMs)
-    try {
-      return await node.find(
-        { cpu: query.cpu, memoryMb: query.memoryMb, gpu: query.gpu },
-        { signal: AbortSignal.any([signal, deadline]), limit: query.limit ?? FIND_DEFAULTS.limit }
-      )
-    } catch (err) {
-      // The search ran out of time: nobody fitting answered within it.
-      if (deadline.aborted && !signal.aborted) {
-        return []
-      }
-      throw err
-    }
+    // At the deadline find() answers with the volunteers that fit so far;
+    // the request's own signal (the client went away) still aborts it.
+    return await node.find(
+      { cpu: query.cpu, memoryMb: query.memoryMb, gpu: query.gpu },
+      { signal, deadlineMs: query.timeoutMs ?? FIND_DEFAULTS.timeoutMs, limit: query.limit ?? FIND_DEFAULTS.limit }
+    )
   },
 
   [`GET ${ROUTES.id}`]: (): IdInfo => ({
