@@ -103,7 +103,7 @@ describe('a three-daemon swarm', { timeout: 90_000 }, () => {
     expect(exit).toEqual({ code: 0, signal: null })
     expect(c.output()).toMatch(/received SIGTERM, stopping\n.*stopped\n$/)
     // The job stores and bundle cache stay; control files and lock are gone.
-    expect((await readdir(ids.c.dataDir)).sort()).toEqual(['bundles', 'identity.key', 'jobs.db', 'worker.db'])
+    expect((await readdir(ids.c.dataDir)).sort()).toEqual(['bundles', 'identity.key', 'jobs.db', 'ledger.sqlite', 'worker.db'])
     const status = await runCli(['status', '--data-dir', ids.c.dataDir])
     expect(status.code).toBe(3)
     expect(status.stderr).toContain(`no daemon running for data dir ${ids.c.dataDir}`)

@@ -88,10 +88,10 @@ const ATTEMPTS: Attempt[] = [
   },
   { name: 'thenable that never settles', code: 'return { then () {} }', kinds: ['limit'], names: ['TimeoutError'] },
   { name: 'thenable function in output', code: 'return { data: { then: (resolve) => resolve(process) } }', kinds: ['task'], names: ['TypeError'] },
-  { name: 'Proxy with endless ownKeys trap', code: 'return new Proxy({}, { ownKeys () { for (;;); } })', kinds: ['limit'], names: ['TimeoutError'] },
+  { name: 'Proxy with endless ownKeys trap', code: 'return new Proxy({}, { ownKeys () { for (;;); } })', kinds: ['limit'], names: ['TimeoutError', 'CpuLimitError'] },
   { name: 'Proxy returning functions', code: 'return new Proxy({ a: 1 }, { get () { return () => process } })', kinds: ['task'], names: ['TypeError', 'ReferenceError'] },
-  { name: 'for(;;)', code: 'for (;;);', kinds: ['limit'], names: ['TimeoutError'] },
-  { name: 'for(;;) after await', code: 'await null; for (;;);', kinds: ['limit'], names: ['TimeoutError'] },
+  { name: 'for(;;)', code: 'for (;;);', kinds: ['limit'], names: ['TimeoutError', 'CpuLimitError'] },
+  { name: 'for(;;) after await', code: 'await null; for (;;);', kinds: ['limit'], names: ['TimeoutError', 'CpuLimitError'] },
   { name: 'endless microtask chain', code: 'const f = () => Promise.resolve().then(f); f(); await new Promise(() => {})', kinds: ['limit'], names: ['TimeoutError'] },
   { name: 'never-settling promise', code: 'await new Promise(() => {})', kinds: ['limit'], names: ['TimeoutError'] },
   { name: 'array growth heap bomb', code: 'const a = []; for (;;) a.push(new Array(1e5).fill(a.length))', kinds: ['limit'], names: ['MemoryLimitError', 'CpuLimitError', 'TimeoutError'] },
@@ -111,7 +111,7 @@ const ATTEMPTS: Attempt[] = [
     code: 'const sab = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer; Atomics.wait(new Int32Array(sab), 0, 0); return 1',
     kinds: ['task', 'limit']
   },
-  { name: 'deep recursion', code: 'const f = (n) => f(n + 1) + 1; return f(0)', kinds: ['task'], names: ['RangeError'] },
+  { name: 'deep recursion', code: 'const f = (n) => f(n + 1) + 1; return f(0)', kinds: ['task', 'limit'], names: ['RangeError', 'TimeoutError', 'CpuLimitError'] },
   // V8's JSON parser may not stop for termination: the host watchdog kills the runner.
   { name: "JSON.parse('['.repeat(1e6))", code: "return JSON.parse('['.repeat(1e6))", kinds: ['task', 'limit'] },
   { name: '1 GB result', code: 'return new Uint8Array(2 ** 30)', kinds: ['task', 'limit'] },
