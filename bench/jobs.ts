@@ -88,8 +88,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function startDaemon (name: string, args: string[]): Promise<{ daemon: DaemonProcess, client: ControlClient }> {
   const dir = await tempDataDir(`bench-jobs-${name}`)
-  // Short re-advertising keeps discovery to a fraction of a second.
-  const daemon = spawnDaemon(dir, ['--max-cores', '1', '--advertise-interval', '300', ...args])
+  // Default re-advertising: the volunteers bootstrap to the submitter, and a
+  // job is announced to connected peers, so a short interval would only add DHT load.
+  const daemon = spawnDaemon(dir, ['--max-cores', '1', ...args])
   daemons.push(daemon)
   await waitForControl(daemon)
   return { daemon, client: createControlClient({ dataDir: dir }) }
@@ -209,16 +210,22 @@ try {
   const mcInputs = Array.from({ length: MC_TASKS }, (_, i) => ({ seed: i + 1, samples: MC_SAMPLES }))
   const swarmMs: number[] = []
   const serialMs: number[] = []
+  const pairMs: number[] = []
   for (let r = 0; r < RUNS; r++) {
     const serial = await serialBaseline(mcFile, mcInputs)
     const swarm = await runJob(client, mc, mcInputs, 1)
     if (JSON.stringify(serial.values) !== JSON.stringify(swarm.values)) throw new Error('Monte Carlo: the swarm and the serial run disagree')
+    // What the machine allows right now: two plain processes, half the tasks each, at once.
+    const halves = await Promise.all([mcInputs.slice(0, MC_TASKS / 2), mcInputs.slice(MC_TASKS / 2)].map(async part => await serialBaseline(mcFile, part)))
     serialMs.push(serial.ms)
     swarmMs.push(swarm.totalMs)
+    pairMs.push(Math.max(...halves.map(h => h.ms)))
   }
   const speedups = swarmMs.map((s, i) => serialMs[i] / s)
-  console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process (nice 19, as the runners)`)
+  const machine = pairMs.map((p, i) => serialMs[i] / p)
+  console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process, and in two at once (all nice 19, as the runners)`)
   console.log(`   serial ${fmt(median(serialMs))} ms (${fmt(median(serialMs) / MC_TASKS)} ms/task), 2 volunteers ${fmt(median(swarmMs))} ms -> speedup ${median(speedups).toFixed(2)}x   (target >= 1.8x)   [runs ${speedups.map(x => x.toFixed(2)).join(' ')}]`)
+  console.log(`   two plain processes at once ${fmt(median(pairMs))} ms -> ${median(machine).toFixed(2)}x: the most 2 workers got from this machine meanwhile; swarm / that = ${(median(speedups) / median(machine)).toFixed(2)}`)
   console.log(`\nload average at start ${loadStart}, at the end ${load()} (2 cores shared with other work: figures scale with it)`)
 } catch (err) {
   console.error('bench failed:', err)
