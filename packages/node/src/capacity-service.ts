@@ -11,7 +11,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { pbStream } from '@libp2p/utils'
 import { capabilityKey } from './capability.js'
 import {
-  DEFAULT_ADVERTISE_INTERVAL_MS, DEFAULT_FIND_TIMEOUT_MS, DEFAULT_PUBLISH_TIMEOUT_MS, FIND_QUERY_CONCURRENCY
+  DEFAULT_ADVERTISE_INTERVAL_MS, DEFAULT_FIND_TIMEOUT_MS, DEFAULT_PUBLISH_TIMEOUT_MS, DEFAULT_REPUBLISH_DEBOUNCE_MS,
+  FIND_QUERY_CONCURRENCY
 } from './constants.js'
 import { CapacityQueryError } from './errors.js'
 import type { Capability } from './capability.js'
@@ -89,6 +90,12 @@ export interface CapacityServiceInit {
   advertiseIntervalMs?: number
   /** Limit of one publish round, ms. @default 30_000 */
   publishTimeoutMs?: number
+  /**
+   * Slot changes are published at most once per this many ms, with the state
+   * at the end of the window: a slot taken and freed within it costs no DHT
+   * traffic. @default 1_000
+   */
+  republishDebounceMs?: number
 }
 
 export interface CapacityServiceComponents {
@@ -114,7 +121,9 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
   private readonly log: Logger
   private readonly advertiseIntervalMs: number
   private readonly publishTimeoutMs: number
+  private readonly republishDebounceMs: number
   private timer?: ReturnType<typeof setTimeout>
+  private debounceTimer?: ReturnType<typeof setTimeout>
   private shutdown?: AbortController
   private publishing?: Promise<void>
   private publishAgain = false
@@ -134,13 +143,27 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
     this.log = components.logger.forComponent('idlegrid:node:capacity')
     this.advertiseIntervalMs = init.advertiseIntervalMs ?? DEFAULT_ADVERTISE_INTERVAL_MS
     this.publishTimeoutMs = init.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS
+    this.republishDebounceMs = init.republishDebounceMs ?? DEFAULT_REPUBLISH_DEBOUNCE_MS
     this.handleQuery = this.handleQuery.bind(this)
+    // every task takes and frees a slot: publishing each change would be two
+    // DHT rounds per task, so changes are coalesced and only the state at the
+    // end of the window is compared with what the DHT was last told
     this.onSlotChange = () => {
-      // only a change between "some free" and "none free" changes what the DHT should say
-      const withdrawn = this.slots.free === 0
-      if (withdrawn !== this.lastWithdrawn) {
-        this.publish().catch(err => { this.log.error('publish after slot change failed - %e', err) })
+      if (this.debounceTimer != null || this.stopping) {
+        return
       }
+      this.debounceTimer = setTimeout(() => {
+        this.debounceTimer = undefined
+        if (this.stopping) {
+          return
+        }
+        // only a change between "some free" and "none free" changes what the DHT should say
+        const withdrawn = this.slots.free === 0
+        if (withdrawn !== this.lastWithdrawn) {
+          this.publish().catch(err => { this.log.error('publish after slot change failed - %e', err) })
+        }
+      }, this.republishDebounceMs)
+      this.debounceTimer.unref?.()
     }
   }
 
@@ -161,6 +184,8 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
   async beforeStop (): Promise<void> {
     this.stopping = true
     clearTimeout(this.timer)
+    clearTimeout(this.debounceTimer)
+    this.debounceTimer = undefined
     this.shutdown?.abort()
     this.slots.removeEventListener('change', this.onSlotChange)
     await this.publishing?.catch(() => {})
@@ -169,6 +194,8 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
   async stop (): Promise<void> {
     this.stopping = true
     clearTimeout(this.timer)
+    clearTimeout(this.debounceTimer)
+    this.debounceTimer = undefined
     this.shutdown?.abort()
     await this.components.registrar.unhandle(PROTOCOL)
   }

@@ -48,6 +48,11 @@ export interface NodeInit {
   swarmKey?: Uint8Array
   /** How often provider records are re-announced, ms. @default 60_000 */
   advertiseIntervalMs?: number
+  /**
+   * Slot changes (a task taking or freeing a slot) are re-advertised at most
+   * once per this many ms, with the state at the end of the window. @default 1_000
+   */
+  republishDebounceMs?: number
   /** How long provider records stored here for other peers stay valid, ms. @default 300_000 */
   providerTtlMs?: number
   /** Limit of one outgoing dial, ms. @default 10_000 */
@@ -255,6 +260,7 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
   checkListen(listen)
   const bootstrapList = checkBootstrap(init.bootstrap ?? [])
   checkPositive('advertiseIntervalMs', init.advertiseIntervalMs)
+  checkPositive('republishDebounceMs', init.republishDebounceMs)
   checkPositive('providerTtlMs', init.providerTtlMs)
   checkPositive('dialTimeoutMs', init.dialTimeoutMs)
   checkPositive('livenessIntervalMs', init.livenessIntervalMs)
@@ -320,7 +326,8 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
         machine,
         limits,
         slots,
-        advertiseIntervalMs: init.advertiseIntervalMs ?? DEFAULT_ADVERTISE_INTERVAL_MS
+        advertiseIntervalMs: init.advertiseIntervalMs ?? DEFAULT_ADVERTISE_INTERVAL_MS,
+        ...(init.republishDebounceMs != null ? { republishDebounceMs: init.republishDebounceMs } : {})
       })
     }
   }) as unknown as Libp2p<{ capacity: CapacityService } & Record<string, unknown>>

@@ -137,6 +137,31 @@ describe('createNode', () => {
     expect(events.at(-1)).toEqual({ keys: ['idlegrid:cap:cpu'], withdrawn: false })
   })
 
+  it('coalesces slot changes: a slot taken and freed within the debounce window publishes nothing', async () => {
+    const a = await node({ limits: { maxCores: 1 }, advertiseIntervalMs: 60_000, republishDebounceMs: 100 })
+    const b = await node({ bootstrap: [a.addresses()[0]] })
+    await connected(b, a)
+    await a.publishCapacity()
+
+    const events: Array<{ keys: string[], withdrawn: boolean }> = []
+    a.addEventListener('capacity:published', evt => events.push(evt.detail))
+    a.slots.acquire(1)
+    a.slots.release(1)
+    // well past the window: an immediate or per-change publish would have fired by now
+    await new Promise(resolve => setTimeout(resolve, 500))
+    expect(events).toEqual([])
+
+    const published = new Promise<{ keys: string[], withdrawn: boolean }>(resolve => {
+      a.addEventListener('capacity:published', evt => { resolve(evt.detail) }, { once: true })
+    })
+    a.slots.acquire(1)
+    // the direct query reads the live slots, not the debounced record
+    expect(await b.queryCapacity(a.peerId)).toMatchObject({ status: 'full', usedSlots: 1 })
+    expect(await published).toEqual({ keys: ['idlegrid:cap:cpu', 'idlegrid:cap:gpu'], withdrawn: true })
+    a.slots.release(1)
+    await expect(node({ republishDebounceMs: -1 })).rejects.toMatchObject({ name: 'ConfigError' })
+  })
+
   it('resets a stream that sends an oversized request', async () => {
     const volunteer = await node()
     const asker = await node({ bootstrap: [volunteer.addresses()[0]] })
