@@ -174,6 +174,11 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   #expiryTimer?: ReturnType<typeof setTimeout>
   #announcing?: Promise<void>
   #announceAgain = false
+  /** DHT finds in flight, by job: they run beside the rounds, never inside one. */
+  readonly #finding = new Map<string, Promise<void>>()
+  /** When each job's last find started, so rounds do not start one per result. */
+  readonly #lastFind = new Map<string, number>()
+  readonly #findAbort = new AbortController()
   #stopped = false
   readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => { this.#releaseWorker(evt.detail.toString()) }
 
@@ -230,7 +235,9 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     for (const stream of this.#streams) {
       stream.abort(new SubmitterStoppedError('the submitter is stopping'))
     }
+    this.#findAbort.abort()
     await this.#announcing?.catch(() => {})
+    await Promise.all([...this.#finding.values()])
     await this.#crediting
     for (const wake of [...this.#waiters.values()].flatMap(s => [...s])) {
       wake()
@@ -464,25 +471,47 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       connected.set(conn.remotePeer.toString(), conn.remotePeer)
     }
     for (const job of jobs) {
+      const message: Announce = { jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending }
+      // connected peers hear at once; the DHT walk (tens of ms to seconds)
+      // only adds peers that are not connected yet, so nobody waits for it
+      this.#findAndAnnounce(job, message, connected)
       // every connected peer is tried: identify's protocol list goes stale when
       // a worker registers its handler after the connection (no identify-push)
-      const targets = new Map<string, PeerId>(connected)
-      if (this.#node.find != null) {
-        try {
-          const found = await this.#node.find({ cpu: job.requirements.cores, memoryMb: job.requirements.memoryMb, gpu: job.requirements.gpu }, { signal: AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS), limit: this.#findLimit })
-          for (const f of found) {
-            if (f.peerId !== this.#node.peerId && !targets.has(f.peerId)) {
-              const peer = peerIdFromString(f.peerId)
-              targets.set(f.peerId, peer)
-            }
-          }
-        } catch (err) {
-          log('finding volunteers for job %s failed: %e', job.id, err)
+      await Promise.all([...connected.values()].map(async peer => { await this.#announceTo(peer, message) }))
+    }
+  }
+
+  /**
+   * Starts a DHT find for the job unless one is running or one started within
+   * half the announce interval, and announces the job to the peers it finds
+   * that were not among those already told.
+   */
+  #findAndAnnounce (job: ReturnType<JobStore['pendingJobs']>[number], message: Announce, told: Map<string, PeerId>): void {
+    const find = this.#node.find?.bind(this.#node)
+    const last = this.#lastFind.get(job.id)
+    if (find == null || this.#finding.has(job.id) || (last != null && Date.now() - last < this.#announceIntervalMs / 2)) {
+      return
+    }
+    this.#lastFind.set(job.id, Date.now())
+    const running = (async () => {
+      try {
+        const signal = AbortSignal.any([this.#findAbort.signal, AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS)])
+        const found = await find({ cpu: job.requirements.cores, memoryMb: job.requirements.memoryMb, gpu: job.requirements.gpu }, { signal, limit: this.#findLimit })
+        const fresh = found.filter(f => f.peerId !== this.#node.peerId && !told.has(f.peerId))
+        if (this.#stopped || fresh.length === 0 || this.#store.state(job.id) !== 'running') {
+          return
+        }
+        await Promise.all(fresh.map(async f => { await this.#announceTo(peerIdFromString(f.peerId), message) }))
+      } catch (err) {
+        log('finding volunteers for job %s failed: %e', job.id, err)
+      } finally {
+        this.#finding.delete(job.id)
+        if (this.#stopped || this.#store.state(job.id) !== 'running') {
+          this.#lastFind.delete(job.id)
         }
       }
-      const message: Announce = { jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending }
-      await Promise.all([...targets.values()].map(async peer => { await this.#announceTo(peer, message) }))
-    }
+    })()
+    this.#finding.set(job.id, running)
   }
 
   async #announceTo (peer: PeerId, message: Announce): Promise<void> {
