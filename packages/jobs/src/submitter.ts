@@ -493,7 +493,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       return
     }
     this.#lastFind.set(job.id, Date.now())
-    const running = (async () => {
+    // started on a later microtask, so the map holds it before its finally can run
+    const running = Promise.resolve().then(async () => {
       try {
         const signal = AbortSignal.any([this.#findAbort.signal, AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS)])
         const found = await find({ cpu: job.requirements.cores, memoryMb: job.requirements.memoryMb, gpu: job.requirements.gpu }, { signal, limit: this.#findLimit })
@@ -510,7 +511,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
           this.#lastFind.delete(job.id)
         }
       }
-    })()
+    })
     this.#finding.set(job.id, running)
   }
 
