@@ -1,7 +1,9 @@
 // The JSON shapes the daemon's built-in routes answer with, shared by the
 // route handlers and the typed client.
 import type { JobInfo, RecordResult } from '@idlegrid/jobs'
-import type { TaskRequirements } from '@idlegrid/interface'
+import type { TaskRequirements, VolunteerCapacity } from '@idlegrid/interface'
+
+export type { VolunteerCapacity }
 
 export type { JobInfo, RecordResult }
 export interface StatusInfo {
@@ -34,21 +36,6 @@ export interface FindQuery {
   timeoutMs?: number
 }
 
-/** A volunteer's capacity as it answered the direct query. */
-export interface VolunteerCapacity {
-  status: 'ok' | 'full' | 'unavailable'
-  reason?: string
-  freeCores: number
-  freeMemoryMb: number
-  freeGpus: number
-  gpuModels: string[]
-  totalSlots: number
-  usedSlots: number
-  cpuModel: string
-  cpuCores: number
-  totalMemoryMb: number
-  maxMemoryMb: number
-}
 
 export interface FoundVolunteer {
   peerId: string

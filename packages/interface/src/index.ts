@@ -41,6 +41,25 @@ export interface CapacityReport {
   freeGpus: number
 }
 
+/** A volunteer's capacity as it answers the direct capacity query. */
+export interface VolunteerCapacity {
+  status: 'ok' | 'full' | 'unavailable'
+  /** Why the status is not ok, when the peer says. */
+  reason?: string
+  freeCores: number
+  freeMemoryMb: number
+  freeGpus: number
+  /** Models of the GPUs offered (empty when GPUs are not shared). */
+  gpuModels: string[]
+  totalSlots: number
+  usedSlots: number
+  cpuModel: string
+  cpuCores: number
+  totalMemoryMb: number
+  /** The owner's memory limit for all tasks together. */
+  maxMemoryMb: number
+}
+
 /** The limits one task runs under. */
 export interface TaskLimits {
   /** Heap limit of the isolate, MiB. */

@@ -17,30 +17,14 @@ import {
 import { CapacityQueryError } from './errors.js'
 import type { Capability } from './capability.js'
 import type { SlotTable } from '@idlegrid/capacity'
-import type { CapacityReport, MachineInfo, OwnerLimits } from '@idlegrid/interface'
+import type { CapacityReport, MachineInfo, OwnerLimits, VolunteerCapacity } from '@idlegrid/interface'
 import type {
   AbortOptions, ComponentLogger, Connection, ContentRouting, Logger, PeerId, Startable, Stream
 } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
-/** A peer's capacity as it answers the direct query. */
-export interface CapacityReportLike {
-  status: 'ok' | 'full' | 'unavailable'
-  /** Why the status is not ok, when the peer says. */
-  reason?: string
-  freeCores: number
-  freeMemoryMb: number
-  freeGpus: number
-  /** Models of the GPUs offered (empty when GPUs are not shared). */
-  gpuModels: string[]
-  totalSlots: number
-  usedSlots: number
-  cpuModel: string
-  cpuCores: number
-  totalMemoryMb: number
-  /** The owner's memory limit for all tasks together. */
-  maxMemoryMb: number
-}
+/** A peer's capacity as it answers the direct query (the shared wire-level shape). */
+export type CapacityReportLike = VolunteerCapacity
 
 /** What a caller needs from a volunteer. */
 export interface CapacityWant {
