@@ -61,7 +61,7 @@ export interface WorkerInit {
    * here were short enough that a task waiting in line still starts within
    * half its lease margin (see docs/job-lifecycle.md). 0 leases only for
    * free slots.
-   * @default 1
+   * @default 0 (off: see docs/job-lifecycle.md)
    */
   leaseAhead?: number
   /**
@@ -196,7 +196,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     this.#policy = init.policy ?? {}
     this.#outboxRetryMs = init.outboxRetryMs ?? 5_000
     this.#progressIntervalMs = init.progressIntervalMs ?? 250
-    this.#leaseAhead = init.leaseAhead ?? 1
+    this.#leaseAhead = init.leaseAhead ?? 0
     if (!Number.isSafeInteger(this.#leaseAhead) || this.#leaseAhead < 0 || this.#leaseAhead > MAX_TASKS_PER_LEASE) {
       throw new InvalidInputError(`leaseAhead must be a whole number from 0 to ${MAX_TASKS_PER_LEASE}, got ${String(init.leaseAhead)}`)
     }

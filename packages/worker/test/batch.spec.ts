@@ -115,7 +115,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       }
     })
     pool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
-    worker = await createWorker({ node: volunteer, sandbox: pool, dbPath: join(dir.path, 'outbox.db'), bundleCache: cache, outboxRetryMs: 300 })
+    worker = await createWorker({ node: volunteer, sandbox: pool, dbPath: join(dir.path, 'outbox.db'), bundleCache: cache, outboxRetryMs: 300, leaseAhead: 1 })
   })
 
   afterAll(async () => {
