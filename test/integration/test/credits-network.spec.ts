@@ -7,18 +7,17 @@ import { join } from 'node:path'
 import { buildBundle, signBundle } from '@idlegrid/bundle'
 import { MAX_SESSION_MESSAGE_SIZE, ReceiptStatus, Result, ResultAck, SESSION_PROTOCOL, SubmitterMessage, decodeWorkerMessage } from '@idlegrid/protocol-work'
 import { createSandboxPool } from '@idlegrid/sandbox-host'
-import { startNode, tempDir, waitFor } from '@idlegrid/test-utils'
+import { startNode, waitFor } from '@idlegrid/test-utils'
 import { createWorker, Outbox, SessionClient } from '@idlegrid/worker'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Receipt, encodeReceipt, openLedger, receiptHash, signReceipt } from '@idlegrid/ledger'
-import { startSubmitter } from './jobs-harness.js'
+import { startSubmitter, testScope } from './jobs-harness.js'
 import type { SubmitterSide } from './jobs-harness.js'
 import type { Ledger } from '@idlegrid/ledger'
 import type { SubmitterInit } from '@idlegrid/jobs'
 import type { IdleGridNode } from '@idlegrid/node'
-import type { TempDir } from '@idlegrid/test-utils'
 import type { Worker, WorkerInit } from '@idlegrid/worker'
 type Stream = Parameters<Parameters<IdleGridNode['libp2p']['handle']>[1]>[0]
 
@@ -98,23 +97,7 @@ interface Peer {
 
 // networks of 3-4 nodes with sandboxes: generous on a loaded 2-core machine
 describe('credits: receipts, replicas and trust across real nodes', { timeout: 60_000 }, () => {
-  let dirs: TempDir[] = []
-  let stops: Array<() => Promise<void>> = []
-
-  async function dir (): Promise<string> {
-    const d = await tempDir('idlegrid-credits-')
-    dirs.push(d)
-    return d.path
-  }
-
-  afterEach(async () => {
-    for (const stop of stops.reverse()) {
-      await stop().catch(() => {})
-    }
-    await Promise.allSettled(dirs.map(async d => { await d.remove() }))
-    dirs = []
-    stops = []
-  })
+  const { dir, defer } = testScope('idlegrid-credits-')
 
   /** A submitter node with its own ledger. */
   async function submitter (init: Partial<SubmitterInit> = {}): Promise<SubmitterSide & { ledger: Ledger }> {
@@ -122,7 +105,7 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     const key = await generateKeyPair('Ed25519')
     const ledger = openLedger({ path: join(d, 'ledger.db'), privateKey: key })
     const side = await startSubmitter(d, { key, ledger, ...init })
-    stops.push(async () => { await side.stop(); ledger.close() })
+    defer(async () => { await side.stop(); ledger.close() })
     return { ...side, ledger }
   }
 
@@ -143,7 +126,7 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
       await pool.stop()
       ledger.close()
     }
-    stops.push(stop)
+    defer(stop)
     return { node, key, peerId: node.peerId, ledger, worker, stop }
   }
 
@@ -267,9 +250,9 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     const d = await dir()
     const fakeKey = await generateKeyPair('Ed25519')
     const fake = await startNode({ privateKey: fakeKey })
-    stops.push(async () => { await fake.stop() })
+    defer(async () => { await fake.stop() })
     const fakeLedger = openLedger({ path: join(d, 'fake-ledger.db'), privateKey: fakeKey })
-    stops.push(async () => { fakeLedger.close() })
+    defer(async () => { fakeLedger.close() })
     const fakeId = fake.peerId
 
     // the volunteer has a result for the fake waiting in its outbox, so it opens a session to it
@@ -283,7 +266,7 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     const second = await fakeLedger.issue({ worker: workerId, jobId: 'job-1', taskId: 'job-1:1', cpuMs: 800 })
     const other = await generateKeyPair('Ed25519')
     const otherLedger = openLedger({ path: join(d, 'other-ledger.db'), privateKey: other })
-    stops.push(async () => { otherLedger.close() })
+    defer(async () => { otherLedger.close() })
     const base = { issuer: fakeId, worker: workerId, jobId: 'job-1', timestamp: Date.now(), signature: new Uint8Array(0) }
     const bad: Array<[string, Uint8Array, string, RegExp]> = [
       ['truncated', genuine.bytes.subarray(0, genuine.bytes.byteLength - 20), 'REFUSED', /^(garbled|non-canonical|bad-field)/],
@@ -349,9 +332,9 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     const d = await dir()
     const key = await generateKeyPair('Ed25519')
     const peer = await startNode({ privateKey: key, bootstrap: [side.node.addresses()[0]] })
-    stops.push(async () => { await peer.stop() })
+    defer(async () => { await peer.stop() })
     const ledger = openLedger({ path: join(d, 'ledger.db'), privateKey: key })
-    stops.push(async () => { ledger.close() })
+    defer(async () => { ledger.close() })
     const submitterPeer = peerIdFromString(side.node.peerId)
     const flagged: any[] = []
     side.submitter.addEventListener('credit:flagged', evt => { flagged.push(evt.detail) })
@@ -400,7 +383,7 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
         })()
       }
     })
-    stops.push(async () => { listening.close() })
+    defer(async () => { listening.close() })
     expect(await listening.lease({ jobId, maxTasks: 1 })).toMatchObject({ status: 'NONE_LEFT' })
     await waitFor(() => side.ledger.unacknowledged(peer.peerId).length === 0, { timeoutMs: 10_000, message: 'receipts acknowledged on the next contact' })
     expect(receivedCount(ledger)).toBe(2)

@@ -3,34 +3,17 @@
 import { join } from 'node:path'
 import { openLedger } from '@idlegrid/ledger'
 import { createSandboxPool } from '@idlegrid/sandbox-host'
-import { tempDir, waitFor } from '@idlegrid/test-utils'
+import { waitFor } from '@idlegrid/test-utils'
 import { createWorker } from '@idlegrid/worker'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { afterEach, describe, expect, it } from 'vitest'
-import { allResults, fixtureBundle, startSubmitter } from './jobs-harness.js'
+import { describe, expect, it } from 'vitest'
+import { allResults, fixtureBundle, startSubmitter, testScope } from './jobs-harness.js'
 import type { SubmitterSide } from './jobs-harness.js'
 import type { Ledger } from '@idlegrid/ledger'
-import type { TempDir } from '@idlegrid/test-utils'
 import type { Worker } from '@idlegrid/worker'
 
 describe('credits: preferGivers orders which submitter a volunteer leases from', { timeout: 60_000 }, () => {
-  let dirs: TempDir[] = []
-  let stops: Array<() => Promise<void>> = []
-
-  async function dir (): Promise<string> {
-    const d = await tempDir('idlegrid-priority-')
-    dirs.push(d)
-    return d.path
-  }
-
-  afterEach(async () => {
-    for (const stop of stops.reverse()) {
-      await stop().catch(() => {})
-    }
-    await Promise.allSettled(dirs.map(async d => { await d.remove() }))
-    dirs = []
-    stops = []
-  })
+  const { dir, defer } = testScope('idlegrid-priority-')
 
   /** A node (1 slot) with a submitter and its own ledger. */
   async function peer (bootstrap: string[] = []): Promise<SubmitterSide & { ledger: Ledger, dir: string }> {
@@ -38,7 +21,7 @@ describe('credits: preferGivers orders which submitter a volunteer leases from',
     const key = await generateKeyPair('Ed25519')
     const ledger = openLedger({ path: join(d, 'ledger.db'), privateKey: key })
     const side = await startSubmitter(d, { key, ledger, bootstrap })
-    stops.push(async () => { await side.stop(); ledger.close() })
+    defer(async () => { await side.stop(); ledger.close() })
     return { ...side, ledger, dir: d }
   }
 
@@ -53,7 +36,7 @@ describe('credits: preferGivers orders which submitter a volunteer leases from',
       await worker.stop()
       await pool.stop()
     }
-    stops.push(stop)
+    defer(stop)
     return { worker, stop }
   }
 

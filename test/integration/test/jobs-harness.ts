@@ -3,7 +3,8 @@
 // fixture job.
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startNode } from '@idlegrid/test-utils'
+import { startNode, tempDir } from '@idlegrid/test-utils'
+import { afterEach } from 'vitest'
 import { buildBundle, signBundle } from '@idlegrid/bundle'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createSubmitter } from '@idlegrid/jobs'
@@ -15,6 +16,7 @@ import type { Worker, WorkerInit } from '@idlegrid/worker'
 import type { SandboxPool } from '@idlegrid/sandbox-host'
 import type { TaskRequirements } from '@idlegrid/interface'
 import type { IdleGridNode } from '@idlegrid/node'
+import type { TempDir } from '@idlegrid/test-utils'
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>
 
 export const FIXTURE_JOB = fileURLToPath(new URL('./jobs-fixture-job.ts', import.meta.url))
@@ -88,4 +90,31 @@ export async function allResults (submitter: Submitter, jobId: string, signal = 
     out.push('value' in r ? r.value : { error: r.error })
   }
   return out
+}
+
+/**
+ * What one test made and must undo: temporary folders and stop functions,
+ * stopped in reverse order and removed after each test of the calling suite.
+ */
+export function testScope (prefix: string): { dir: () => Promise<string>, defer: (stop: () => Promise<void>) => void } {
+  let dirs: TempDir[] = []
+  let stops: Array<() => Promise<void>> = []
+  afterEach(async () => {
+    for (const stop of stops.reverse()) {
+      await stop().catch(() => {})
+    }
+    await Promise.allSettled(dirs.map(async d => { await d.remove() }))
+    dirs = []
+    stops = []
+  })
+  return {
+    async dir () {
+      const d = await tempDir(prefix)
+      dirs.push(d)
+      return d.path
+    },
+    defer (stop) {
+      stops.push(stop)
+    }
+  }
 }
