@@ -6,16 +6,16 @@
 // nothing. See docs/footprint.md.
 //
 //   node --no-node-snapshot --import tsx bench/footprint.ts [--seconds 60] [--runs 5]
-import '../packages/interface/src/polyfill.js'
+import '@idlegrid/interface/polyfill'
 import { spawn, spawnSync } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { createControlClient } from '../packages/control-api/src/index.js'
-import { CLI_BIN, childEnv, spawnDaemon, tempDataDir, waitForControl } from '../test/e2e/src/index.js'
-import type { DaemonProcess } from '../test/e2e/src/index.js'
+import { createControlClient } from '@idlegrid/control-api'
+import { CLI_BIN, childEnv, spawnDaemon, tempDataDir, waitForControl } from '@idlegrid/test-e2e'
+import type { DaemonProcess } from '@idlegrid/test-e2e'
 import type { ChildProcess } from 'node:child_process'
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, runs: { type: 'string', default: '5' } }, strict: true })

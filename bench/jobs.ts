@@ -6,18 +6,18 @@
 // Prints figures and the machine's load average; asserts nothing.
 //
 //   node --no-node-snapshot --import tsx bench/jobs.ts [--quick] [--runs N]
-import '../packages/interface/src/polyfill.js'
+import '@idlegrid/interface/polyfill'
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { buildBundle } from '../packages/bundle/src/index.js'
-import { createControlClient } from '../packages/control-api/src/index.js'
-import { childEnv, spawnDaemon, tempDataDir, waitFor, waitForControl } from '../test/e2e/src/index.js'
-import type { ControlClient, UnsignedBundle } from '../packages/control-api/src/index.js'
-import type { DaemonProcess } from '../test/e2e/src/index.js'
+import { buildBundle } from '@idlegrid/bundle'
+import { createControlClient } from '@idlegrid/control-api'
+import { childEnv, spawnDaemon, tempDataDir, waitFor, waitForControl } from '@idlegrid/test-e2e'
+import type { ControlClient, UnsignedBundle } from '@idlegrid/control-api'
+import type { DaemonProcess } from '@idlegrid/test-e2e'
 import type { ChildProcess } from 'node:child_process'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' } }, strict: true })

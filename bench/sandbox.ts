@@ -10,7 +10,7 @@ import { createRequire } from 'node:module'
 import { loadavg, setPriority } from 'node:os'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { createSandboxPool, type RunRequest, type SandboxPool, type SandboxPoolInit } from '../sandbox/host/src/index.js'
+import { createSandboxPool, type RunRequest, type SandboxPool, type SandboxPoolInit } from '@idlegrid/sandbox-host'
 
 const RUNS = 7
 const args = process.argv.slice(2)

@@ -6,19 +6,18 @@
 //
 //   node --no-node-snapshot --import tsx bench/work-throughput.ts [--tasks N] [--runs N]
 //        [--baseline=<root of another checkout>]
-import '../packages/interface/src/polyfill.js'
+import '@idlegrid/interface/polyfill'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, setPriority, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { buildBundle, signBundle } from '../packages/bundle/src/index.js'
-import { createSandboxPool } from '../sandbox/host/src/index.js'
-import { startNode } from '../test/utils/src/index.js'
-// the test utilities' own copy: bench/ has no dependencies of its own
-import { generateKeyPair } from '../test/utils/node_modules/@libp2p/crypto/dist/src/keys/index.js'
-import type { createSubmitter as CreateSubmitter } from '../packages/jobs/src/index.js'
-import type { createWorker as CreateWorker } from '../packages/worker/src/index.js'
+import { buildBundle, signBundle } from '@idlegrid/bundle'
+import { createSandboxPool } from '@idlegrid/sandbox-host'
+import { startNode } from '@idlegrid/test-utils'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { createSubmitter as CreateSubmitter } from '@idlegrid/jobs'
+import type { createWorker as CreateWorker } from '@idlegrid/worker'
 
 const { values } = parseArgs({ options: { tasks: { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' } }, strict: true })
 const TASKS = Number(values.tasks ?? 2000)
