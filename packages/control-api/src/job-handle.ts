@@ -118,5 +118,5 @@ export async function bundleFor (client: ControlClient, bundleOrPath: string | U
     ...(options.name != null ? { name: options.name } : {}),
     ...(options.replicas != null ? { replicas: options.replicas } : {}),
     ...(options.batch != null ? { batch: options.batch } : {})
-  }) as UnsignedBundle
+  })
 }

@@ -1,7 +1,9 @@
 // The JSON shapes the daemon's built-in routes answer with, shared by the
 // route handlers and the typed client.
+import type { Bundle } from '@idlegrid/bundle'
 import type { JobInfo, RecordResult } from '@idlegrid/jobs'
-import type { TaskRequirements, VolunteerCapacity } from '@idlegrid/interface'
+import type { PeerBalance } from '@idlegrid/ledger'
+import type { VolunteerCapacity } from '@idlegrid/interface'
 
 export type { VolunteerCapacity }
 
@@ -49,21 +51,11 @@ export interface IdInfo {
   publicKey: string
 }
 
-/** An unsigned bundle as buildBundle makes it; the daemon signs it with its node key. */
-export interface UnsignedBundle {
-  manifest: {
-    version: 1
-    name: string
-    entry: string
-    requirements: TaskRequirements
-    replicas: number
-    batch: number
-    /** Must be the daemon's PeerId (GET /v1/id). */
-    submitter: string
-    createdAt: number
-  }
-  source: string
-}
+/**
+ * An unsigned bundle as buildBundle makes it; the daemon signs it with its
+ * node key, so `manifest.submitter` must be the daemon's PeerId (GET /v1/id).
+ */
+export type UnsignedBundle = Bundle
 
 /** Body of POST /v1/jobs. */
 export interface JobSubmission {
@@ -183,19 +175,7 @@ export interface ReceiptInfo {
 }
 
 /** Credit exchanged with one peer, in milli-credits (1 credit = 1 CPU-second on one core). */
-export interface PeerCreditInfo {
-  peer: string
-  /** What this peer paid us (receipts it issued to us). */
-  earnedMilli: number
-  /** What we paid this peer (receipts we issued to it). */
-  spentMilli: number
-  /** earnedMilli - spentMilli. */
-  netMilli: number
-  /** Receipts received from this peer. */
-  received: number
-  /** Receipts issued to this peer. */
-  issued: number
-}
+export type PeerCreditInfo = PeerBalance
 
 /** Answer of GET /v1/credits: balances derived from the ledger's receipts, and the newest receipts. */
 export interface CreditsInfo {
