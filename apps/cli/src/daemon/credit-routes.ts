@@ -4,6 +4,7 @@
 import { InvalidInputError } from '@idlegrid/interface'
 import { ROUTES } from '@idlegrid/control-api'
 import { credits } from '../commands/credits.js'
+import { listen } from './listen.js'
 import type { DaemonContext, RouteFactory } from './routes.js'
 import type { CreditsInfo, CreditsVerifyReport, ReceiptInfo } from '@idlegrid/control-api'
 import type { Submitter } from '@idlegrid/jobs'
@@ -195,19 +196,16 @@ export function logCreditEvents (submitter: Submitter, worker: Worker, log: (lin
       : `refused receipt ${d.hash.slice(0, 12)} from ${d.submitter}: ${d.reason}`)
   }
 
-  submitter.addEventListener('job:done', onDone)
-  submitter.addEventListener('receipt:issued', onIssued)
-  submitter.addEventListener('credit:flagged', onIssued)
-  submitter.addEventListener('receipt:refused', onRefusedBySubmitter)
-  worker.addEventListener('receipt:accepted', onAccepted)
-  worker.addEventListener('receipt:refused', onRefusedByWorker)
+  const fromSubmitter = listen(submitter, {
+    'job:done': onDone,
+    'receipt:issued': onIssued,
+    'credit:flagged': onIssued,
+    'receipt:refused': onRefusedBySubmitter
+  })
+  const fromWorker = listen(worker, { 'receipt:accepted': onAccepted, 'receipt:refused': onRefusedByWorker })
   return () => {
-    submitter.removeEventListener('job:done', onDone)
-    submitter.removeEventListener('receipt:issued', onIssued)
-    submitter.removeEventListener('credit:flagged', onIssued)
-    submitter.removeEventListener('receipt:refused', onRefusedBySubmitter)
-    worker.removeEventListener('receipt:accepted', onAccepted)
-    worker.removeEventListener('receipt:refused', onRefusedByWorker)
+    fromSubmitter()
+    fromWorker()
     // What was received but not yet logged still gets its line on a clean stop.
     for (const key of [...received.keys()]) flushReceived(key)
     for (const timer of timers) clearTimeout(timer)

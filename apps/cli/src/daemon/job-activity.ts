@@ -1,6 +1,7 @@
 // What the daemon knows about its jobs beyond the store: which volunteers
 // hold leases right now and how often tasks were requeued, learned from the
 // submitter's events; and the daemon log lines for notable job events.
+import { listen } from './listen.js'
 import type { Submitter } from '@idlegrid/jobs'
 import type { Worker } from '@idlegrid/worker'
 
@@ -44,20 +45,12 @@ export function trackJobActivity (submitter: Submitter): JobActivity {
   const onDone = (evt: CustomEvent<{ id: string }>): void => {
     state(evt.detail.id).leases.clear()
   }
-  submitter.addEventListener('task:leased', onLeased)
-  submitter.addEventListener('task:final', onFinal)
-  submitter.addEventListener('task:requeued', onRequeued)
-  submitter.addEventListener('job:done', onDone)
+  const unlisten = listen(submitter, { 'task:leased': onLeased, 'task:final': onFinal, 'task:requeued': onRequeued, 'job:done': onDone })
   return {
     leases: jobId => jobs.get(jobId)?.leases ?? new Map(),
     activeVolunteers: jobId => [...new Set(jobs.get(jobId)?.leases.values() ?? [])],
     requeued: jobId => jobs.get(jobId)?.requeued ?? 0,
-    stop () {
-      submitter.removeEventListener('task:leased', onLeased)
-      submitter.removeEventListener('task:final', onFinal)
-      submitter.removeEventListener('task:requeued', onRequeued)
-      submitter.removeEventListener('job:done', onDone)
-    }
+    stop: unlisten
   }
 }
 
@@ -148,20 +141,17 @@ export function logJobEvents (submitter: Submitter, worker: Worker, log: (line: 
       log(`volunteering for job ${evt.detail.jobId} of ${evt.detail.submitter}`)
     }
   }
-  submitter.addEventListener('job:submitted', onSubmitted)
-  submitter.addEventListener('task:leased', onLeased)
-  submitter.addEventListener('task:checkpoint', onCheckpoint)
-  submitter.addEventListener('task:final', onFinal)
-  submitter.addEventListener('task:requeued', onRequeued)
-  submitter.addEventListener('job:done', onDone)
-  worker.addEventListener('task:start', onTaskStart)
+  const fromSubmitter = listen(submitter, {
+    'job:submitted': onSubmitted,
+    'task:leased': onLeased,
+    'task:checkpoint': onCheckpoint,
+    'task:final': onFinal,
+    'task:requeued': onRequeued,
+    'job:done': onDone
+  })
+  const fromWorker = listen(worker, { 'task:start': onTaskStart })
   return () => {
-    submitter.removeEventListener('job:submitted', onSubmitted)
-    submitter.removeEventListener('task:leased', onLeased)
-    submitter.removeEventListener('task:checkpoint', onCheckpoint)
-    submitter.removeEventListener('task:final', onFinal)
-    submitter.removeEventListener('task:requeued', onRequeued)
-    submitter.removeEventListener('job:done', onDone)
-    worker.removeEventListener('task:start', onTaskStart)
+    fromSubmitter()
+    fromWorker()
   }
 }

@@ -9,6 +9,7 @@ import { loadOrCreateIdentity } from '../identity.js'
 import { acquireLock } from '../lock.js'
 import { creditRoutes, logCreditEvents } from './credit-routes.js'
 import { logJobEvents, trackJobActivity } from './job-activity.js'
+import { listen } from './listen.js'
 import { plural, megabytes } from '../output.js'
 import { DAEMON_ROUTES } from './routes.js'
 import { openDaemonSwarm } from './swarm.js'
@@ -223,12 +224,5 @@ function logNodeEvents (node: IdleGridNode, log: (line: string) => void): () => 
       log(line)
     }
   }
-  node.addEventListener('peer:joined', joined)
-  node.addEventListener('peer:left', left)
-  node.addEventListener('capacity:published', published)
-  return () => {
-    node.removeEventListener('peer:joined', joined)
-    node.removeEventListener('peer:left', left)
-    node.removeEventListener('capacity:published', published)
-  }
+  return listen(node, { 'peer:joined': joined, 'peer:left': left, 'capacity:published': published })
 }
