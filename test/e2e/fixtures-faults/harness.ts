@@ -3,7 +3,6 @@
 // process tree, so a test can see a daemon's sandbox runners and make sure
 // none outlives the suite.
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runCli, runCliJson, spawnDaemon, tempDataDir, waitFor, waitForControl } from '../src/index.js'
@@ -45,18 +44,6 @@ export interface Member {
   peerId: string
   /** The first listening address, with /p2p/<PeerId>. */
   address: string
-}
-
-/** A port free on 127.0.0.1 right now, for a daemon that must come back on the same address. */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    })
-  })
 }
 
 /** /proc/<pid>/stat: [state, ppid], or undefined when the process is gone. */

@@ -2,6 +2,7 @@
 // real daemons, and wait for them through the data directory.
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -146,4 +147,19 @@ export async function waitFor<T> (check: () => Promise<T | undefined>, what: str
 
 export async function tempDataDir (name: string): Promise<string> {
   return await mkdtemp(join(tmpdir(), `idlegrid-e2e-${name}-`))
+}
+
+/**
+ * A port nothing listens on right now on 127.0.0.1, for a daemon that must
+ * come back on the same address or be named (in an invite) before it starts.
+ */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => { resolve(port) })
+    })
+  })
 }

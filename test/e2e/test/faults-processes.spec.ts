@@ -10,8 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runCliJson, waitFor } from '../src/index.js'
-import { Swarm, alive, expectedSum, freePort, jobDetail, results, runnersOf, submit, waitForJob, waitForPeers } from '../fixtures-faults/harness.js'
+import { freePort, runCliJson, waitFor } from '../src/index.js'
+import { Swarm, alive, expectedSum, jobDetail, results, runnersOf, submit, waitForJob, waitForPeers } from '../fixtures-faults/harness.js'
 import type { SumInput } from '../fixtures-faults/harness.js'
 
 describe('faults: daemons killed, restarted, joining and leaving mid-job', { timeout: 150_000 }, () => {

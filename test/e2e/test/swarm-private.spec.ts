@@ -2,23 +2,12 @@
 // two members connect and find each other through the swarm's own DHT; an
 // outsider without the key and a member of another swarm are refused at the
 // handshake; an open-network node never sees the swarm's DHT records.
-import { createServer } from 'node:net'
 import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCliJson, spawnDaemon, tempDataDir, waitFor, waitForControl } from '../src/index.js'
+import { freePort, runCliJson, spawnDaemon, tempDataDir, waitFor, waitForControl } from '../src/index.js'
 import type { DaemonProcess } from '../src/index.js'
 
 const FAST = ['--advertise-interval', '300', '--max-cores', '1']
-
-/** A port nothing listens on right now, so the swarm's invite can name it before the daemon starts. */
-async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    }).once('error', reject)
-  })
-}
 
 interface Started { daemon: DaemonProcess, peerId: string, address: string, dataDir: string }
 
