@@ -1,13 +1,21 @@
 // Benchmark of the sandbox: CPU-bound kernels in the sandbox against the same
-// code as `new Function` in this process (ratio, median of runs), the fixed
-// cost of a trivial task (context setup, copy in, copy out, IPC), and records/s
-// of no-op records in batches of 1, 10 and 100 on one and two slots.
+// code as `new Function` in a plain Node child process (ratios of interleaved
+// pairs), the fixed cost of a trivial task (context, runtime, copy in and out,
+// IPC) against a plain Node IPC round trip, and records/s of no-op records in
+// batches of 1, 10 and 100 on one and two slots.
 // Run: node --no-node-snapshot --import tsx bench/sandbox.ts [--skip-kernels]
+//        [--pairs=N] [--nice=N]
 //        [--baseline=<path of another checkout's sandbox/host/src/index.ts>]
+// --nice (default 0): OS priority of the runners and of the plain Node child
+// here. Daemons run runners at 19; the bench puts both sides at the same
+// value, so that neither loses wall time to the priority of the other or to
+// other programs of a busy machine more than the other does.
 // With --baseline, trivial tasks run through both pools in turn, in the same
 // run, and the ratio new / baseline is printed.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { loadavg, setPriority } from 'node:os'
+import { getPriority, loadavg, setPriority } from 'node:os'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { createSandboxPool, type RunRequest, type SandboxPool, type SandboxPoolInit } from '@idlegrid/sandbox-host'
@@ -16,76 +24,148 @@ const RUNS = 7
 const args = process.argv.slice(2)
 const skipKernels = args.includes('--skip-kernels')
 const baselinePath = args.find(a => a.startsWith('--baseline='))?.slice('--baseline='.length)
+const PAIRS = Number(args.find(a => a.startsWith('--pairs='))?.slice('--pairs='.length) ?? 11)
+const NICE = Number(args.find(a => a.startsWith('--nice='))?.slice('--nice='.length) ?? 0)
 const load = (): string => loadavg().map(x => x.toFixed(1)).join(' ')
 
+// Sized to run 0.4-0.6 s each on this machine, so the fixed cost of a task
+// (~1-2 ms, measured below) stays under half a percent of the ratio.
 const KERNELS: Record<string, { body: string, input: number }> = {
   'trial-division primes': {
-    input: 1_000_000,
+    input: 3_000_000,
     body: 'let c = 0; for (let n = 2; n < input; n++) { let p = true; for (let d = 2; d * d <= n; d++) { if (n % d === 0) { p = false; break } } if (p) c++ } return c'
   },
   sieve: {
-    input: 12_000_000,
+    input: 50_000_000,
     body: 'const s = new Uint8Array(input + 1); let c = 0; for (let i = 2; i <= input; i++) { if (s[i] === 0) { c++; for (let j = i * i; j <= input; j += i) s[j] = 1 } } return c'
   },
   'Monte Carlo pi': {
-    input: 20_000_000,
+    input: 60_000_000,
     body: 'let x = 123456789; const rnd = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) / 4294967296 }; let hit = 0; for (let i = 0; i < input; i++) { const a = rnd(), b = rnd(); if (a * a + b * b <= 1) hit++ } return 4 * hit / input'
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const source = (body: string): string => `var __idlegridJob = (() => ({ default: async function (input, ctx) { ${body} } }))()`
+const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b)
+const median = (xs: number[]): number => sorted(xs)[Math.floor(xs.length / 2)]
+const quantile = (xs: number[], q: number): number => sorted(xs)[Math.round(q * (xs.length - 1))]
+const spread = (xs: number[]): string => `${median(xs).toFixed(3)}  IQR ${quantile(xs, 0.25).toFixed(3)}–${quantile(xs, 0.75).toFixed(3)}  range ${quantile(xs, 0).toFixed(3)}–${quantile(xs, 1).toFixed(3)}`
+// A plain function, as `new Function` makes one: the same code on both sides.
+const source = (body: string): string => `var __idlegridJob = { default: function (input, ctx) { ${body} } }`
 
-const pool = createSandboxPool({ slots: 1, idleTimeoutMs: 60_000 })
+// CPU time of every thread of a process, ns (Linux schedstat): the isolate's
+// thread, the runner's main thread, V8's compiler and GC helpers alike, the
+// same way for both sides.
+function processCpuNs (pid: number): number {
+  let ns = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try { ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) } catch {}
+  }
+  return ns
+}
+
+const poolInit: SandboxPoolInit = { slots: 1, idleTimeoutMs: 600_000, runnerNice: NICE }
+const pool = createSandboxPool(poolInit)
 let seq = 0
-const req = (body: string, input: unknown, bundleId: string): RunRequest => ({
-  taskId: `bench-${++seq}`, attempt: 0, bundleId, source: source(body), input, limits: { memoryMb: 128, timeoutMs: 60_000 }
+const req = (body: string, input: unknown, bundleId: string, memoryMb = 128): RunRequest => ({
+  taskId: `bench-${++seq}`, attempt: 0, bundleId, source: source(body), input, limits: { memoryMb, timeoutMs: 120_000 }
 })
 
-async function sandboxed (body: string, input: unknown, bundleId: string): Promise<{ wall: number, cpu: number, value: unknown }> {
-  const ev = await pool.run(req(body, input, bundleId)).done()
-  if (ev.type !== 'result') throw new Error(`bench task failed: ${ev.error.message}`)
-  return { wall: ev.wallMs, cpu: ev.cpuMs, value: ev.value }
-}
-
-function host (body: string, input: unknown): { wall: number, cpu: number, value: unknown } {
-  const fn = new Function('input', 'ctx', body) as (input: unknown, ctx: unknown) => unknown
-  const c0 = process.cpuUsage()
+async function sandboxed (body: string, input: unknown, bundleId: string, memoryMb = 128): Promise<{ wall: number, inner: number, value: unknown }> {
   const t0 = performance.now()
-  const value = fn(input, {})
+  const ev = await pool.run(req(body, input, bundleId, memoryMb)).done()
   const wall = performance.now() - t0
-  const c = process.cpuUsage(c0)
-  return { wall, cpu: (c.user + c.system) / 1000, value }
+  if (ev.type !== 'result') throw new Error(`bench task failed: ${ev.error.message}`)
+  return { wall, inner: ev.wallMs, value: ev.value }
 }
 
-// Runners run at priority 19; so does this process, so both get the same share
-// of a busy machine and the wall-time ratio compares code, not scheduling.
-try { setPriority(19) } catch {}
+// The baseline: a plain Node process forked like a runner (same flags, same
+// empty environment, same priority) that runs `new Function(body)` per call.
+const PLAIN_CHILD = `process.on('message', m => {
+  const fn = new Function('input', 'ctx', m.body)
+  const t0 = performance.now()
+  const value = fn(m.input, {})
+  process.send({ value, inner: performance.now() - t0 })
+})
+process.on('disconnect', () => process.exit(0))
+process.send({ ready: true })`
+const plainChild: ChildProcess = spawn(process.execPath, ['--no-node-snapshot', '--max-old-space-size=192', '-e', PLAIN_CHILD], {
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env: { TZ: 'UTC', LANG: 'C' }
+})
+setPriority(plainChild.pid as number, NICE)
+await new Promise(resolve => plainChild.once('message', resolve))
+async function plain (body: string, input: unknown): Promise<{ wall: number, inner: number, value: unknown }> {
+  const t0 = performance.now()
+  const reply = new Promise<{ value: unknown, inner: number }>(resolve => plainChild.once('message', resolve))
+  plainChild.send({ body, input })
+  const r = await reply
+  return { wall: performance.now() - t0, inner: r.inner, value: r.value }
+}
 
-console.log(`sandbox benchmark (node ${process.version}, median of ${RUNS} runs, baseline in the same run); load average ${load()}`)
+// One measured call and the CPU its process used, read a little after the
+// reply so work the process does right after answering (the runner makes
+// the next task's context then) is counted on its side.
+const settle = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 30)) }
+async function measured (pid: () => number, call: () => Promise<{ wall: number, inner: number, value: unknown }>): Promise<{ wall: number, inner: number, cpu: number, value: unknown }> {
+  const c0 = processCpuNs(pid())
+  const r = await call()
+  await settle()
+  return { ...r, cpu: (processCpuNs(pid()) - c0) / 1e6 }
+}
+
 await sandboxed('return 1', null, 'warm')
-if (!skipKernels) console.log('\nCPU-bound kernels: sandbox task wall time (runner-measured, incl. context setup) / new Function in the host')
+const runnerPid = (): number => pool.pids()[0]
+console.log(`sandbox benchmark (node ${process.version}); load average ${load()}`)
+console.log(`priorities (nice): bench ${getPriority()}, runner ${getPriority(runnerPid())}, plain Node child ${getPriority(plainChild.pid)} (daemons run runners at 19; --nice=N)`)
+if (!skipKernels) {
+  console.log(`\nCPU-bound kernels: sandbox ÷ new Function in a plain Node child; ${PAIRS} interleaved pairs (AB BA AB …), median of the per-pair ratios`)
+  console.log('  wall end to end: from the call to the answer, as the caller sees it (IPC, context, copies included)')
+  console.log('  wall inside: the runner\'s task time ÷ the call of the function in the child; CPU: all threads of each process')
+}
 for (const [name, k] of Object.entries(skipKernels ? {} : KERNELS)) {
-  const s: number[] = []; const sc: number[] = []; const h: number[] = []; const hc: number[] = []
-  for (let i = 0; i < RUNS; i++) {
-    const a = await sandboxed(k.body, k.input, name)
-    const b = host(k.body, k.input)
+  const memoryMb = 256
+  // Unmeasured first run on each side: the isolate and the bundle's script are made once per runner.
+  await sandboxed(k.body, k.input, name, memoryMb)
+  await plain(k.body, k.input)
+  const ratios = { wall: [] as number[], inner: [] as number[], cpu: [] as number[] }
+  const times = { s: [] as number[], p: [] as number[], sc: [] as number[], pc: [] as number[] }
+  const load0 = load()
+  for (let i = 0; i < PAIRS; i++) {
+    const runS = async (): Promise<Awaited<ReturnType<typeof measured>>> => await measured(runnerPid, async () => await sandboxed(k.body, k.input, name, memoryMb))
+    const runP = async (): Promise<Awaited<ReturnType<typeof measured>>> => await measured(() => plainChild.pid as number, async () => await plain(k.body, k.input))
+    let a, b
+    if (i % 2 === 0) { a = await runS(); b = await runP() } else { b = await runP(); a = await runS() }
     if (JSON.stringify(a.value) !== JSON.stringify(b.value)) throw new Error(`${name}: results differ`)
-    s.push(a.wall); sc.push(a.cpu); h.push(b.wall); hc.push(b.cpu)
+    ratios.wall.push(a.wall / b.wall); ratios.inner.push(a.inner / b.inner); ratios.cpu.push(a.cpu / b.cpu)
+    times.s.push(a.wall); times.p.push(b.wall); times.sc.push(a.cpu); times.pc.push(b.cpu)
   }
-  const ms = median(s); const mh = median(h)
-  console.log(`  ${name.padEnd(22)} sandbox ${ms.toFixed(1).padStart(7)} ms  host ${mh.toFixed(1).padStart(7)} ms  wall ratio ${(ms / mh).toFixed(3)}  cpu ratio ${(median(sc) / median(hc)).toFixed(3)}`)
+  console.log(`  ${name}: sandbox ${median(times.s).toFixed(1)} ms (CPU ${median(times.sc).toFixed(1)}), plain ${median(times.p).toFixed(1)} ms (CPU ${median(times.pc).toFixed(1)}); load ${load0} → ${load()}`)
+  console.log(`    wall, end to end  ${spread(ratios.wall)}`)
+  console.log(`    wall, inside      ${spread(ratios.inner)}`)
+  console.log(`    CPU               ${spread(ratios.cpu)}`)
 }
 
-// Fixed cost of one trivial task through the whole pool (IPC both ways).
+// Fixed cost of one trivial task through the whole pool (IPC both ways),
+// next to the same call through the plain Node child's IPC round trip.
 const TRIVIAL = 'return input + 1'
 const N = 1400
 for (let i = 0; i < 200; i++) await sandboxed(TRIVIAL, i, 'trivial')
 const lat: number[] = []
+const plainLat: number[] = []
+const runnerCpu: number[] = []
+const hostCpu: number[] = []
 for (let r = 0; r < RUNS; r++) {
-  const t0 = performance.now()
+  const c0 = processCpuNs(runnerPid())
+  const h0 = process.cpuUsage()
+  let t0 = performance.now()
   for (let i = 0; i < N / RUNS; i++) await pool.run(req(TRIVIAL, i, 'trivial')).done()
   lat.push((performance.now() - t0) * 1000 / (N / RUNS))
+  await settle()
+  const h = process.cpuUsage(h0)
+  runnerCpu.push((processCpuNs(runnerPid()) - c0) / 1000 / (N / RUNS))
+  hostCpu.push((h.user + h.system) / (N / RUNS))
+  t0 = performance.now()
+  for (let i = 0; i < N / RUNS; i++) await plain(TRIVIAL, i)
+  plainLat.push((performance.now() - t0) * 1000 / (N / RUNS))
 }
 const thr: number[] = []
 for (let r = 0; r < RUNS; r++) {
@@ -94,20 +174,25 @@ for (let r = 0; r < RUNS; r++) {
   thr.push((N / RUNS) / ((performance.now() - t0) / 1000))
 }
 const inRunner: number[] = []
-for (let i = 0; i < 200; i++) inRunner.push((await sandboxed(TRIVIAL, i, 'trivial')).wall * 1000)
-const plain = (() => { const f = new Function('input', TRIVIAL) as (x: number) => number; const t0 = performance.now(); let x = 0; for (let i = 0; i < 1e6; i++) x += f(i); return (performance.now() - t0) * 1000 / 1e6 + x * 0 })()
-console.log('\nTrivial task, one runner:')
-console.log(`  inside the runner (context + runtime + copy in/out)  ${median(inRunner).toFixed(0).padStart(6)} µs`)
+for (let i = 0; i < 200; i++) inRunner.push((await sandboxed(TRIVIAL, i, 'trivial')).inner * 1000)
+const direct = (() => { const f = new Function('input', TRIVIAL) as (x: number) => number; const t0 = performance.now(); let x = 0; for (let i = 0; i < 1e6; i++) x += f(i); return (performance.now() - t0) * 1000 / 1e6 + x * 0 })()
+console.log(`\nTrivial task (${TRIVIAL}), one runner, median of ${RUNS} runs of ${N / RUNS}; load average ${load()}:`)
 console.log(`  end to end, one at a time (incl. IPC round trip)     ${median(lat).toFixed(0).padStart(6)} µs  → ${(1e6 / median(lat)).toFixed(0)} tasks/s`)
+console.log(`  plain Node child, same call, IPC round trip          ${median(plainLat).toFixed(0).padStart(6)} µs  → sandbox fixed cost ${(median(lat) - median(plainLat)).toFixed(0)} µs over plain IPC`)
+console.log(`  runner CPU per task, all threads (incl. the context made between tasks)  ${median(runnerCpu).toFixed(0)} µs; host (pool) CPU per task ${median(hostCpu).toFixed(0)} µs`)
+console.log(`  inside the runner (runtime + copy in/out, context made before)  ${median(inRunner).toFixed(0).padStart(6)} µs`)
 console.log(`  end to end, ${N / RUNS} queued at once                      ${''.padStart(6)}     → ${median(thr).toFixed(0)} tasks/s`)
-console.log(`  plain Node call of the same function                 ${plain.toFixed(3).padStart(6)} µs`)
+console.log(`  plain call of the same function in this process      ${direct.toFixed(3).padStart(6)} µs`)
 await pool.stop()
+plainChild.disconnect()
 
 // Before/after: the same trivial tasks through this checkout's pool and another's, in turn.
 if (baselinePath !== undefined) {
   const mod = await import(pathToFileURL(resolve(baselinePath)).href) as { createSandboxPool: (init: SandboxPoolInit) => SandboxPool }
-  const pools: Record<string, SandboxPool> = { this: createSandboxPool({ slots: 1, idleTimeoutMs: 600_000 }), baseline: mod.createSandboxPool({ slots: 1, idleTimeoutMs: 600_000 }) }
+  const pools: Record<string, SandboxPool> = { this: createSandboxPool(poolInit), baseline: mod.createSandboxPool(poolInit) }
   for (const p of Object.values(pools)) for (let i = 0; i < 200; i++) await p.run(req(TRIVIAL, i, 'trivial')).done()
+  // An older checkout may not know runnerNice: set its runners' priority here.
+  for (const p of Object.values(pools)) for (const pid of p.pids()) setPriority(pid, NICE)
   const serial: Record<string, number[]> = { this: [], baseline: [] }
   const queued: Record<string, number[]> = { this: [], baseline: [] }
   const M = 300
@@ -133,7 +218,7 @@ const BATCH_RUNS = 3
 const NOOP = 'return input'
 console.log(`\nNo-op records, ${RECORDS} queued at once (median of ${BATCH_RUNS}; ratio to batch 1 on the same slots); load average ${load()}:`)
 for (const slots of [1, 2]) {
-  const bp = createSandboxPool({ slots, idleTimeoutMs: 600_000 })
+  const bp = createSandboxPool({ ...poolInit, slots })
   await Promise.all(Array.from({ length: slots * 20 }, async (_, i) => await bp.run(req(NOOP, i, 'noop')).done()))
   const rates: Record<number, number[]> = { 1: [], 10: [], 100: [] }
   for (let r = 0; r < BATCH_RUNS; r++) {

@@ -2,6 +2,8 @@
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000
 export const DEFAULT_RUNNER_HEAP_MB = 192
+/** Runners run at the lowest OS priority: the volunteer's programs come first. */
+export const DEFAULT_RUNNER_NICE = 19
 export const DEFAULT_MAX_INPUT_BYTES = 8 * 1024 * 1024
 export const DEFAULT_MAX_RESULT_BYTES = 8 * 1024 * 1024
 export const DEFAULT_MAX_CHECKPOINT_BYTES = 1024 * 1024

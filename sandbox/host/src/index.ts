@@ -12,6 +12,12 @@ export interface SandboxPoolInit {
   slots: number
   /** A runner idle this long is stopped. Default 30_000 ms. */
   idleTimeoutMs?: number
+  /**
+   * OS priority (nice, -20..19) of each runner process. Default 19: the
+   * volunteer's own programs come first. A benchmark that compares the
+   * sandbox with plain Node sets both to the same value.
+   */
+  runnerNice?: number
   /** V8 heap cap of each runner process (--max-old-space-size), MiB. Default 192. */
   runnerHeapMb?: number
   /**

@@ -51,11 +51,15 @@ export class SandboxPoolImpl implements SandboxPool {
     if (!Number.isInteger(init.slots) || init.slots < 1) {
       throw new InvalidInputError(`SandboxPoolInit.slots must be a positive integer, got ${String(init.slots)}`)
     }
+    if (init.runnerNice !== undefined && (!Number.isInteger(init.runnerNice) || init.runnerNice < -20 || init.runnerNice > 19)) {
+      throw new InvalidInputError(`SandboxPoolInit.runnerNice must be an integer from -20 to 19, got ${String(init.runnerNice)}`)
+    }
     this.slots = init.slots
     this.init = {
       slots: init.slots,
       idleTimeoutMs: init.idleTimeoutMs ?? C.DEFAULT_IDLE_TIMEOUT_MS,
       runnerHeapMb: init.runnerHeapMb ?? C.DEFAULT_RUNNER_HEAP_MB,
+      runnerNice: init.runnerNice ?? C.DEFAULT_RUNNER_NICE,
       runnerMaxRssMb: init.runnerMaxRssMb,
       maxInputBytes: init.maxInputBytes ?? C.DEFAULT_MAX_INPUT_BYTES,
       maxResultBytes: init.maxResultBytes ?? C.DEFAULT_MAX_RESULT_BYTES,
@@ -206,6 +210,7 @@ export class SandboxPoolImpl implements SandboxPool {
     const runner = new RunnerProcess({
       path: this.path,
       heapMb: this.init.runnerHeapMb,
+      nice: this.init.runnerNice,
       caps: this.caps(),
       onMessage: (r, msg) => { this.onMessage(r, msg) },
       onExit: (r, code, signal) => { this.onExit(r, code, signal) }

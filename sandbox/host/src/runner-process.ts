@@ -24,6 +24,8 @@ export type RunnerMessage =
 export interface RunnerStart {
   path: string
   heapMb: number
+  /** OS priority of the process (nice). */
+  nice: number
   /** Caps handed to the runner as its one argument (JSON). */
   caps: Record<string, number>
   onMessage: (runner: RunnerProcess, msg: RunnerMessage) => void
@@ -70,8 +72,10 @@ export class RunnerProcess {
     })
     if (this.child.pid !== undefined) {
       try {
-        // Volunteers' own programs come first.
-        setPriority(this.child.pid, 19)
+        // Volunteers' own programs come first (nice 19 unless the pool says
+        // otherwise). Linux sets it on the main thread; the threads the
+        // runner starts afterwards (isolated-vm's among them) inherit it.
+        setPriority(this.child.pid, start.nice)
       } catch {}
     }
     this.child.on('message', (msg: RunnerMessage) => {
