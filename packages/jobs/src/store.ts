@@ -204,6 +204,16 @@ export interface OwedCredit {
   requirements: TaskRequirements
 }
 
+/** What became of one owed credit (see JobStore.settleCredits). */
+export interface CreditSettlement {
+  taskId: string
+  worker: string
+  state: 'issued' | 'refused' | 'none'
+  creditedMs: number
+  receiptHash?: string
+  note?: string
+}
+
 export const DEFAULT_MAX_ATTEMPTS = 3
 export const DEFAULT_MAX_EXTRA_REPLICAS = 2
 export const DEFAULT_MAX_LEASES = 10
@@ -380,6 +390,8 @@ export class JobStore {
   readonly maxExtraReplicas: number
   readonly #replicate: (worker: string) => boolean
   readonly #db: Database.Database
+  /** Prepared statements by SQL text: preparing costs more than running most of them. */
+  readonly #statements = new Map<string, Database.Statement>()
 
   constructor (init: JobStoreInit) {
     this.maxAttempts = init.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
@@ -401,7 +413,7 @@ export class JobStore {
     this.#db.pragma('busy_timeout = 5000')
     this.#db.exec(SCHEMA)
     for (const [table, column, definition] of ADDED_COLUMNS) {
-      const columns = this.#db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>
+      const columns = this.#sql(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>
       if (!columns.some(c => c.name === column)) {
         this.#db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`)
       }
@@ -410,6 +422,15 @@ export class JobStore {
 
   close (): void {
     this.#db.close()
+  }
+
+  #sql (source: string): Database.Statement {
+    let statement = this.#statements.get(source)
+    if (statement == null) {
+      statement = this.#db.prepare(source)
+      this.#statements.set(source, statement)
+    }
+    return statement
   }
 
   /** Runs `fn` as one transaction that is on disk (fsync) when it returns. */
@@ -425,16 +446,16 @@ export class JobStore {
   /** Stores a job, its bundle, its records and its tasks in one transaction. */
   createJob (job: NewJob): void {
     const db = this.#db
-    const insertRecord = db.prepare('INSERT INTO records (job_id, idx, input) VALUES (?, ?, ?)')
-    const insertTask = db.prepare('INSERT INTO tasks (id, job_id, idx, first_record, record_count, state, needed, quorum, max_needed) VALUES (?, ?, ?, ?, ?, \'pending\', ?, ?, ?)')
+    const insertRecord = this.#sql('INSERT INTO records (job_id, idx, input) VALUES (?, ?, ?)')
+    const insertTask = this.#sql('INSERT INTO tasks (id, job_id, idx, first_record, record_count, state, needed, quorum, max_needed) VALUES (?, ?, ?, ?, ?, \'pending\', ?, ?, ?)')
     const replicas = checkReplicas(job.replicas ?? 1)
     // 'auto' decides per task at its first lease
     const needed = replicas === 'auto' ? null : replicas
     const quorum = replicas === 'auto' ? null : majorityOf(replicas)
     const maxNeeded = replicas === 'auto' ? null : replicas === 1 ? 1 : replicas + this.maxExtraReplicas
     this.#durable(() => {
-      db.prepare('INSERT OR IGNORE INTO bundles (id, bytes) VALUES (?, ?)').run(job.bundleId, job.bundle)
-      db.prepare('INSERT INTO jobs (id, name, bundle_id, requirements, batch, record_count, state, created_at, finished_at, replicas) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      this.#sql('INSERT OR IGNORE INTO bundles (id, bytes) VALUES (?, ?)').run(job.bundleId, job.bundle)
+      this.#sql('INSERT INTO jobs (id, name, bundle_id, requirements, batch, record_count, state, created_at, finished_at, replicas) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(job.id, job.name, job.bundleId, JSON.stringify(job.requirements), job.batch, job.records.length,
           job.records.length === 0 ? 'done' : 'running', job.createdAt, job.records.length === 0 ? job.createdAt : null, replicas === 'auto' ? 0 : replicas)
       job.records.forEach((bytes, i) => insertRecord.run(job.id, i, bytes))
@@ -446,18 +467,18 @@ export class JobStore {
 
   /** The encoded signed bundle, when a job of this store uses it. */
   bundle (id: string): Bytes | undefined {
-    const row = this.#db.prepare('SELECT bytes FROM bundles WHERE id = ?').get(id) as { bytes: Buffer } | undefined
+    const row = this.#sql('SELECT bytes FROM bundles WHERE id = ?').get(id) as { bytes: Buffer } | undefined
     return row == null ? undefined : plainBytes(row.bytes)
   }
 
   /** The job's state, or undefined when no job has this id. */
   state (id: string): JobState | undefined {
-    return (this.#db.prepare('SELECT state FROM jobs WHERE id = ?').get(id) as { state: JobState } | undefined)?.state
+    return (this.#sql('SELECT state FROM jobs WHERE id = ?').get(id) as { state: JobState } | undefined)?.state
   }
 
   /** @throws NotFoundError when no job has this id */
   job (id: string): JobInfo {
-    const row = this.#db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined
+    const row = this.#sql('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined
     if (row == null) {
       throw new NotFoundError(`no job ${id}: list jobs to see the ids this node knows`)
     }
@@ -465,13 +486,13 @@ export class JobStore {
   }
 
   jobs (): JobInfo[] {
-    const rows = this.#db.prepare('SELECT * FROM jobs ORDER BY created_at, id').all() as JobRow[]
+    const rows = this.#sql('SELECT * FROM jobs ORDER BY created_at, id').all() as JobRow[]
     return rows.map(row => this.#info(row))
   }
 
   /** Jobs that still have tasks waiting for a lease, with how many. */
   pendingJobs (): Array<{ id: string, bundleId: string, requirements: TaskRequirements, pending: number }> {
-    const rows = this.#db.prepare(`
+    const rows = this.#sql(`
       SELECT j.id, j.bundle_id, j.requirements, COUNT(*) AS pending FROM jobs j
       JOIN tasks t ON t.job_id = j.id AND t.state = 'pending'
       WHERE j.state = 'running' GROUP BY j.id ORDER BY j.created_at`).all() as Array<{ id: string, bundle_id: string, requirements: string, pending: number }>
@@ -487,7 +508,7 @@ export class JobStore {
   lease (jobId: string, worker: string, maxTasks: number, maxBytes: number, now = Date.now()): LeaseOutcome {
     const db = this.#db
     return db.transaction((): LeaseOutcome => {
-      const job = db.prepare('SELECT state, requirements, replicas FROM jobs WHERE id = ?').get(jobId) as { state: JobState, requirements: string, replicas: number } | undefined
+      const job = this.#sql('SELECT state, requirements, replicas FROM jobs WHERE id = ?').get(jobId) as { state: JobState, requirements: string, replicas: number } | undefined
       if (job == null) {
         return { status: 'refused', reason: `no job ${jobId} on this submitter`, tasks: [] }
       }
@@ -495,14 +516,14 @@ export class JobStore {
         return { status: 'none-left', reason: `job ${jobId} is ${job.state}`, tasks: [] }
       }
       const requirements = JSON.parse(job.requirements) as TaskRequirements
-      const rows = db.prepare(`SELECT * FROM tasks t WHERE t.job_id = ? AND t.state = 'pending'
+      const rows = this.#sql(`SELECT * FROM tasks t WHERE t.job_id = ? AND t.state = 'pending'
         AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.worker = ? AND l.state = 'active')
         AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id AND s.worker = ?)
         ORDER BY t.idx LIMIT ?`).all(jobId, worker, worker, maxTasks) as TaskRow[]
-      const inputsOf = db.prepare('SELECT input FROM records WHERE job_id = ? AND idx >= ? AND idx < ? ORDER BY idx')
-      const markLeased = db.prepare('UPDATE tasks SET attempt = ? WHERE id = ?')
-      const decide = db.prepare('UPDATE tasks SET needed = ?, quorum = ?, max_needed = ? WHERE id = ?')
-      const insertLease = db.prepare('INSERT INTO leases (task_id, attempt, job_id, worker, granted_at, deadline, state) VALUES (?, ?, ?, ?, ?, ?, \'active\')')
+      const inputsOf = this.#sql('SELECT input FROM records WHERE job_id = ? AND idx >= ? AND idx < ? ORDER BY idx')
+      const markLeased = this.#sql('UPDATE tasks SET attempt = ? WHERE id = ?')
+      const decide = this.#sql('UPDATE tasks SET needed = ?, quorum = ?, max_needed = ? WHERE id = ?')
+      const insertLease = this.#sql('INSERT INTO leases (task_id, attempt, job_id, worker, granted_at, deadline, state) VALUES (?, ?, ?, ?, ?, ?, \'active\')')
       const tasks: LeasedTask[] = []
       let bytes = 0
       for (const row of rows) {
@@ -537,7 +558,7 @@ export class JobStore {
         })
       }
       if (tasks.length === 0) {
-        const others = db.prepare('SELECT 1 FROM tasks WHERE job_id = ? AND state = \'pending\' LIMIT 1').get(jobId) != null
+        const others = this.#sql('SELECT 1 FROM tasks WHERE job_id = ? AND state = \'pending\' LIMIT 1').get(jobId) != null
         return {
           status: 'none-left',
           reason: others
@@ -557,7 +578,7 @@ export class JobStore {
       return false
     }
     // replicated tasks keep no checkpoint: a replica never resumes from another volunteer's state
-    const info = this.#db.prepare('UPDATE tasks SET checkpoint_record = ?, checkpoint = ? WHERE id = ? AND state IN (\'pending\', \'leased\') AND COALESCE(needed, 1) = 1 AND ? < record_count')
+    const info = this.#sql('UPDATE tasks SET checkpoint_record = ?, checkpoint = ? WHERE id = ? AND state IN (\'pending\', \'leased\') AND COALESCE(needed, 1) = 1 AND ? < record_count')
       .run(record, state, taskId, record)
     return info.changes === 1
   }
@@ -575,85 +596,95 @@ export class JobStore {
    * and the task is settled when a majority agree (see docs/replicas.md).
    */
   complete (taskId: string, attempt: number, worker: string, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number, now = Date.now()): CompleteOutcome {
-    const db = this.#db
     // the submitter acknowledges the result after this returns: it must be on disk
-    return this.#durable((): CompleteOutcome => {
-      const lease = db.prepare('SELECT * FROM leases WHERE task_id = ? AND attempt = ?').get(taskId, attempt) as LeaseRow | undefined
-      if (lease?.worker !== worker) {
-        return { status: 'refused', reason: `task ${taskId} attempt ${attempt} was not leased to this peer`, final: false, requeued: false }
-      }
-      const task = db.prepare('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow
-      const returned = db.prepare('SELECT 1 FROM submissions WHERE task_id = ? AND worker = ?').get(taskId, worker) != null
-      if (returned) {
-        return { status: 'duplicate', reason: `this peer already returned a result for task ${taskId}`, final: false, requeued: false }
-      }
-      const retryable = outcomes.some(o => 'error' in o && o.error.retryable)
-      if (task.state === 'done' || task.state === 'failed') {
-        if (lease.state === 'outrun' && task.accepted_hash != null && !retryable && outcomes.length === task.record_count) {
-          // a replica that was still running when the others settled the task: judged against the accepted result
-          const hash = resultHash(outcomes)
-          const verdict = hash === task.accepted_hash ? 'valid' : 'invalid'
-          this.#insertSubmission(task, lease, outcomes, hash, cpuMs, wallMs, now, verdict)
-          db.prepare('UPDATE leases SET state = \'completed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
-          return {
-            status: 'accepted',
-            reason: verdict === 'valid' ? 'the task was already settled by a quorum; this result matches it' : 'the task was already settled by a quorum; this result disagrees with it and earns no credit',
-            final: false,
-            requeued: false
-          }
+    return this.#durable(() => this.#complete(taskId, attempt, worker, outcomes, cpuMs, wallMs, now))
+  }
+
+  /**
+   * complete() for several results of one worker, in one transaction and one
+   * fsync: a volunteer that returns many quick tasks together pays for the
+   * disk once. Outcomes come back in the order of `results`.
+   */
+  completeMany (worker: string, results: Array<{ taskId: string, attempt: number, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number }>, now = Date.now()): CompleteOutcome[] {
+    return this.#durable(() => results.map(r => this.#complete(r.taskId, r.attempt, worker, r.outcomes, r.cpuMs, r.wallMs, now)))
+  }
+
+  #complete (taskId: string, attempt: number, worker: string, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number, now: number): CompleteOutcome {
+    const lease = this.#sql('SELECT * FROM leases WHERE task_id = ? AND attempt = ?').get(taskId, attempt) as LeaseRow | undefined
+    if (lease?.worker !== worker) {
+      return { status: 'refused', reason: `task ${taskId} attempt ${attempt} was not leased to this peer`, final: false, requeued: false }
+    }
+    const task = this.#sql('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow
+    const returned = this.#sql('SELECT 1 FROM submissions WHERE task_id = ? AND worker = ?').get(taskId, worker) != null
+    if (returned) {
+      return { status: 'duplicate', reason: `this peer already returned a result for task ${taskId}`, final: false, requeued: false }
+    }
+    const retryable = outcomes.some(o => 'error' in o && o.error.retryable)
+    if (task.state === 'done' || task.state === 'failed') {
+      if (lease.state === 'outrun' && task.accepted_hash != null && !retryable && outcomes.length === task.record_count) {
+        // a replica that was still running when the others settled the task: judged against the accepted result
+        const hash = resultHash(outcomes)
+        const verdict = hash === task.accepted_hash ? 'valid' : 'invalid'
+        this.#insertSubmission(task, lease, outcomes, hash, cpuMs, wallMs, now, verdict)
+        this.#sql('UPDATE leases SET state = \'completed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
+        return {
+          status: 'accepted',
+          reason: verdict === 'valid' ? 'the task was already settled by a quorum; this result matches it' : 'the task was already settled by a quorum; this result disagrees with it and earns no credit',
+          final: false,
+          requeued: false
         }
-        return { status: 'duplicate', reason: `task ${taskId} already has its final result`, final: false, requeued: false }
       }
-      if (outcomes.length !== task.record_count) {
-        return { status: 'refused', reason: `task ${taskId} has ${task.record_count} record(s) but the result carries ${outcomes.length}`, final: false, requeued: false }
+      return { status: 'duplicate', reason: `task ${taskId} already has its final result`, final: false, requeued: false }
+    }
+    if (outcomes.length !== task.record_count) {
+      return { status: 'refused', reason: `task ${taskId} has ${task.record_count} record(s) but the result carries ${outcomes.length}`, final: false, requeued: false }
+    }
+    outcomes.forEach((o, i) => {
+      if ('error' in o) {
+        this.#recordError(task, attempt, worker, o.error, task.first_record + i, now)
       }
-      outcomes.forEach((o, i) => {
-        if ('error' in o) {
-          this.#recordError(task, attempt, worker, o.error, task.first_record + i, now)
-        }
-      })
-      if (retryable) {
-        db.prepare('UPDATE leases SET state = \'failed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
-        const failures = task.failures + 1
-        db.prepare('UPDATE tasks SET failures = ? WHERE id = ?').run(failures, taskId)
-        if (this.#activeLeases(taskId) > 0) {
-          // another lease holds the task; this report only adds to its history
-          return { status: 'accepted', reason: 'error recorded; another lease holds the task', final: false, requeued: false }
-        }
-        if (failures < this.maxAttempts) {
-          this.#forgetDecision(task)
-          this.#settle(taskId)
-          return { status: 'accepted', reason: `requeued after ${failures} failed attempt(s)`, final: false, requeued: true }
-        }
-        const last = outcomes.find(o => 'error' in o && o.error.retryable) as { error: TaskErrorInfo }
-        this.#finish(task, outcomes.map(o => 'error' in o && o.error.retryable ? { error: giveUp(last.error, failures) } : o), worker, cpuMs, wallMs, now)
-        return { status: 'accepted', reason: `failed for good after ${failures} attempt(s)`, final: true, requeued: false }
-      }
-      this.#insertSubmission(task, lease, outcomes, resultHash(outcomes), cpuMs, wallMs, now, null)
-      db.prepare('UPDATE leases SET state = \'completed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
-      return this.#evaluate(taskId, now)
     })
+    if (retryable) {
+      this.#sql('UPDATE leases SET state = \'failed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
+      const failures = task.failures + 1
+      this.#sql('UPDATE tasks SET failures = ? WHERE id = ?').run(failures, taskId)
+      if (this.#activeLeases(taskId) > 0) {
+        // another lease holds the task; this report only adds to its history
+        return { status: 'accepted', reason: 'error recorded; another lease holds the task', final: false, requeued: false }
+      }
+      if (failures < this.maxAttempts) {
+        this.#forgetDecision(task)
+        this.#settle(taskId)
+        return { status: 'accepted', reason: `requeued after ${failures} failed attempt(s)`, final: false, requeued: true }
+      }
+      const last = outcomes.find(o => 'error' in o && o.error.retryable) as { error: TaskErrorInfo }
+      this.#finish(task, outcomes.map(o => 'error' in o && o.error.retryable ? { error: giveUp(last.error, failures) } : o), worker, cpuMs, wallMs, now)
+      return { status: 'accepted', reason: `failed for good after ${failures} attempt(s)`, final: true, requeued: false }
+    }
+    this.#insertSubmission(task, lease, outcomes, resultHash(outcomes), cpuMs, wallMs, now, null)
+    this.#sql('UPDATE leases SET state = \'completed\' WHERE task_id = ? AND attempt = ?').run(taskId, attempt)
+    return this.#evaluate(taskId, now)
   }
 
   /** Settles a task from the results its replicas returned so far, when they allow it. */
   #evaluate (taskId: string, now: number): CompleteOutcome {
     const db = this.#db
-    const task = db.prepare('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow
-    const subs = db.prepare('SELECT * FROM submissions WHERE task_id = ? ORDER BY at, attempt').all(taskId) as SubmissionRow[]
+    const task = this.#sql('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow
+    const subs = this.#sql('SELECT * FROM submissions WHERE task_id = ? ORDER BY at, attempt').all(taskId) as SubmissionRow[]
     const needed = task.needed ?? 1
     const setVerdicts = (accepted: string | null, verdictOfOthers: string, state: string): void => {
-      const update = db.prepare('UPDATE submissions SET verdict = ?, credit_state = ? WHERE task_id = ? AND worker = ?')
+      const update = this.#sql('UPDATE submissions SET verdict = ?, credit_state = ? WHERE task_id = ? AND worker = ?')
       for (const sub of subs) {
         update.run(accepted == null ? verdictOfOthers : sub.hash === accepted ? (needed <= 1 ? 'unchecked' : 'valid') : verdictOfOthers, state, taskId, sub.worker)
       }
     }
     const endLeases = (state: string): void => {
-      db.prepare('UPDATE leases SET state = ? WHERE task_id = ? AND state = \'active\'').run(state, taskId)
+      this.#sql('UPDATE leases SET state = ? WHERE task_id = ? AND state = \'active\'').run(state, taskId)
     }
     if (needed <= 1) {
       const sub = subs[subs.length - 1]
       setVerdicts(sub.hash, 'unchecked', 'owed')
-      db.prepare('UPDATE tasks SET settled_by = \'single\' WHERE id = ?').run(taskId)
+      this.#sql('UPDATE tasks SET settled_by = \'single\' WHERE id = ?').run(taskId)
       this.#finish(task, parseOutcomes(sub.outcomes), sub.worker, sub.cpu_ms, sub.wall_ms, now)
       // a late result of an earlier attempt settles the task; the later lease is moot
       endLeases('superseded')
@@ -665,7 +696,7 @@ export class JobStore {
     if (best.workers.length >= quorum && best.workers.length * 2 > subs.length) {
       setVerdicts(best.hash, 'invalid', 'owed')
       const first = subs.find(s => s.hash === best.hash) as SubmissionRow
-      db.prepare('UPDATE tasks SET accepted_hash = ?, settled_by = \'quorum\' WHERE id = ?').run(best.hash, taskId)
+      this.#sql('UPDATE tasks SET accepted_hash = ?, settled_by = \'quorum\' WHERE id = ?').run(best.hash, taskId)
       this.#finish(task, parseOutcomes(first.outcomes), first.worker, first.cpu_ms, first.wall_ms, now)
       endLeases('outrun')
       return { status: 'accepted', reason: `accepted by quorum: ${best.workers.length} of ${subs.length} results agree`, final: true, requeued: false }
@@ -676,7 +707,7 @@ export class JobStore {
     }
     const maxNeeded = task.max_needed ?? needed
     if (needed < maxNeeded) {
-      db.prepare('UPDATE tasks SET needed = ? WHERE id = ?').run(needed + 1, taskId)
+      this.#sql('UPDATE tasks SET needed = ? WHERE id = ?').run(needed + 1, taskId)
       this.#settle(taskId)
       return { status: 'accepted', reason: `the ${subs.length} results disagree; asking one more volunteer`, final: false, requeued: true }
     }
@@ -690,7 +721,7 @@ export class JobStore {
     }
     // nobody is known to be right: no credit, no change of trust
     setVerdicts(null, 'unsettled', 'none')
-    db.prepare('UPDATE tasks SET settled_by = \'no-quorum\' WHERE id = ?').run(taskId)
+    this.#sql('UPDATE tasks SET settled_by = \'no-quorum\' WHERE id = ?').run(taskId)
     this.#recordError(task, null, null, error, null, now)
     this.#finish(task, new Array(task.record_count).fill({ error }), null, 0, 0, now)
     endLeases('superseded')
@@ -699,42 +730,42 @@ export class JobStore {
 
   #insertSubmission (task: TaskRow, lease: LeaseRow, outcomes: ReportedOutcome[], hash: string, cpuMs: number, wallMs: number, now: number, verdict: string | null): void {
     const stored = outcomes.map(o => 'error' in o ? { error: plainError(o.error) } : { value: utf8.decode(o.value) })
-    this.#db.prepare(`INSERT INTO submissions (task_id, worker, job_id, attempt, hash, outcomes, cpu_ms, wall_ms, observed_ms, at, verdict, credit_state)
+    this.#sql(`INSERT INTO submissions (task_id, worker, job_id, attempt, hash, outcomes, cpu_ms, wall_ms, observed_ms, at, verdict, credit_state)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(task.id, lease.worker, task.job_id, lease.attempt, hash, JSON.stringify(stored), cpuMs, wallMs, Math.max(0, now - lease.granted_at), now, verdict, verdict == null ? null : 'owed')
   }
 
   #activeLeases (taskId: string): number {
-    return (this.#db.prepare('SELECT COUNT(*) AS n FROM leases WHERE task_id = ? AND state = \'active\'').get(taskId) as { n: number }).n
+    return (this.#sql('SELECT COUNT(*) AS n FROM leases WHERE task_id = ? AND state = \'active\'').get(taskId) as { n: number }).n
   }
 
   /** Moves a task that is not final to pending or leased, from how many results it still wants. */
   #settle (taskId: string): void {
     const db = this.#db
-    const task = db.prepare('SELECT state, needed FROM tasks WHERE id = ?').get(taskId) as { state: TaskState, needed: number | null }
+    const task = this.#sql('SELECT state, needed FROM tasks WHERE id = ?').get(taskId) as { state: TaskState, needed: number | null }
     if (task.state === 'done' || task.state === 'failed') {
       return
     }
-    const subs = (db.prepare('SELECT COUNT(*) AS n FROM submissions WHERE task_id = ?').get(taskId) as { n: number }).n
+    const subs = (this.#sql('SELECT COUNT(*) AS n FROM submissions WHERE task_id = ?').get(taskId) as { n: number }).n
     const state = task.needed != null && this.#activeLeases(taskId) + subs >= task.needed ? 'leased' : 'pending'
-    db.prepare('UPDATE tasks SET state = ? WHERE id = ?').run(state, taskId)
+    this.#sql('UPDATE tasks SET state = ? WHERE id = ?').run(state, taskId)
   }
 
   /** Under 'auto', a task that lost its only lease before any result is decided again for its next volunteer. */
   #forgetDecision (task: TaskRow): void {
     const db = this.#db
-    const job = db.prepare('SELECT replicas FROM jobs WHERE id = ?').get(task.job_id) as { replicas: number }
+    const job = this.#sql('SELECT replicas FROM jobs WHERE id = ?').get(task.job_id) as { replicas: number }
     if (job.replicas !== 0 || this.#activeLeases(task.id) > 0) {
       return
     }
-    if (db.prepare('SELECT 1 FROM submissions WHERE task_id = ?').get(task.id) == null) {
-      db.prepare('UPDATE tasks SET needed = NULL, quorum = NULL, max_needed = NULL WHERE id = ?').run(task.id)
+    if (this.#sql('SELECT 1 FROM submissions WHERE task_id = ?').get(task.id) == null) {
+      this.#sql('UPDATE tasks SET needed = NULL, quorum = NULL, max_needed = NULL WHERE id = ?').run(task.id)
     }
   }
 
   /** Results that still owe their volunteer a receipt or a trust update, oldest first. */
   owedCredits (limit = 100): OwedCredit[] {
-    const rows = this.#db.prepare(`SELECT s.job_id, s.task_id, s.worker, s.verdict, s.cpu_ms, s.observed_ms, t.record_count, j.requirements
+    const rows = this.#sql(`SELECT s.job_id, s.task_id, s.worker, s.verdict, s.cpu_ms, s.observed_ms, t.record_count, j.requirements
       FROM submissions s JOIN tasks t ON t.id = s.task_id JOIN jobs j ON j.id = s.job_id
       WHERE s.credit_state = 'owed' ORDER BY s.at LIMIT ?`).all(limit) as Array<{ job_id: string, task_id: string, worker: string, verdict: OwedCredit['verdict'], cpu_ms: number, observed_ms: number, record_count: number, requirements: string }>
     return rows.map(r => ({
@@ -750,22 +781,29 @@ export class JobStore {
   }
 
   /** Records what became of an owed credit: a receipt, a refusal with its reason, or nothing (outvoted, own node). */
-  settleCredit (taskId: string, worker: string, outcome: { state: 'issued' | 'refused' | 'none', creditedMs: number, receiptHash?: string, note?: string }): void {
+  settleCredit (taskId: string, worker: string, outcome: Omit<CreditSettlement, 'taskId' | 'worker'>): void {
+    this.settleCredits([{ taskId, worker, ...outcome }])
+  }
+
+  /** settleCredit() for several credits in one transaction. */
+  settleCredits (settlements: CreditSettlement[]): void {
     const settle = (): void => {
-      this.#db.prepare('UPDATE submissions SET credit_state = ?, credited_ms = ?, receipt_hash = ?, credit_note = ? WHERE task_id = ? AND worker = ? AND credit_state = \'owed\'')
-        .run(outcome.state, outcome.creditedMs, outcome.receiptHash ?? null, outcome.note ?? null, taskId, worker)
+      const update = this.#sql('UPDATE submissions SET credit_state = ?, credited_ms = ?, receipt_hash = ?, credit_note = ? WHERE task_id = ? AND worker = ? AND credit_state = \'owed\'')
+      for (const s of settlements) {
+        update.run(s.state, s.creditedMs, s.receiptHash ?? null, s.note ?? null, s.taskId, s.worker)
+      }
     }
     // a lost 'issued' would issue a second receipt after a power cut; 'none' and 'refused' are simply decided again
-    if (outcome.state === 'issued') {
+    if (settlements.some(s => s.state === 'issued')) {
       this.#durable(settle)
     } else {
-      settle()
+      this.#db.transaction(settle)()
     }
   }
 
   /** Median credited CPU ms of the job's receipts to volunteers other than `worker`, and how many there are. */
   creditedMedian (jobId: string, worker: string): { medianMs: number, samples: number } {
-    const rows = this.#db.prepare('SELECT credited_ms FROM submissions WHERE job_id = ? AND worker != ? AND credit_state = \'issued\' ORDER BY credited_ms')
+    const rows = this.#sql('SELECT credited_ms FROM submissions WHERE job_id = ? AND worker != ? AND credit_state = \'issued\' ORDER BY credited_ms')
       .all(jobId, worker) as Array<{ credited_ms: number }>
     if (rows.length === 0) {
       return { medianMs: 0, samples: 0 }
@@ -777,25 +815,25 @@ export class JobStore {
 
   /** Ends every active lease whose deadline has passed; counts as a failed attempt. */
   expire (now = Date.now()): LostLease[] {
-    const rows = this.#db.prepare('SELECT * FROM leases WHERE state = \'active\' AND deadline <= ?').all(now) as LeaseRow[]
+    const rows = this.#sql('SELECT * FROM leases WHERE state = \'active\' AND deadline <= ?').all(now) as LeaseRow[]
     return this.#loseLeases(rows, 'expired', now)
   }
 
   /** Ends the active leases of a worker that went away; not a failed attempt. */
   releaseWorker (worker: string, now = Date.now()): LostLease[] {
-    const rows = this.#db.prepare('SELECT * FROM leases WHERE state = \'active\' AND worker = ?').all(worker) as LeaseRow[]
+    const rows = this.#sql('SELECT * FROM leases WHERE state = \'active\' AND worker = ?').all(worker) as LeaseRow[]
     return this.#loseLeases(rows, 'lost', now)
   }
 
   /** Ends every active lease: the submitter restarted and cannot know what ran meanwhile. */
   releaseAll (now = Date.now()): LostLease[] {
-    const rows = this.#db.prepare('SELECT * FROM leases WHERE state = \'active\'').all() as LeaseRow[]
+    const rows = this.#sql('SELECT * FROM leases WHERE state = \'active\'').all() as LeaseRow[]
     return this.#loseLeases(rows, 'lost', now)
   }
 
   /** Earliest deadline among active leases. */
   nextDeadline (): number | undefined {
-    const row = this.#db.prepare('SELECT MIN(deadline) AS d FROM leases WHERE state = \'active\'').get() as { d: number | null }
+    const row = this.#sql('SELECT MIN(deadline) AS d FROM leases WHERE state = \'active\'').get() as { d: number | null }
     return row.d ?? undefined
   }
 
@@ -803,27 +841,27 @@ export class JobStore {
   cancel (jobId: string, now = Date.now()): boolean {
     const db = this.#db
     return this.#durable(() => {
-      const job = db.prepare('SELECT state FROM jobs WHERE id = ?').get(jobId) as { state: JobState } | undefined
+      const job = this.#sql('SELECT state FROM jobs WHERE id = ?').get(jobId) as { state: JobState } | undefined
       if (job == null) {
         throw new NotFoundError(`no job ${jobId}: list jobs to see the ids this node knows`)
       }
       if (job.state !== 'running') {
         return false
       }
-      const open = db.prepare('SELECT * FROM tasks WHERE job_id = ? AND state IN (\'pending\', \'leased\')').all(jobId) as TaskRow[]
+      const open = this.#sql('SELECT * FROM tasks WHERE job_id = ? AND state IN (\'pending\', \'leased\')').all(jobId) as TaskRow[]
       const error = { name: 'JobCancelledError', message: 'the submitter cancelled the job', kind: 'cancelled' as const, retryable: false }
       for (const task of open) {
         this.#finish(task, new Array(task.record_count).fill({ error }), null, 0, 0, now, false)
       }
-      db.prepare('UPDATE leases SET state = \'cancelled\' WHERE job_id = ? AND state = \'active\'').run(jobId)
-      db.prepare('UPDATE jobs SET state = \'cancelled\', finished_at = ? WHERE id = ?').run(now, jobId)
+      this.#sql('UPDATE leases SET state = \'cancelled\' WHERE job_id = ? AND state = \'active\'').run(jobId)
+      this.#sql('UPDATE jobs SET state = \'cancelled\', finished_at = ? WHERE id = ?').run(now, jobId)
       return true
     })
   }
 
   /** Finished records from `from` on, in input order, stopping at the first record not finished yet. */
   resultsInOrder (jobId: string, from: number, limit = 1000): RecordResult[] {
-    const rows = this.#db.prepare('SELECT record, ok, value, error FROM results WHERE job_id = ? AND record >= ? ORDER BY record LIMIT ?')
+    const rows = this.#sql('SELECT record, ok, value, error FROM results WHERE job_id = ? AND record >= ? ORDER BY record LIMIT ?')
       .all(jobId, from, limit) as Array<{ record: number, ok: number, value: Buffer | null, error: string | null }>
     const out: RecordResult[] = []
     for (const row of rows) {
@@ -837,13 +875,13 @@ export class JobStore {
 
   /** Records finished after sequence number `after`, in the order they finished. */
   resultsSince (jobId: string, after: number, limit = 1000): Array<RecordResult & { seq: number }> {
-    const rows = this.#db.prepare('SELECT seq, record, ok, value, error FROM results WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+    const rows = this.#sql('SELECT seq, record, ok, value, error FROM results WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?')
       .all(jobId, after, limit) as Array<{ seq: number, record: number, ok: number, value: Buffer | null, error: string | null }>
     return rows.map(row => ({ ...toResult(row), seq: row.seq }))
   }
 
   #activeLease (taskId: string, attempt: number, worker: string): LeaseRow | undefined {
-    return this.#db.prepare('SELECT * FROM leases WHERE task_id = ? AND attempt = ? AND worker = ? AND state = \'active\'')
+    return this.#sql('SELECT * FROM leases WHERE task_id = ? AND attempt = ? AND worker = ? AND state = \'active\'')
       .get(taskId, attempt, worker) as LeaseRow | undefined
   }
 
@@ -852,8 +890,8 @@ export class JobStore {
     const lost: LostLease[] = []
     db.transaction(() => {
       for (const lease of rows) {
-        db.prepare('UPDATE leases SET state = ? WHERE task_id = ? AND attempt = ?').run(state, lease.task_id, lease.attempt)
-        const task = db.prepare('SELECT * FROM tasks WHERE id = ?').get(lease.task_id) as TaskRow
+        this.#sql('UPDATE leases SET state = ? WHERE task_id = ? AND attempt = ?').run(state, lease.task_id, lease.attempt)
+        const task = this.#sql('SELECT * FROM tasks WHERE id = ?').get(lease.task_id) as TaskRow
         if (task.state === 'done' || task.state === 'failed') {
           continue
         }
@@ -863,7 +901,7 @@ export class JobStore {
           failures++
           error = { name: 'LeaseExpiredError', message: `no result before the lease deadline (${new Date(lease.deadline).toISOString()})`, kind: 'runner-lost', retryable: true }
           this.#recordError(task, lease.attempt, lease.worker, error, null, now)
-          db.prepare('UPDATE tasks SET failures = ? WHERE id = ?').run(failures, task.id)
+          this.#sql('UPDATE tasks SET failures = ? WHERE id = ?').run(failures, task.id)
         }
         // replicated tasks get one lease per replica on top of the lease limit
         const maxLeases = this.maxLeases + Math.max(0, (task.max_needed ?? 1) - 1)
@@ -879,7 +917,7 @@ export class JobStore {
             this.#recordError(task, lease.attempt, lease.worker, final, null, now)
           }
           // results other replicas returned are not enough to settle it: nobody is credited
-          db.prepare('UPDATE submissions SET verdict = \'unsettled\', credit_state = \'none\' WHERE task_id = ? AND credit_state IS NULL').run(task.id)
+          this.#sql('UPDATE submissions SET verdict = \'unsettled\', credit_state = \'none\' WHERE task_id = ? AND credit_state IS NULL').run(task.id)
           this.#finish(task, new Array(task.record_count).fill({ error: final }), null, 0, 0, now)
           requeued = false
         } else {
@@ -893,14 +931,14 @@ export class JobStore {
   }
 
   #recordError (task: TaskRow, attempt: number | null, worker: string | null, error: Omit<TaskErrorInfo, 'stack'>, record: number | null, now: number): void {
-    this.#db.prepare('INSERT INTO errors (job_id, task_id, record, attempt, worker, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.#sql('INSERT INTO errors (job_id, task_id, record, attempt, worker, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(task.job_id, task.id, record, attempt, worker, JSON.stringify(plainError(error)), now)
   }
 
   /** Writes the records' outcomes (callers record the errors) and moves the task to its final state; ends the job when it was the last. */
   #finish (task: TaskRow, outcomes: Array<ReportedOutcome | { error: FailureInfo }>, worker: string | null, cpuMs: number, wallMs: number, now: number, settleJob = true): void {
     const db = this.#db
-    const insert = db.prepare('INSERT OR IGNORE INTO results (job_id, record, task_id, ok, value, error) VALUES (?, ?, ?, ?, ?, ?)')
+    const insert = this.#sql('INSERT OR IGNORE INTO results (job_id, record, task_id, ok, value, error) VALUES (?, ?, ?, ?, ?, ?)')
     let failed = false
     outcomes.forEach((o, i) => {
       const record = task.first_record + i
@@ -911,12 +949,12 @@ export class JobStore {
         insert.run(task.job_id, record, task.id, 1, o.value, null)
       }
     })
-    db.prepare('UPDATE tasks SET state = ?, done_by = ?, cpu_ms = ?, wall_ms = ?, checkpoint = NULL WHERE id = ?')
+    this.#sql('UPDATE tasks SET state = ?, done_by = ?, cpu_ms = ?, wall_ms = ?, checkpoint = NULL WHERE id = ?')
       .run(failed ? 'failed' : 'done', worker, cpuMs, wallMs, task.id)
     if (settleJob) {
-      const open = db.prepare('SELECT 1 FROM tasks WHERE job_id = ? AND state IN (\'pending\', \'leased\') LIMIT 1').get(task.job_id)
+      const open = this.#sql('SELECT 1 FROM tasks WHERE job_id = ? AND state IN (\'pending\', \'leased\') LIMIT 1').get(task.job_id)
       if (open == null) {
-        db.prepare('UPDATE jobs SET state = \'done\', finished_at = ? WHERE id = ? AND state = \'running\'').run(now, task.job_id)
+        this.#sql('UPDATE jobs SET state = \'done\', finished_at = ? WHERE id = ? AND state = \'running\'').run(now, task.job_id)
       }
     }
   }
@@ -924,37 +962,37 @@ export class JobStore {
   #info (row: JobRow): JobInfo {
     const db = this.#db
     const tasks = { total: 0, pending: 0, leased: 0, done: 0, failed: 0 }
-    for (const r of db.prepare('SELECT state, COUNT(*) AS n FROM tasks WHERE job_id = ? GROUP BY state').all(row.id) as Array<{ state: TaskState, n: number }>) {
+    for (const r of this.#sql('SELECT state, COUNT(*) AS n FROM tasks WHERE job_id = ? GROUP BY state').all(row.id) as Array<{ state: TaskState, n: number }>) {
       tasks[r.state] = r.n
       tasks.total += r.n
     }
-    const rec = db.prepare('SELECT COALESCE(SUM(ok), 0) AS ok, COUNT(*) - COALESCE(SUM(ok), 0) AS failed FROM results WHERE job_id = ?').get(row.id) as { ok: number, failed: number }
+    const rec = this.#sql('SELECT COALESCE(SUM(ok), 0) AS ok, COUNT(*) - COALESCE(SUM(ok), 0) AS failed FROM results WHERE job_id = ?').get(row.id) as { ok: number, failed: number }
     // every replica whose result counted, plus volunteers of tasks that ended without a stored result (retries given up)
-    const volunteers = (db.prepare(`SELECT peerId, COUNT(*) AS tasks, SUM(records) AS records, COALESCE(SUM(cpuMs), 0) AS cpuMs FROM (
+    const volunteers = (this.#sql(`SELECT peerId, COUNT(*) AS tasks, SUM(records) AS records, COALESCE(SUM(cpuMs), 0) AS cpuMs FROM (
         SELECT s.worker AS peerId, t.record_count AS records, s.cpu_ms AS cpuMs FROM submissions s JOIN tasks t ON t.id = s.task_id
           WHERE s.job_id = ? AND t.state IN ('done', 'failed') AND s.verdict IN ('valid', 'unchecked')
         UNION ALL
         SELECT t.done_by, t.record_count, t.cpu_ms FROM tasks t
           WHERE t.job_id = ? AND t.done_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id)
       ) GROUP BY peerId ORDER BY tasks DESC, peerId`).all(row.id, row.id)) as VolunteerShare[]
-    const failures = (db.prepare('SELECT task_id, record, attempt, worker, error FROM errors WHERE job_id = ? ORDER BY id LIMIT 100').all(row.id) as Array<{ task_id: string, record: number | null, attempt: number | null, worker: string | null, error: string }>)
+    const failures = (this.#sql('SELECT task_id, record, attempt, worker, error FROM errors WHERE job_id = ? ORDER BY id LIMIT 100').all(row.id) as Array<{ task_id: string, record: number | null, attempt: number | null, worker: string | null, error: string }>)
       .map(e => ({ ...JSON.parse(e.error), taskId: e.task_id, record: e.record ?? undefined, attempt: e.attempt ?? undefined, worker: e.worker ?? undefined }))
     const settled = { single: 0, quorum: 0, 'no-quorum': 0 } as Record<string, number>
-    for (const r of db.prepare('SELECT settled_by, COUNT(*) AS n FROM tasks WHERE job_id = ? AND settled_by IS NOT NULL GROUP BY settled_by').all(row.id) as Array<{ settled_by: string, n: number }>) {
+    for (const r of this.#sql('SELECT settled_by, COUNT(*) AS n FROM tasks WHERE job_id = ? AND settled_by IS NOT NULL GROUP BY settled_by').all(row.id) as Array<{ settled_by: string, n: number }>) {
       settled[r.settled_by] = r.n
     }
-    const split = db.prepare(`SELECT t.id, t.state, t.accepted_hash FROM tasks t WHERE t.job_id = ?
+    const split = this.#sql(`SELECT t.id, t.state, t.accepted_hash FROM tasks t WHERE t.job_id = ?
       AND (SELECT COUNT(DISTINCT s.hash) FROM submissions s WHERE s.task_id = t.id) > 1 ORDER BY t.idx`).all(row.id) as Array<{ id: string, state: TaskState, accepted_hash: string | null }>
-    const subsOf = db.prepare('SELECT hash, worker FROM submissions WHERE task_id = ? ORDER BY at, attempt')
+    const subsOf = this.#sql('SELECT hash, worker FROM submissions WHERE task_id = ? ORDER BY at, attempt')
     const disagreements = split.slice(0, 100).map(t => ({
       taskId: t.id,
       state: t.state,
       ...(t.accepted_hash != null ? { acceptedHash: t.accepted_hash } : {}),
       results: groupResults(subsOf.all(t.id) as Array<{ hash: string, worker: string }>)
     }))
-    const credit = db.prepare(`SELECT COALESCE(SUM(credit_state = 'owed'), 0) AS owed, COALESCE(SUM(credit_state = 'issued'), 0) AS receipts,
+    const credit = this.#sql(`SELECT COALESCE(SUM(credit_state = 'owed'), 0) AS owed, COALESCE(SUM(credit_state = 'issued'), 0) AS receipts,
       COALESCE(SUM(CASE WHEN credit_state = 'issued' THEN credited_ms END), 0) AS creditedMs FROM submissions WHERE job_id = ?`).get(row.id) as { owed: number, receipts: number, creditedMs: number }
-    const flags = (db.prepare(`SELECT task_id, worker, cpu_ms, credited_ms, credit_note FROM submissions
+    const flags = (this.#sql(`SELECT task_id, worker, cpu_ms, credited_ms, credit_note FROM submissions
       WHERE job_id = ? AND credit_note IS NOT NULL ORDER BY at LIMIT 100`).all(row.id) as Array<{ task_id: string, worker: string, cpu_ms: number, credited_ms: number | null, credit_note: string }>)
       .map(f => ({ taskId: f.task_id, worker: f.worker, claimedMs: f.cpu_ms, creditedMs: f.credited_ms ?? 0, reason: f.credit_note }))
     return {

@@ -19,7 +19,7 @@ import { lpStream } from '@libp2p/utils'
 import { SubmitterStoppedError } from './errors.js'
 import { encodeRecords } from './inputs.js'
 import { JobStore, checkReplicas } from './store.js'
-import type { JobInfo, LostLease, RecordResult, Replicas, ReportedOutcome } from './store.js'
+import type { CreditSettlement, JobInfo, LostLease, OwedCredit, RecordResult, Replicas, ReportedOutcome } from './store.js'
 import type { SignedBundle } from '@idlegrid/bundle'
 import type { Ledger } from '@idlegrid/ledger'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
@@ -27,6 +27,8 @@ import type { ReceiptAck, Result, WorkerMessage } from '@idlegrid/protocol-work'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 
 const log = logger('idlegrid:jobs:submitter')
+/** Owed results paid per round of the credit pass. */
+const CREDIT_ROUND = 256
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** What the submitter needs of the node it runs in (an IdleGridNode fits). */
@@ -598,8 +600,12 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
         if (reply != null) {
           await link.write(reply)
         }
-        // every contact is a chance to hand over receipts the volunteer has not confirmed
-        await this.#pushReceipts(link)
+        // a contact is a chance to hand over receipts the volunteer has not
+        // confirmed; new ones are pushed as they are issued, so looking again
+        // sooner than a resend could be due only costs a query per message
+        if (Date.now() - link.checkedAt >= this.#receiptResendMs) {
+          await this.#pushReceipts(link)
+        }
       }
       await stream.close().catch(() => {})
     } catch (err: any) {
@@ -623,86 +629,121 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     this.#crediting = this.#crediting.then(async () => { await this.#creditPass() }).catch(err => { log.error('crediting results failed: %e', err) })
   }
 
+  /**
+   * Pays owed results in rounds: trust updates and claim caps for a round
+   * in one ledger transaction, its receipts signed and stored together, and
+   * their settlement in one durable commit of the jobs store; so a thousand
+   * quick tasks cost three fsyncs per round, not three each.
+   */
   async #creditPass (): Promise<void> {
     while (!this.#stopped) {
-      const owed = this.#store.owedCredits(100)
+      const owed = this.#store.owedCredits(CREDIT_ROUND)
       if (owed.length === 0) {
         return
       }
+      const ledger = this.#ledger
+      if (ledger == null) {
+        this.#store.settleCredits(owed.map(c => ({ taskId: c.taskId, worker: c.worker, state: 'none', creditedMs: 0 })))
+        continue
+      }
+      const settled: CreditSettlement[] = []
+      const toIssue: Array<{ credit: OwedCredit, cpuMs: number, capped?: string }> = []
+      const medians = new Map<string, { medianMs: number, samples: number }>()
+      ledger.transaction(() => {
+        for (const c of owed) {
+          if (c.verdict === 'valid') {
+            ledger.trust.recordValid(c.worker)
+          } else if (c.verdict === 'invalid') {
+            const record = ledger.trust.recordInvalid(c.worker)
+            log('%s was outvoted on task %s: no credit, its trust record restarts (%d invalid in all)', c.worker, c.taskId, record.totalInvalid)
+            settled.push({ taskId: c.taskId, worker: c.worker, state: 'none', creditedMs: 0 })
+            continue
+          }
+          if (c.worker === this.#node.peerId) {
+            // a node does not pay itself for its own job
+            settled.push({ taskId: c.taskId, worker: c.worker, state: 'none', creditedMs: 0 })
+            continue
+          }
+          const key = `${c.jobId} ${c.worker}`
+          let median = medians.get(key)
+          if (median == null) {
+            median = this.#store.creditedMedian(c.jobId, c.worker)
+            medians.set(key, median)
+          }
+          const claim = capCpuClaim(c.claimedMs, {
+            timeoutMs: c.requirements.timeoutMs * c.records,
+            cores: c.requirements.cores,
+            wallMs: c.observedMs,
+            peerMedianMs: median.medianMs,
+            peerSamples: median.samples
+          })
+          if (claim.refused) {
+            const reason = claim.reason ?? 'claim refused'
+            settled.push({ taskId: c.taskId, worker: c.worker, state: 'refused', creditedMs: 0, note: reason })
+            this.#flagCredit(c, 0, true, reason)
+            continue
+          }
+          toIssue.push({ credit: c, cpuMs: claim.creditedMs, capped: claim.capped ? (claim.reason ?? 'capped') : undefined })
+        }
+      })
+      const receipts = toIssue.length === 0
+        ? []
+        : await ledger.issueMany(toIssue.map(({ credit: c, cpuMs }) => ({ worker: c.worker, jobId: c.jobId, taskId: c.taskId, cpuMs })))
+      toIssue.forEach(({ credit: c, capped }, i) => {
+        const stored = receipts[i]
+        settled.push({ taskId: c.taskId, worker: c.worker, state: 'issued', creditedMs: stored.receipt.cpuMs, receiptHash: stored.hash, note: capped })
+      })
+      this.#store.settleCredits(settled)
       const paid = new Set<string>()
-      for (const c of owed) {
-        if (this.#stopped) {
-          return
-        }
-        const ledger = this.#ledger
-        if (ledger == null) {
-          this.#store.settleCredit(c.taskId, c.worker, { state: 'none', creditedMs: 0 })
-          continue
-        }
-        if (c.verdict === 'valid') {
-          ledger.trust.recordValid(c.worker)
-        } else if (c.verdict === 'invalid') {
-          const record = ledger.trust.recordInvalid(c.worker)
-          log('%s was outvoted on task %s: no credit, its trust record restarts (%d invalid in all)', c.worker, c.taskId, record.totalInvalid)
-          this.#store.settleCredit(c.taskId, c.worker, { state: 'none', creditedMs: 0 })
-          continue
-        }
-        if (c.worker === this.#node.peerId) {
-          // a node does not pay itself for its own job
-          this.#store.settleCredit(c.taskId, c.worker, { state: 'none', creditedMs: 0 })
-          continue
-        }
-        const median = this.#store.creditedMedian(c.jobId, c.worker)
-        const claim = capCpuClaim(c.claimedMs, {
-          timeoutMs: c.requirements.timeoutMs * c.records,
-          cores: c.requirements.cores,
-          wallMs: c.observedMs,
-          peerMedianMs: median.medianMs,
-          peerSamples: median.samples
-        })
-        const flag = (creditedMs: number, reason: string): void => {
-          log('credit for %s on task %s: %s', c.worker, c.taskId, reason)
-          this.safeDispatchEvent('credit:flagged', { detail: { jobId: c.jobId, taskId: c.taskId, worker: c.worker, claimedMs: c.claimedMs, creditedMs, refused: claim.refused, reason } })
-        }
-        if (claim.refused) {
-          const reason = claim.reason ?? 'claim refused'
-          this.#store.settleCredit(c.taskId, c.worker, { state: 'refused', creditedMs: 0, note: reason })
-          flag(0, reason)
-          continue
-        }
-        const stored = await ledger.issue({ worker: c.worker, jobId: c.jobId, taskId: c.taskId, cpuMs: claim.creditedMs })
-        this.#store.settleCredit(c.taskId, c.worker, { state: 'issued', creditedMs: stored.receipt.cpuMs, receiptHash: stored.hash, note: claim.capped ? claim.reason : undefined })
-        if (claim.capped) {
-          flag(stored.receipt.cpuMs, claim.reason ?? 'capped')
+      toIssue.forEach(({ credit: c, capped }, i) => {
+        const stored = receipts[i]
+        if (capped != null) {
+          this.#flagCredit(c, stored.receipt.cpuMs, false, capped)
         }
         paid.add(c.worker)
         this.safeDispatchEvent('receipt:issued', { detail: { jobId: c.jobId, taskId: c.taskId, worker: c.worker, hash: stored.hash, cpuMs: stored.receipt.cpuMs, milliCredits: stored.receipt.milliCredits } })
-      }
+      })
       for (const worker of paid) {
         for (const link of this.#links.get(worker) ?? []) {
-          void this.#pushReceipts(link).catch(err => { log('could not send receipts to %s: %e', worker, err) })
+          void this.#pushAllReceipts(link)
         }
       }
     }
   }
 
-  /** Sends the volunteer's unacknowledged receipts that this session has not carried lately. */
-  async #pushReceipts (link: SessionLink): Promise<void> {
+  #flagCredit (c: OwedCredit, creditedMs: number, refused: boolean, reason: string): void {
+    log('credit for %s on task %s: %s', c.worker, c.taskId, reason)
+    this.safeDispatchEvent('credit:flagged', { detail: { jobId: c.jobId, taskId: c.taskId, worker: c.worker, claimedMs: c.claimedMs, creditedMs, refused, reason } })
+  }
+
+  /** Pushes receipts until none is due on the link (a round may issue more than one message holds). */
+  async #pushAllReceipts (link: SessionLink): Promise<void> {
+    try {
+      while (await this.#pushReceipts(link) === MAX_RECEIPTS_PER_MESSAGE) {}
+    } catch (err) {
+      log('could not send receipts to %s: %e', link.worker, err)
+    }
+  }
+
+  /** Sends the volunteer's unacknowledged receipts that this session has not carried lately; how many it sent. */
+  async #pushReceipts (link: SessionLink): Promise<number> {
     if (this.#ledger == null || this.#stopped) {
-      return
+      return 0
     }
     const now = Date.now()
+    link.checkedAt = now
     const due = this.#ledger.unacknowledged(link.worker, MAX_RECEIPTS_PER_MESSAGE * 4)
       .filter(r => now - (link.sent.get(r.hash) ?? -Infinity) >= this.#receiptResendMs)
       .slice(0, MAX_RECEIPTS_PER_MESSAGE)
     if (due.length === 0) {
-      return
+      return 0
     }
     for (const r of due) {
       link.sent.set(r.hash, now)
     }
     log.trace('sending %d receipt(s) to %s', due.length, link.worker)
     await link.write({ receipts: { receipts: due.map(r => new Uint8Array(r.bytes)) } })
+    return due.length
   }
 
   #onReceiptAck (worker: string, ack: ReceiptAck): void {
@@ -710,6 +751,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (ledger == null) {
       return
     }
+    const acknowledged: string[] = []
     for (const status of ack.statuses) {
       const stored = status.hash === '' ? undefined : ledger.get(status.hash)
       if (stored?.direction !== 'issued' || stored.receipt.worker !== worker) {
@@ -717,14 +759,19 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
         continue
       }
       if (status.status === ReceiptStatus.Status.ACCEPTED || status.status === ReceiptStatus.Status.DUPLICATE) {
-        if (!stored.acknowledged && ledger.markAcknowledged(status.hash)) {
-          this.safeDispatchEvent('receipt:acknowledged', { detail: { hash: status.hash, worker } })
+        if (!stored.acknowledged) {
+          acknowledged.push(status.hash)
         }
       } else {
         log.error('%s answered receipt %s with %s: %s', worker, status.hash, status.status, status.reason)
         this.safeDispatchEvent('receipt:refused', { detail: { hash: status.hash, worker, status: status.status, reason: status.reason.slice(0, MAX_REASON_LENGTH) } })
       }
     }
+    ledger.markAcknowledgedAll(acknowledged).forEach((changed, i) => {
+      if (changed) {
+        this.safeDispatchEvent('receipt:acknowledged', { detail: { hash: acknowledged[i], worker } })
+      }
+    })
   }
 
   /** Handles one message of a session; returns the answer for requests. */
@@ -767,61 +814,101 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       this.#onReceiptAck(worker, message.receiptAck)
       return undefined
     }
+    if (message.results != null) {
+      const { requestId, results } = message.results
+      return { acks: { requestId, acks: this.#onResults(worker, results) } }
+    }
     const result = message.result as Result
-    return { ack: this.#onResult(worker, result) }
+    return { ack: { ...this.#onResults(worker, [result])[0], requestId: result.requestId } }
   }
 
-  #onResult (worker: string, result: Result): ResultAck {
-    const { requestId, taskId, attempt } = result
-    const refuse = (reason: string): ResultAck => ({ requestId, status: ResultAck.Status.REFUSED, reason })
-    const outcomes: ReportedOutcome[] = []
-    let size = 0
-    for (const [i, r] of result.records.entries()) {
-      if ((r.value == null) === (r.error == null)) {
-        return refuse(`record ${i} of the result must carry exactly one of value or error`)
+  /**
+   * Checks and stores the results of one message (one, or a Results group)
+   * in one durable commit, then answers each in order. A result that does
+   * not check out is refused on its own; the others are stored.
+   */
+  #onResults (worker: string, results: Result[]): ResultAck[] {
+    const acks: ResultAck[] = new Array(results.length)
+    const valid: Array<{ at: number, taskId: string, attempt: number, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number }> = []
+    results.forEach((result, at) => {
+      const outcomes = checkOutcomes(result)
+      if (typeof outcomes === 'string') {
+        acks[at] = { requestId: 0, status: ResultAck.Status.REFUSED, reason: outcomes }
+      } else {
+        valid.push({ at, taskId: result.taskId, attempt: result.attempt, outcomes, cpuMs: result.cpuMs, wallMs: result.wallMs })
       }
-      if (r.value != null) {
-        size += r.value.byteLength
-        if (!isJson(r.value)) {
-          return refuse(`record ${i} of the result is not JSON`)
-        }
-        outcomes.push({ value: r.value })
-      } else if (r.error != null) {
-        outcomes.push({
-          error: {
-            name: r.error.name.slice(0, 128) || 'Error',
-            message: r.error.message.slice(0, MAX_REASON_LENGTH),
-            kind: errorKindFromWire(r.error.kind),
-            retryable: r.error.retryable
-          }
-        })
+    })
+    const stored = valid.length === 0 ? [] : this.#store.completeMany(worker, valid)
+    const changed = new Set<string>()
+    let accepted = false
+    let requeued = false
+    stored.forEach((outcome, k) => {
+      const { at, taskId, attempt } = valid[k]
+      if (outcome.status === 'refused') {
+        log('refused result of %s attempt %d from %s: %s', taskId, attempt, worker, outcome.reason)
+        acks[at] = { requestId: 0, status: ResultAck.Status.REFUSED, reason: outcome.reason }
+        return
       }
+      if (outcome.status === 'duplicate') {
+        acks[at] = { requestId: 0, status: ResultAck.Status.DUPLICATE, reason: outcome.reason }
+        return
+      }
+      accepted = true
+      this.#progress.delete(taskId)
+      const jobId = jobOf(taskId)
+      const detail = { jobId, taskId, attempt, worker }
+      if (outcome.final) {
+        this.safeDispatchEvent('task:final', { detail })
+      }
+      if (outcome.requeued) {
+        requeued = true
+        this.safeDispatchEvent('task:requeued', { detail: { ...detail, reason: outcome.reason } })
+      }
+      changed.add(jobId)
+      acks[at] = { requestId: 0, status: ResultAck.Status.ACCEPTED, reason: outcome.reason }
+    })
+    if (accepted) {
+      this.#credit()
     }
-    if (size > MAX_RESULT_SIZE) {
-      return refuse(`the result is ${size} bytes, over the ${MAX_RESULT_SIZE} byte limit`)
-    }
-    const jobId = jobOf(taskId)
-    const outcome = this.#store.complete(taskId, attempt, worker, outcomes, result.cpuMs, result.wallMs)
-    if (outcome.status === 'refused') {
-      log('refused result of %s attempt %d from %s: %s', taskId, attempt, worker, outcome.reason)
-      return refuse(outcome.reason)
-    }
-    if (outcome.status === 'duplicate') {
-      return { requestId, status: ResultAck.Status.DUPLICATE, reason: outcome.reason }
-    }
-    this.#progress.delete(taskId)
-    this.#credit()
-    const detail = { jobId, taskId, attempt, worker }
-    if (outcome.final) {
-      this.safeDispatchEvent('task:final', { detail })
-    }
-    if (outcome.requeued) {
-      this.safeDispatchEvent('task:requeued', { detail: { ...detail, reason: outcome.reason } })
+    if (requeued) {
       void this.announce()
     }
-    this.#afterTaskChange(jobId)
-    return { requestId, status: ResultAck.Status.ACCEPTED, reason: outcome.reason }
+    for (const jobId of changed) {
+      this.#afterTaskChange(jobId)
+    }
+    return acks
   }
+}
+
+/** The outcomes of a result as the store takes them, or why the result is refused. */
+function checkOutcomes (result: Result): ReportedOutcome[] | string {
+  const outcomes: ReportedOutcome[] = []
+  let size = 0
+  for (const [i, r] of result.records.entries()) {
+    if ((r.value == null) === (r.error == null)) {
+      return `record ${i} of the result must carry exactly one of value or error`
+    }
+    if (r.value != null) {
+      size += r.value.byteLength
+      if (!isJson(r.value)) {
+        return `record ${i} of the result is not JSON`
+      }
+      outcomes.push({ value: r.value })
+    } else if (r.error != null) {
+      outcomes.push({
+        error: {
+          name: r.error.name.slice(0, 128) || 'Error',
+          message: r.error.message.slice(0, MAX_REASON_LENGTH),
+          kind: errorKindFromWire(r.error.kind),
+          retryable: r.error.retryable
+        }
+      })
+    }
+  }
+  if (size > MAX_RESULT_SIZE) {
+    return `the result is ${size} bytes, over the ${MAX_RESULT_SIZE} byte limit`
+  }
+  return outcomes
 }
 
 /** One open session stream of a volunteer; writes are serialized so pushes never interleave with answers. */
@@ -829,6 +916,8 @@ class SessionLink {
   readonly worker: string
   /** When each receipt was last sent on this stream. */
   readonly sent = new Map<string, number>()
+  /** When this stream was last checked for receipts due (0: never, so its first message checks). */
+  checkedAt = 0
   readonly #lp: LengthPrefixedStream<Stream>
   #tail: Promise<void> = Promise.resolve()
 

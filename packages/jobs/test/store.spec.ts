@@ -85,6 +85,24 @@ describe('JobStore', () => {
     expect(store.job('a').volunteers).toEqual([{ peerId: 'w1', tasks: 1, records: 1, cpuMs: 5 }])
   })
 
+  it('completeMany stores a group of results at once, each judged as complete() would in turn', () => {
+    store.createJob(newJob('a', 4))
+    const leased = store.lease('a', 'w1', 3, MiB, 0).tasks.map(t => t.taskId)
+    expect(leased).toEqual(['a:0', 'a:1', 'a:2'])
+    const outcomes = store.completeMany('w1', [
+      { taskId: 'a:0', attempt: 1, outcomes: [ok(0)], cpuMs: 1, wallMs: 1 },
+      { taskId: 'a:3', attempt: 1, outcomes: [ok(3)], cpuMs: 1, wallMs: 1 },
+      { taskId: 'a:1', attempt: 1, outcomes: [ok(1), ok(1)], cpuMs: 1, wallMs: 1 },
+      { taskId: 'a:2', attempt: 1, outcomes: [ok(2)], cpuMs: 1, wallMs: 1 },
+      { taskId: 'a:0', attempt: 1, outcomes: [ok(99)], cpuMs: 1, wallMs: 1 }
+    ])
+    expect(outcomes.map(o => o.status)).toEqual(['accepted', 'refused', 'refused', 'accepted', 'duplicate'])
+    expect(store.resultsInOrder('a', 0)).toEqual([{ index: 0, value: 0 }])
+    expect(store.resultsSince('a', 0).map(r => r.index)).toEqual([0, 2])
+    expect(store.job('a').tasks).toMatchObject({ done: 2, leased: 1, pending: 1 })
+    expect(store.completeMany('w1', [])).toEqual([])
+  })
+
   it('refuses a result whose record count does not match the task', () => {
     store.createJob(newJob('a', 2, 2))
     const [t] = store.lease('a', 'w1', 1, MiB, 0).tasks

@@ -132,12 +132,28 @@ export interface Ledger {
    * receipt is returned again, whatever cpuMs the repeat names.
    */
   issue(request: IssueRequest): Promise<StoredReceipt>
+  /**
+   * issue() for several requests: signed in order as consecutive receipts of
+   * the chain and stored in one transaction (one fsync for all). Answers in
+   * the order of `requests`. Every request is checked before any is signed.
+   */
+  issueMany(requests: IssueRequest[]): Promise<StoredReceipt[]>
   /** Checks and stores a receipt issued to this node (bytes from the wire, or a decoded Receipt). Throws ReceiptRejected. */
   accept(receipt: Uint8Array | Receipt): Promise<AcceptResult>
+  /**
+   * accept() for several receipts, stored in one transaction (one fsync for
+   * all), in order: each answer is what accept() would have said after the
+   * ones before it. A refused receipt is `rejected` with its ReceiptRejected.
+   */
+  acceptMany(receipts: Array<Uint8Array | Receipt>): Promise<Array<PromiseSettledResult<AcceptResult>>>
+  /** Runs `fn` (trust updates, say) in one transaction of the ledger file: one fsync for all its writes. */
+  transaction<T>(fn: () => T): T
   /** Issued receipts the worker has not acknowledged yet, oldest first (all workers when worker is omitted). */
   unacknowledged(worker?: string, limit?: number): StoredReceipt[]
   /** Marks an issued receipt acknowledged; false when no issued receipt has this hash. */
   markAcknowledged(hash: string): boolean
+  /** markAcknowledged() for several hashes in one transaction: for each, whether an issued receipt has it. */
+  markAcknowledgedAll(hashes: string[]): boolean[]
   get(hash: string): StoredReceipt | undefined
   balances(): Balances
   /** The n most recently stored receipts, newest first. Default 20. */
@@ -363,102 +379,154 @@ export function openLedger (init: LedgerInit): Ledger {
     }
   }
 
+  /** Decodes and checks a receipt issued to this node; throws ReceiptRejected. */
+  const prepareAccept = async (input: Uint8Array | Receipt): Promise<{ receipt: Receipt, hash: string, bytes: Uint8Array }> => {
+    let receipt: Receipt
+    if (input instanceof Uint8Array) {
+      receipt = decodeReceipt(input)
+    } else {
+      let bytes: Uint8Array
+      try {
+        bytes = Receipt.encode(input)
+      } catch (err) {
+        throw new ReceiptRejected('garbled', 'the receipt object does not encode: a field has the wrong type', { cause: err })
+      }
+      receipt = decodeReceipt(bytes)
+    }
+    if (receipt.worker !== self) {
+      throw new ReceiptRejected('wrong-worker', `the receipt credits ${receipt.worker}, not this node (${self})`)
+    }
+    if (receipt.issuer === self) {
+      throw new ReceiptRejected('self-issued', 'the receipt is issued by this node to itself')
+    }
+    if (!await verifyReceiptSignature(receipt)) {
+      throw new ReceiptRejected('bad-signature', `the receipt signature is not valid for issuer ${receipt.issuer}`)
+    }
+    return { receipt, hash: receiptHash(receipt), bytes: encodeReceipt(receipt) }
+  }
+
+  /** Stores a checked receipt, or the fork evidence it is; inside a transaction. */
+  const applyAccept = ({ receipt, hash, bytes }: { receipt: Receipt, hash: string, bytes: Uint8Array }): AcceptResult => {
+    if (byHash.get(hash) != null) {
+      return { status: 'duplicate', hash, receipt }
+    }
+    const fork = (kind: ForkKind, known: ReceiptRow): AcceptResult => {
+      insertFork.run(receipt.issuer, receipt.seq, kind, known.hash, hash, Buffer.from(bytes), now())
+      const row = forkByPair.get(known.hash, hash)
+      if (row == null) {
+        throw new Error('fork evidence vanished after insert')
+      }
+      log.error('issuer %s forked its receipt chain at seq %d (%s)', receipt.issuer, receipt.seq, kind)
+      return { status: 'fork', hash, evidence: toEvidence(row) }
+    }
+    const same = bySeq.get(receipt.issuer, receipt.seq)
+    if (same != null) {
+      return fork('conflicting-seq', same)
+    }
+    const before = receipt.seq > 1 ? bySeq.get(receipt.issuer, receipt.seq - 1) : undefined
+    if (before != null && before.hash !== toHex(receipt.prevHash)) {
+      return fork('broken-link', before)
+    }
+    const after = bySeq.get(receipt.issuer, receipt.seq + 1)
+    if (after != null && after.prev_hash !== hash) {
+      return fork('broken-link', after)
+    }
+    store(receipt, hash, bytes, 'received')
+    return { status: 'accepted', hash, receipt }
+  }
+
   const ledger: Ledger = {
     peerId: self,
     trust,
 
     async issue (request) {
-      checkIssueRequest(request)
+      return (await ledger.issueMany([request]))[0]
+    },
+
+    async issueMany (requests) {
+      if (!Array.isArray(requests)) {
+        throw new InvalidInputError('issueMany() takes an array of { worker, jobId, taskId, cpuMs }')
+      }
+      requests.forEach(checkIssueRequest)
       return serialize(async () => {
-        const existing = issuedForTask.get(request.jobId, request.taskId, request.worker)
-        if (existing != null) {
-          return toStored(existing)
-        }
         const head = lastIssued.get(self)
-        const seq = (head?.seq ?? 0) + 1
-        const receipt = await signReceipt({
-          issuer: self,
-          worker: request.worker,
-          jobId: request.jobId,
-          taskId: request.taskId,
-          cpuMs: request.cpuMs,
-          milliCredits: milliCreditsFor(request.cpuMs),
-          seq,
-          prevHash: head == null ? new Uint8Array(0) : fromHex(head.hash),
-          timestamp: now()
-        }, init.privateKey)
-        checkReceiptFields(receipt)
-        const hash = receiptHash(receipt)
-        const bytes = encodeReceipt(receipt)
-        db.transaction(() => {
-          // Another process on the same file would break the chain: refuse rather than fork.
-          if ((lastIssued.get(self)?.seq ?? 0) !== seq - 1) {
-            throw new InvalidInputError(`the ledger ${init.path} was changed by another process while issuing: only one daemon may use a ledger file`)
+        const base = head?.seq ?? 0
+        let seq = base
+        let prevHash = head == null ? new Uint8Array(0) : fromHex(head.hash)
+        // each answer: a receipt already stored, or the index into `fresh`
+        const answers: Array<StoredReceipt | number> = []
+        const fresh: Array<{ receipt: Receipt, hash: string, bytes: Uint8Array }> = []
+        const inCall = new Map<string, number>()
+        for (const request of requests) {
+          const existing = issuedForTask.get(request.jobId, request.taskId, request.worker)
+          if (existing != null) {
+            answers.push(toStored(existing))
+            continue
           }
-          store(receipt, hash, bytes, 'issued')
-        })()
-        log('issued receipt %d to %s for %s/%s: %d milli-credits', seq, request.worker, request.jobId, request.taskId, receipt.milliCredits)
-        const row = byHash.get(hash)
-        if (row == null) {
-          throw new Error('receipt vanished after its transaction committed')
+          const key = `${request.jobId}\0${request.taskId}\0${request.worker}`
+          const earlier = inCall.get(key)
+          if (earlier != null) {
+            answers.push(earlier)
+            continue
+          }
+          seq++
+          const receipt = await signReceipt({
+            issuer: self,
+            worker: request.worker,
+            jobId: request.jobId,
+            taskId: request.taskId,
+            cpuMs: request.cpuMs,
+            milliCredits: milliCreditsFor(request.cpuMs),
+            seq,
+            prevHash,
+            timestamp: now()
+          }, init.privateKey)
+          checkReceiptFields(receipt)
+          const hash = receiptHash(receipt)
+          prevHash = fromHex(hash)
+          inCall.set(key, fresh.length)
+          answers.push(fresh.length)
+          fresh.push({ receipt, hash, bytes: encodeReceipt(receipt) })
         }
-        return toStored(row)
+        if (fresh.length > 0) {
+          db.transaction(() => {
+            // Another process on the same file would break the chain: refuse rather than fork.
+            if ((lastIssued.get(self)?.seq ?? 0) !== base) {
+              throw new InvalidInputError(`the ledger ${init.path} was changed by another process while issuing: only one daemon may use a ledger file`)
+            }
+            for (const f of fresh) {
+              store(f.receipt, f.hash, f.bytes, 'issued')
+            }
+          })()
+          log('issued receipts %d to %d', base + 1, seq)
+        }
+        const stored = fresh.map(f => {
+          const row = byHash.get(f.hash)
+          if (row == null) {
+            throw new Error('receipt vanished after its transaction committed')
+          }
+          return toStored(row)
+        })
+        return answers.map(a => typeof a === 'number' ? stored[a] : a)
       })
     },
 
     async accept (input) {
-      let receipt: Receipt
-      if (input instanceof Uint8Array) {
-        receipt = decodeReceipt(input)
-      } else {
-        let bytes: Uint8Array
-        try {
-          bytes = Receipt.encode(input)
-        } catch (err) {
-          throw new ReceiptRejected('garbled', 'the receipt object does not encode: a field has the wrong type', { cause: err })
-        }
-        receipt = decodeReceipt(bytes)
-      }
-      if (receipt.worker !== self) {
-        throw new ReceiptRejected('wrong-worker', `the receipt credits ${receipt.worker}, not this node (${self})`)
-      }
-      if (receipt.issuer === self) {
-        throw new ReceiptRejected('self-issued', 'the receipt is issued by this node to itself')
-      }
-      if (!await verifyReceiptSignature(receipt)) {
-        throw new ReceiptRejected('bad-signature', `the receipt signature is not valid for issuer ${receipt.issuer}`)
-      }
-      const hash = receiptHash(receipt)
-      const bytes = encodeReceipt(receipt)
+      const checked = await prepareAccept(input)
+      return db.transaction(() => applyAccept(checked))()
+    },
 
-      return db.transaction((): AcceptResult => {
-        if (byHash.get(hash) != null) {
-          return { status: 'duplicate', hash, receipt }
-        }
-        const fork = (kind: ForkKind, known: ReceiptRow): AcceptResult => {
-          insertFork.run(receipt.issuer, receipt.seq, kind, known.hash, hash, Buffer.from(bytes), now())
-          const row = forkByPair.get(known.hash, hash)
-          if (row == null) {
-            throw new Error('fork evidence vanished after insert')
-          }
-          log.error('issuer %s forked its receipt chain at seq %d (%s)', receipt.issuer, receipt.seq, kind)
-          return { status: 'fork', hash, evidence: toEvidence(row) }
-        }
-        const same = bySeq.get(receipt.issuer, receipt.seq)
-        if (same != null) {
-          return fork('conflicting-seq', same)
-        }
-        const before = receipt.seq > 1 ? bySeq.get(receipt.issuer, receipt.seq - 1) : undefined
-        if (before != null && before.hash !== toHex(receipt.prevHash)) {
-          return fork('broken-link', before)
-        }
-        const after = bySeq.get(receipt.issuer, receipt.seq + 1)
-        if (after != null && after.prev_hash !== hash) {
-          return fork('broken-link', after)
-        }
-        store(receipt, hash, bytes, 'received')
-        return { status: 'accepted', hash, receipt }
-      })()
+    async acceptMany (inputs) {
+      if (!Array.isArray(inputs)) {
+        throw new InvalidInputError('acceptMany() takes an array of receipts')
+      }
+      const checked = await Promise.allSettled(inputs.map(prepareAccept))
+      return db.transaction(() => checked.map((c): PromiseSettledResult<AcceptResult> =>
+        c.status === 'rejected' ? c : { status: 'fulfilled', value: applyAccept(c.value) }))()
+    },
+
+    transaction (fn) {
+      return db.transaction(fn)()
     },
 
     unacknowledged (worker, limit = 100) {
@@ -469,6 +537,11 @@ export function openLedger (init: LedgerInit): Ledger {
     markAcknowledged (hash) {
       checkHash(hash)
       return ack.run(hash).changes > 0
+    },
+
+    markAcknowledgedAll (hashes) {
+      hashes.forEach(checkHash)
+      return db.transaction(() => hashes.map(hash => ack.run(hash).changes > 0))()
     },
 
     get (hash) {

@@ -163,6 +163,57 @@ describe('issue and accept', () => {
   })
 })
 
+describe('in groups (one transaction each)', () => {
+  it('issueMany chains the receipts in request order, answers repeats with the first receipt, and checks every request first', async () => {
+    const first = await alice.issue({ worker: bob.peerId, jobId: 'job', taskId: 't0', cpuMs: 5 })
+    const many = await alice.issueMany([
+      { worker: bob.peerId, jobId: 'job', taskId: 't1', cpuMs: 10 },
+      { worker: carol, jobId: 'job', taskId: 't2', cpuMs: 20 },
+      { worker: bob.peerId, jobId: 'job', taskId: 't0', cpuMs: 99 },
+      { worker: bob.peerId, jobId: 'job', taskId: 't1', cpuMs: 77 }
+    ])
+    expect(many.map(m => m.receipt.seq)).toEqual([2, 3, 1, 2])
+    expect(many[2].hash).toBe(first.hash)
+    expect(many[3].hash).toBe(many[0].hash)
+    expect(Buffer.from(many[0].receipt.prevHash).toString('hex')).toBe(first.hash)
+    expect(Buffer.from(many[1].receipt.prevHash).toString('hex')).toBe(many[0].hash)
+    expect(await alice.issueMany([])).toEqual([])
+
+    const before = snapshot('alice')
+    await expect(alice.issueMany([
+      { worker: bob.peerId, jobId: 'job', taskId: 'fine', cpuMs: 1 },
+      { worker: bob.peerId, jobId: 'job', taskId: 'bad', cpuMs: -1 }
+    ])).rejects.toMatchObject({ name: 'InvalidInputError' })
+    expect(snapshot('alice')).toEqual(before)
+    expect((await alice.verify()).ok).toBe(true)
+  })
+
+  it('acceptMany answers each receipt as accept() would in turn, refusing bad ones without losing the good', async () => {
+    const [r1, r2] = await alice.issueMany([
+      { worker: bob.peerId, jobId: 'job', taskId: 't1', cpuMs: 100 },
+      { worker: bob.peerId, jobId: 'job', taskId: 't2', cpuMs: 200 }
+    ])
+    const forged = encodeReceipt({ ...r2.receipt, cpuMs: 999_999, milliCredits: 999_999 })
+    const fork = await aliceSigns({ seq: 1, taskId: 'other' })
+    const answers = await bob.acceptMany([r1.bytes, forged, r2.bytes, r1.bytes, fork, Uint8Array.from([1, 2, 3])])
+    expect(answers.map(a => a.status === 'fulfilled' ? a.value.status : (a.reason as { reason: string }).reason))
+      .toEqual(['accepted', 'bad-signature', 'accepted', 'duplicate', 'fork', expect.stringMatching(/garbled|non-canonical/)])
+    expect(bob.balances().earnedMilli).toBe(300)
+    expect(bob.forks()).toHaveLength(1)
+  })
+
+  it('markAcknowledgedAll says, per hash, whether it names an issued receipt', async () => {
+    const [r1, r2] = await alice.issueMany([
+      { worker: bob.peerId, jobId: 'job', taskId: 't1', cpuMs: 1 },
+      { worker: bob.peerId, jobId: 'job', taskId: 't2', cpuMs: 1 }
+    ])
+    expect(alice.markAcknowledgedAll([r1.hash])).toEqual([true])
+    expect(alice.markAcknowledgedAll([r1.hash, r2.hash, 'f'.repeat(64)])).toEqual([true, true, false])
+    expect(alice.unacknowledged(bob.peerId)).toEqual([])
+    expect(() => alice.markAcknowledgedAll(['nope'])).toThrow()
+  })
+})
+
 describe('bad receipts are refused or flagged, and nothing changes', () => {
   let good: Uint8Array
 

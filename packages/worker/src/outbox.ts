@@ -15,6 +15,10 @@ export interface OutboxEntry {
 
 export class Outbox {
   readonly #db: Database.Database
+  readonly #insert: Database.Statement
+  readonly #delete: Database.Statement
+  readonly #all: Database.Statement
+  readonly #of: Database.Statement
 
   constructor (path: string) {
     this.#db = new Database(path)
@@ -30,19 +34,22 @@ export class Outbox {
       attempt INTEGER NOT NULL, result BLOB NOT NULL, created_at INTEGER NOT NULL,
       UNIQUE (task_id, attempt, submitter)
     )`)
+    this.#insert = this.#db.prepare('INSERT OR IGNORE INTO outbox (submitter, task_id, attempt, result, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.#delete = this.#db.prepare('DELETE FROM outbox WHERE id = ?')
+    this.#all = this.#db.prepare('SELECT * FROM outbox ORDER BY id LIMIT ?')
+    this.#of = this.#db.prepare('SELECT * FROM outbox WHERE submitter = ? ORDER BY id LIMIT ?')
   }
 
   /** Stores a result; a second result for the same attempt replaces nothing. */
   put (submitter: string, taskId: string, attempt: number, result: Uint8Array, now = Date.now()): void {
-    this.#db.prepare('INSERT OR IGNORE INTO outbox (submitter, task_id, attempt, result, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(submitter, taskId, attempt, result, now)
+    this.#insert.run(submitter, taskId, attempt, result, now)
   }
 
-  /** Entries waiting for a submitter (or for every submitter), oldest first. */
-  pending (submitter?: string): OutboxEntry[] {
+  /** Entries waiting for a submitter (or for every submitter), oldest first, at most `limit`. */
+  pending (submitter?: string, limit = -1): OutboxEntry[] {
     const rows = (submitter == null
-      ? this.#db.prepare('SELECT * FROM outbox ORDER BY id').all()
-      : this.#db.prepare('SELECT * FROM outbox WHERE submitter = ? ORDER BY id').all(submitter)) as Array<{ id: number, submitter: string, task_id: string, attempt: number, result: Buffer, created_at: number }>
+      ? this.#all.all(limit)
+      : this.#of.all(submitter, limit)) as Array<{ id: number, submitter: string, task_id: string, attempt: number, result: Buffer, created_at: number }>
     return rows.map(r => ({
       id: r.id,
       submitter: r.submitter,
@@ -58,7 +65,16 @@ export class Outbox {
   }
 
   delete (id: number): void {
-    this.#db.prepare('DELETE FROM outbox WHERE id = ?').run(id)
+    this.#delete.run(id)
+  }
+
+  /** Deletes several entries in one transaction. */
+  deleteMany (ids: number[]): void {
+    this.#db.transaction(() => {
+      for (const id of ids) {
+        this.#delete.run(id)
+      }
+    })()
   }
 
   close (): void {

@@ -55,6 +55,15 @@ export class SessionClient {
     return answer.ack
   }
 
+  /** Delivers several results in one message; one ack per result, in order. */
+  async deliverMany (results: Result[], signal?: AbortSignal): Promise<ResultAck[]> {
+    const answer = await this.#request(requestId => ({ results: { requestId, results } }), signal)
+    if (answer.acks == null || answer.acks.acks.length !== results.length) {
+      throw new SessionClosedError(`the submitter answered ${results.length} results with ${answer.acks == null ? 'another message' : `${answer.acks.acks.length} acks`}`)
+    }
+    return answer.acks.acks
+  }
+
   /** Sends a message that has no answer (progress, checkpoint); losing it is harmless. */
   async notify (message: WorkerMessage): Promise<void> {
     try {
@@ -123,7 +132,7 @@ export class SessionClient {
           }
           continue
         }
-        const requestId = message.lease?.requestId ?? message.ack?.requestId ?? 0
+        const requestId = message.lease?.requestId ?? message.ack?.requestId ?? message.acks?.requestId ?? 0
         const pending = this.#pending.get(requestId)
         if (pending == null) {
           log('answer to unknown or expired request %d from %p', requestId, this.peer)

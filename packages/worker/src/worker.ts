@@ -7,7 +7,7 @@ import { createBundleCache } from '@idlegrid/bundle'
 import { decodeReceipt, receiptHash } from '@idlegrid/ledger'
 import {
   ANNOUNCE_PROTOCOL, ANNOUNCE_TIMEOUT_MS, Announce, AnnounceResponse, LeaseResponse, MAX_ANNOUNCE_SIZE, MAX_CHECKPOINT_SIZE,
-  MAX_INBOUND_ANNOUNCE_STREAMS, MAX_REASON_LENGTH, MAX_RESULT_SIZE, MAX_TASKS_PER_LEASE, ReceiptStatus, Result, ResultAck, checkId, errorKindToWire
+  MAX_INBOUND_ANNOUNCE_STREAMS, MAX_REASON_LENGTH, MAX_RESULTS_PER_MESSAGE, MAX_RESULT_SIZE, MAX_SESSION_MESSAGE_SIZE, MAX_TASKS_PER_LEASE, ReceiptStatus, Result, ResultAck, checkId, errorKindToWire
 } from '@idlegrid/protocol-work'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
@@ -15,9 +15,10 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { loadBundle } from './bundles.js'
 import { Outbox } from './outbox.js'
+import type { OutboxEntry } from './outbox.js'
 import { SessionClient } from './session.js'
 import type { BundleCache, SignedBundle } from '@idlegrid/bundle'
-import type { Ledger } from '@idlegrid/ledger'
+import type { AcceptResult, Ledger } from '@idlegrid/ledger'
 import { InvalidInputError } from '@idlegrid/interface'
 import type { SandboxEvent, TaskErrorInfo, TaskRequirements } from '@idlegrid/interface'
 import type { RecordOutcome, TaskGrant } from '@idlegrid/protocol-work'
@@ -176,7 +177,8 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   readonly #jobs = new Map<string, KnownJob>()
   readonly #sessions = new Map<string, SessionClient>()
   readonly #running = new Map<string, RunningTask & { cancel(): void }>()
-  readonly #delivering = new Set<number>()
+  /** Delivery loops running, by submitter; `again` asks a loop for one more pass. */
+  readonly #deliveries = new Map<string, { again: boolean, done: Promise<void> }>()
   #retryTimer?: ReturnType<typeof setInterval>
   #stopped = false
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
@@ -503,30 +505,43 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     const submitter = session.peer.toString()
     const statuses: ReceiptStatus[] = []
-    for (const bytes of receipts) {
-      let hash = ''
+    // decoded here to check the issuer and name the receipt; the rest is the ledger's, in one transaction
+    const checked: Array<{ hash: string, bytes?: Uint8Array, error?: unknown }> = receipts.map(bytes => {
       try {
         const receipt = decodeReceipt(bytes)
-        hash = receiptHash(receipt)
+        const hash = receiptHash(receipt)
         if (receipt.issuer !== submitter) {
-          throw Object.assign(new Error(`the receipt is issued by ${receipt.issuer} but arrived from ${submitter}: only an issuer hands over its own receipts`), { reason: 'wrong-issuer' })
+          return { hash, error: Object.assign(new Error(`the receipt is issued by ${receipt.issuer} but arrived from ${submitter}: only an issuer hands over its own receipts`), { reason: 'wrong-issuer' }) }
         }
-        const result = await ledger.accept(bytes)
-        if (result.status === 'fork') {
-          const reason = `fork: ${submitter} signed another receipt #${result.evidence.seq} (${result.evidence.kind}); the evidence is kept and nothing is credited`
-          log.error('receipt from %s: %s', submitter, reason)
-          statuses.push({ hash, status: ReceiptStatus.Status.FORK, reason })
-          this.safeDispatchEvent('receipt:refused', { detail: { submitter, hash, status: 'FORK', reason } })
-          continue
-        }
-        statuses.push({ hash, status: result.status === 'accepted' ? ReceiptStatus.Status.ACCEPTED : ReceiptStatus.Status.DUPLICATE, reason: '' })
-        this.safeDispatchEvent('receipt:accepted', { detail: { submitter, hash, status: result.status, jobId: receipt.jobId, taskId: receipt.taskId, milliCredits: receipt.milliCredits } })
-      } catch (err: any) {
+        return { hash, bytes }
+      } catch (err) {
+        return { hash: '', error: err }
+      }
+    })
+    const settled = await ledger.acceptMany(checked.flatMap(c => c.bytes == null ? [] : [c.bytes]))
+    let next = 0
+    for (const c of checked) {
+      const outcome: PromiseSettledResult<AcceptResult> = c.bytes == null ? { status: 'rejected', reason: c.error } : settled[next++]
+      const hash = c.hash
+      if (outcome.status === 'rejected') {
+        const err: any = outcome.reason
         const reason = `${String(err?.reason ?? err?.name ?? 'error')}: ${String(err?.message ?? err)}`.slice(0, MAX_REASON_LENGTH)
         log('refused a receipt from %s: %s', submitter, reason)
         statuses.push({ hash, status: ReceiptStatus.Status.REFUSED, reason })
         this.safeDispatchEvent('receipt:refused', { detail: { submitter, hash, status: 'REFUSED', reason } })
+        continue
       }
+      const result = outcome.value
+      if (result.status === 'fork') {
+        const reason = `fork: ${submitter} signed another receipt #${result.evidence.seq} (${result.evidence.kind}); the evidence is kept and nothing is credited`
+        log.error('receipt from %s: %s', submitter, reason)
+        statuses.push({ hash, status: ReceiptStatus.Status.FORK, reason })
+        this.safeDispatchEvent('receipt:refused', { detail: { submitter, hash, status: 'FORK', reason } })
+        continue
+      }
+      const receipt = result.receipt
+      statuses.push({ hash, status: result.status === 'accepted' ? ReceiptStatus.Status.ACCEPTED : ReceiptStatus.Status.DUPLICATE, reason: '' })
+      this.safeDispatchEvent('receipt:accepted', { detail: { submitter, hash, status: result.status, jobId: receipt.jobId, taskId: receipt.taskId, milliCredits: receipt.milliCredits } })
     }
     await session.notify({ receiptAck: { statuses } })
   }
@@ -708,34 +723,65 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
 
   // --- delivery ---------------------------------------------------------------
 
+  /**
+   * Delivers the submitter's waiting results: one loop per submitter, one
+   * Results message in flight at a time, so results that end while one is
+   * on its way leave together in the next (one commit on each side for all).
+   * Resolves when the outbox holds nothing more for it, or delivery failed.
+   */
   async #deliverTo (submitter: string): Promise<void> {
     if (this.#stopped) {
       return
     }
+    const running = this.#deliveries.get(submitter)
+    if (running != null) {
+      running.again = true
+      await running.done
+      return
+    }
+    const state = { again: true, done: Promise.resolve() }
+    this.#deliveries.set(submitter, state)
+    state.done = this.#deliveryLoop(submitter, state).finally(() => { this.#deliveries.delete(submitter) })
+    await state.done
+  }
+
+  async #deliveryLoop (submitter: string, state: { again: boolean }): Promise<void> {
     const session = this.#session(peerIdFromString(submitter))
-    for (const entry of this.#outbox.pending(submitter)) {
-      if (this.#delivering.has(entry.id) || this.#stopped) {
-        continue
-      }
-      this.#delivering.add(entry.id)
-      try {
-        log.trace('delivering result of %s attempt %d to %s', entry.taskId, entry.attempt, submitter)
-        const ack = await session.deliver(Result.decode(entry.result))
-        log.trace('result of %s attempt %d: %s', entry.taskId, entry.attempt, ack.status)
-        if (this.#stopped) {
-          return
+    while (state.again && !this.#stopped) {
+      state.again = false
+      const group: OutboxEntry[] = []
+      let bytes = 0
+      for (const entry of this.#outbox.pending(submitter, MAX_RESULTS_PER_MESSAGE)) {
+        if (group.length > 0 && bytes + entry.result.byteLength > MAX_SESSION_MESSAGE_SIZE - 64 * 1024) {
+          break
         }
-        this.#outbox.delete(entry.id)
+        bytes += entry.result.byteLength
+        group.push(entry)
+      }
+      if (group.length === 0) {
+        return
+      }
+      let acks: ResultAck[]
+      try {
+        log.trace('delivering %d result(s) to %s', group.length, submitter)
+        acks = await session.deliverMany(group.map(e => Result.decode(e.result)))
+      } catch (err) {
+        log('%d result(s) wait in the outbox for %s: %e', group.length, submitter, err)
+        return
+      }
+      if (this.#stopped) {
+        return
+      }
+      this.#outbox.deleteMany(group.map(e => e.id))
+      group.forEach((entry, i) => {
+        const ack = acks[i]
         if (ack.status === ResultAck.Status.REFUSED) {
           log('%s refused the result of %s attempt %d: %s', submitter, entry.taskId, entry.attempt, ack.reason)
         }
         this.safeDispatchEvent('result:acked', { detail: { taskId: entry.taskId, attempt: entry.attempt, submitter, status: ack.status, reason: ack.reason } })
-      } catch (err) {
-        log('result of %s attempt %d waits in the outbox: %e', entry.taskId, entry.attempt, err)
-        return
-      } finally {
-        this.#delivering.delete(entry.id)
-      }
+      })
+      // more may be waiting beyond this group, or have ended meanwhile
+      state.again = true
     }
   }
 }

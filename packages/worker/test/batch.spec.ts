@@ -102,12 +102,14 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
             await lp.write(SubmitterMessage.encode({ lease }))
           } else if (message.checkpoint != null) {
             checkpoints.push(message.checkpoint)
-          } else if (message.result != null) {
-            const r = message.result
-            await lp.write(SubmitterMessage.encode({ ack: { requestId: r.requestId, status: ResultAck.Status.ACCEPTED, reason: '' } }))
-            const s = slot(`${r.taskId}/${r.attempt}`)
-            s.result = r
-            s.resolve(r)
+          } else if (message.results != null) {
+            const { requestId, results: delivered } = message.results
+            await lp.write(SubmitterMessage.encode({ acks: { requestId, acks: delivered.map(() => ({ requestId: 0, status: ResultAck.Status.ACCEPTED, reason: '' })) } }))
+            for (const r of delivered) {
+              const s = slot(`${r.taskId}/${r.attempt}`)
+              s.result = r
+              s.resolve(r)
+            }
           }
         }
       } catch {

@@ -11,9 +11,10 @@ export const BUNDLE_PROTOCOL = '/idlegrid/work/bundle/1.0.0'
 /**
  * Volunteer -> submitter: one long-lived stream for leases, progress,
  * checkpoints, results, and credit receipts with their acknowledgements
- * (added in 1.1.0; a 1.0.0 peer would reset a stream carrying them).
+ * (added in 1.1.0), results in groups and work pushed to the volunteer
+ * (added in 1.2.0; an older peer would reset a stream carrying them).
  */
-export const SESSION_PROTOCOL = '/idlegrid/work/session/1.1.0'
+export const SESSION_PROTOCOL = '/idlegrid/work/session/1.2.0'
 
 /** Largest encoded Announce / AnnounceResponse. */
 export const MAX_ANNOUNCE_SIZE = 4 * KiB
@@ -43,6 +44,8 @@ export const MAX_TASKS_PER_LEASE = 64
  * fits one task (input + checkpoint) and packs more only while they fit.
  */
 export const MAX_SESSION_MESSAGE_SIZE = MAX_TASK_INPUT_SIZE + MAX_CHECKPOINT_SIZE + 1 * MiB
+/** Most results in one Results message, and acks in one ResultAcks. */
+export const MAX_RESULTS_PER_MESSAGE = 256
 /** Most receipts in one Receipts message, and statuses in one ReceiptAck. */
 export const MAX_RECEIPTS_PER_MESSAGE = 64
 /** Largest encoded receipt carried in a Receipts message (the receipt format's own limit). */

@@ -18,6 +18,8 @@ export {
   RecordOutcome,
   Result,
   ResultAck,
+  Results,
+  ResultAcks,
   Receipts,
   ReceiptStatus,
   ReceiptAck,

@@ -1,7 +1,7 @@
 // Decoding with element limits, and the shape checks a well-formed message
 // must pass beyond what protobuf itself checks (exactly one union field set,
 // ids within length). A failed check means the peer broke the protocol.
-import { MAX_ID_LENGTH, MAX_RECEIPTS_PER_MESSAGE, MAX_RECEIPT_BYTES, MAX_RECORDS_PER_TASK, MAX_TASKS_PER_LEASE } from './constants.js'
+import { MAX_ID_LENGTH, MAX_RECEIPTS_PER_MESSAGE, MAX_RECEIPT_BYTES, MAX_RECORDS_PER_TASK, MAX_RESULTS_PER_MESSAGE, MAX_TASKS_PER_LEASE } from './constants.js'
 import { SubmitterMessage, TaskError, WorkerMessage } from './work.js'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -11,15 +11,29 @@ export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError'
 }
 
-export type WorkerMessageKind = 'lease' | 'progress' | 'checkpoint' | 'result' | 'receiptAck'
-export type SubmitterMessageKind = 'lease' | 'ack' | 'receipts'
+export type WorkerMessageKind = 'lease' | 'progress' | 'checkpoint' | 'result' | 'receiptAck' | 'results'
+export type SubmitterMessageKind = 'lease' | 'ack' | 'receipts' | 'acks' | 'work'
 
 /** Decodes a WorkerMessage, capping repeated fields, and checks that exactly one field is set. */
 export function decodeWorkerMessage (buf: Uint8Array | Uint8ArrayList): { kind: WorkerMessageKind, message: WorkerMessage } {
   const message = WorkerMessage.decode(buf, {
-    limits: { result: { records: MAX_RECORDS_PER_TASK }, receiptAck: { statuses: MAX_RECEIPTS_PER_MESSAGE } }
+    limits: {
+      result: { records: MAX_RECORDS_PER_TASK },
+      receiptAck: { statuses: MAX_RECEIPTS_PER_MESSAGE },
+      results: { results: MAX_RESULTS_PER_MESSAGE, results$: { records: MAX_RECORDS_PER_TASK } }
+    }
   })
-  const kind = onlyField(message, ['lease', 'progress', 'checkpoint', 'result', 'receiptAck'] as const)
+  const kind = onlyField(message, ['lease', 'progress', 'checkpoint', 'result', 'receiptAck', 'results'] as const)
+  if (kind === 'results') {
+    const results = message.results?.results ?? []
+    if (results.length === 0) {
+      throw new MalformedMessageError('results: at least one result')
+    }
+    for (const r of results) {
+      checkId(r.taskId, 'results')
+    }
+    return { kind, message }
+  }
   if (kind === 'receiptAck') {
     for (const status of message.receiptAck?.statuses ?? []) {
       if (status.hash.length !== 0 && !/^[0-9a-f]{64}$/.test(status.hash)) {
@@ -36,9 +50,17 @@ export function decodeWorkerMessage (buf: Uint8Array | Uint8ArrayList): { kind: 
 /** Decodes a SubmitterMessage, capping repeated fields, and checks that exactly one field is set. */
 export function decodeSubmitterMessage (buf: Uint8Array | Uint8ArrayList): { kind: SubmitterMessageKind, message: SubmitterMessage } {
   const message = SubmitterMessage.decode(buf, {
-    limits: { lease: { tasks: MAX_TASKS_PER_LEASE, tasks$: { inputs: MAX_RECORDS_PER_TASK } }, receipts: { receipts: MAX_RECEIPTS_PER_MESSAGE } }
+    limits: {
+      lease: { tasks: MAX_TASKS_PER_LEASE, tasks$: { inputs: MAX_RECORDS_PER_TASK } },
+      receipts: { receipts: MAX_RECEIPTS_PER_MESSAGE },
+      acks: { acks: MAX_RESULTS_PER_MESSAGE }
+    }
   })
-  const kind = onlyField(message, ['lease', 'ack', 'receipts'] as const)
+  const kind = onlyField(message, ['lease', 'ack', 'receipts', 'acks', 'work'] as const)
+  if (kind === 'work') {
+    checkId(message.work?.jobId ?? '', 'work job')
+    checkId(message.work?.bundleId ?? '', 'work bundle')
+  }
   if (kind === 'receipts' && (message.receipts?.receipts ?? []).some(r => r.byteLength > MAX_RECEIPT_BYTES)) {
     throw new MalformedMessageError(`receipts: a receipt is over ${MAX_RECEIPT_BYTES} bytes`)
   }

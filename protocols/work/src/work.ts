@@ -2793,12 +2793,351 @@ export namespace ReceiptAck {
   }
 }
 
+export interface Results {
+  requestId: number
+  results: Result[]
+}
+
+export namespace Results {
+  let _codec: Codec<Results>
+
+  export const codec = (): Codec<Results> => {
+    if (_codec == null) {
+      _codec = message<Results>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.requestId != null && obj.requestId !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.requestId)
+        }
+
+        if (obj.results != null && obj.results.length > 0) {
+          for (const value of obj.results) {
+            w.uint32(18)
+            Result.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          requestId: 0,
+          results: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.requestId = reader.uint32()
+              break
+            }
+            case 2: {
+              if (opts.limits?.results != null && obj.results.length === opts.limits.results) {
+                throw new MaxLengthError('Decode error - repeated field "results" had too many elements')
+              }
+
+              obj.results.push(Result.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.results$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          results: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.requestId`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.results != null && obj.results === opts.limits.results) {
+                throw new MaxLengthError('Streaming decode error - repeated field "results" had too many elements')
+              }
+
+              for (const evt of Result.codec().stream(reader, reader.uint32(), `${prefix}.results[]`, {
+                limits: opts.limits?.results$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.results
+                }
+              }
+
+              obj.results++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ResultsRequestIdFieldEvent {
+    field: '$.requestId'
+    value: number
+  }
+
+  export interface ResultsResultsRequestIdFieldEvent {
+    field: '$.results[].requestId'
+    value: number
+    index: number
+  }
+
+  export interface ResultsResultsTaskIdFieldEvent {
+    field: '$.results[].taskId'
+    value: string
+    index: number
+  }
+
+  export interface ResultsResultsAttemptFieldEvent {
+    field: '$.results[].attempt'
+    value: number
+    index: number
+  }
+
+  export interface ResultsResultsRecordsValueFieldEvent {
+    field: '$.results[].records[].value'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResultsResultsRecordsErrorNameFieldEvent {
+    field: '$.results[].records[].error.name'
+    value: string
+    index: number
+  }
+
+  export interface ResultsResultsRecordsErrorMessageFieldEvent {
+    field: '$.results[].records[].error.message'
+    value: string
+    index: number
+  }
+
+  export interface ResultsResultsRecordsErrorKindFieldEvent {
+    field: '$.results[].records[].error.kind'
+    value: TaskError.Kind
+    index: number
+  }
+
+  export interface ResultsResultsRecordsErrorRetryableFieldEvent {
+    field: '$.results[].records[].error.retryable'
+    value: boolean
+    index: number
+  }
+
+  export interface ResultsResultsCpuMsFieldEvent {
+    field: '$.results[].cpuMs'
+    value: number
+    index: number
+  }
+
+  export interface ResultsResultsWallMsFieldEvent {
+    field: '$.results[].wallMs'
+    value: number
+    index: number
+  }
+
+  export function encode (obj: Partial<Results>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Results.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Results>): Results {
+    return decodeMessage(buf, Results.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Results>): Generator<ResultsRequestIdFieldEvent | ResultsResultsRequestIdFieldEvent | ResultsResultsTaskIdFieldEvent | ResultsResultsAttemptFieldEvent | ResultsResultsRecordsValueFieldEvent | ResultsResultsRecordsErrorNameFieldEvent | ResultsResultsRecordsErrorMessageFieldEvent | ResultsResultsRecordsErrorKindFieldEvent | ResultsResultsRecordsErrorRetryableFieldEvent | ResultsResultsCpuMsFieldEvent | ResultsResultsWallMsFieldEvent> {
+    return streamMessage(buf, Results.codec(), opts)
+  }
+}
+
+export interface ResultAcks {
+  requestId: number
+  acks: ResultAck[]
+}
+
+export namespace ResultAcks {
+  let _codec: Codec<ResultAcks>
+
+  export const codec = (): Codec<ResultAcks> => {
+    if (_codec == null) {
+      _codec = message<ResultAcks>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.requestId != null && obj.requestId !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.requestId)
+        }
+
+        if (obj.acks != null && obj.acks.length > 0) {
+          for (const value of obj.acks) {
+            w.uint32(18)
+            ResultAck.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          requestId: 0,
+          acks: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.requestId = reader.uint32()
+              break
+            }
+            case 2: {
+              if (opts.limits?.acks != null && obj.acks.length === opts.limits.acks) {
+                throw new MaxLengthError('Decode error - repeated field "acks" had too many elements')
+              }
+
+              obj.acks.push(ResultAck.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.acks$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          acks: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.requestId`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.acks != null && obj.acks === opts.limits.acks) {
+                throw new MaxLengthError('Streaming decode error - repeated field "acks" had too many elements')
+              }
+
+              for (const evt of ResultAck.codec().stream(reader, reader.uint32(), `${prefix}.acks[]`, {
+                limits: opts.limits?.acks$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.acks
+                }
+              }
+
+              obj.acks++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ResultAcksRequestIdFieldEvent {
+    field: '$.requestId'
+    value: number
+  }
+
+  export interface ResultAcksAcksRequestIdFieldEvent {
+    field: '$.acks[].requestId'
+    value: number
+    index: number
+  }
+
+  export interface ResultAcksAcksStatusFieldEvent {
+    field: '$.acks[].status'
+    value: ResultAck.Status
+    index: number
+  }
+
+  export interface ResultAcksAcksReasonFieldEvent {
+    field: '$.acks[].reason'
+    value: string
+    index: number
+  }
+
+  export function encode (obj: Partial<ResultAcks>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ResultAcks.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ResultAcks>): ResultAcks {
+    return decodeMessage(buf, ResultAcks.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ResultAcks>): Generator<ResultAcksRequestIdFieldEvent | ResultAcksAcksRequestIdFieldEvent | ResultAcksAcksStatusFieldEvent | ResultAcksAcksReasonFieldEvent> {
+    return streamMessage(buf, ResultAcks.codec(), opts)
+  }
+}
+
 export interface WorkerMessage {
   lease?: LeaseRequest
   progress?: Progress
   checkpoint?: Checkpoint
   result?: Result
   receiptAck?: ReceiptAck
+  results?: Results
 }
 
 export namespace WorkerMessage {
@@ -2834,6 +3173,11 @@ export namespace WorkerMessage {
         if (obj.receiptAck != null) {
           w.uint32(42)
           ReceiptAck.codec().encode(obj.receiptAck, w)
+        }
+
+        if (obj.results != null) {
+          w.uint32(50)
+          Results.codec().encode(obj.results, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -2875,6 +3219,12 @@ export namespace WorkerMessage {
             case 5: {
               obj.receiptAck = ReceiptAck.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.receiptAck
+              })
+              break
+            }
+            case 6: {
+              obj.results = Results.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.results
               })
               break
             }
@@ -2924,6 +3274,13 @@ export namespace WorkerMessage {
             case 5: {
               yield * ReceiptAck.codec().stream(reader, reader.uint32(), `${prefix}.receiptAck`, {
                 limits: opts.limits?.receiptAck
+              })
+
+              break
+            }
+            case 6: {
+              yield * Results.codec().stream(reader, reader.uint32(), `${prefix}.results`, {
+                limits: opts.limits?.results
               })
 
               break
@@ -3063,6 +3420,71 @@ export namespace WorkerMessage {
     index: number
   }
 
+  export interface WorkerMessageResultsRequestIdFieldEvent {
+    field: '$.results.requestId'
+    value: number
+  }
+
+  export interface WorkerMessageResultsResultsRequestIdFieldEvent {
+    field: '$.results.results[].requestId'
+    value: number
+    index: number
+  }
+
+  export interface WorkerMessageResultsResultsTaskIdFieldEvent {
+    field: '$.results.results[].taskId'
+    value: string
+    index: number
+  }
+
+  export interface WorkerMessageResultsResultsAttemptFieldEvent {
+    field: '$.results.results[].attempt'
+    value: number
+    index: number
+  }
+
+  export interface WorkerMessageResultsResultsRecordsValueFieldEvent {
+    field: '$.results.results[].records[].value'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface WorkerMessageResultsResultsRecordsErrorNameFieldEvent {
+    field: '$.results.results[].records[].error.name'
+    value: string
+    index: number
+  }
+
+  export interface WorkerMessageResultsResultsRecordsErrorMessageFieldEvent {
+    field: '$.results.results[].records[].error.message'
+    value: string
+    index: number
+  }
+
+  export interface WorkerMessageResultsResultsRecordsErrorKindFieldEvent {
+    field: '$.results.results[].records[].error.kind'
+    value: TaskError.Kind
+    index: number
+  }
+
+  export interface WorkerMessageResultsResultsRecordsErrorRetryableFieldEvent {
+    field: '$.results.results[].records[].error.retryable'
+    value: boolean
+    index: number
+  }
+
+  export interface WorkerMessageResultsResultsCpuMsFieldEvent {
+    field: '$.results.results[].cpuMs'
+    value: number
+    index: number
+  }
+
+  export interface WorkerMessageResultsResultsWallMsFieldEvent {
+    field: '$.results.results[].wallMs'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<WorkerMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WorkerMessage.codec())
   }
@@ -3071,7 +3493,7 @@ export namespace WorkerMessage {
     return decodeMessage(buf, WorkerMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkerMessage>): Generator<WorkerMessageLeaseRequestIdFieldEvent | WorkerMessageLeaseJobIdFieldEvent | WorkerMessageLeaseMaxTasksFieldEvent | WorkerMessageProgressTaskIdFieldEvent | WorkerMessageProgressAttemptFieldEvent | WorkerMessageProgressFractionFieldEvent | WorkerMessageCheckpointTaskIdFieldEvent | WorkerMessageCheckpointAttemptFieldEvent | WorkerMessageCheckpointRecordFieldEvent | WorkerMessageCheckpointStateFieldEvent | WorkerMessageResultRequestIdFieldEvent | WorkerMessageResultTaskIdFieldEvent | WorkerMessageResultAttemptFieldEvent | WorkerMessageResultRecordsValueFieldEvent | WorkerMessageResultRecordsErrorNameFieldEvent | WorkerMessageResultRecordsErrorMessageFieldEvent | WorkerMessageResultRecordsErrorKindFieldEvent | WorkerMessageResultRecordsErrorRetryableFieldEvent | WorkerMessageResultCpuMsFieldEvent | WorkerMessageResultWallMsFieldEvent | WorkerMessageReceiptAckStatusesHashFieldEvent | WorkerMessageReceiptAckStatusesStatusFieldEvent | WorkerMessageReceiptAckStatusesReasonFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkerMessage>): Generator<WorkerMessageLeaseRequestIdFieldEvent | WorkerMessageLeaseJobIdFieldEvent | WorkerMessageLeaseMaxTasksFieldEvent | WorkerMessageProgressTaskIdFieldEvent | WorkerMessageProgressAttemptFieldEvent | WorkerMessageProgressFractionFieldEvent | WorkerMessageCheckpointTaskIdFieldEvent | WorkerMessageCheckpointAttemptFieldEvent | WorkerMessageCheckpointRecordFieldEvent | WorkerMessageCheckpointStateFieldEvent | WorkerMessageResultRequestIdFieldEvent | WorkerMessageResultTaskIdFieldEvent | WorkerMessageResultAttemptFieldEvent | WorkerMessageResultRecordsValueFieldEvent | WorkerMessageResultRecordsErrorNameFieldEvent | WorkerMessageResultRecordsErrorMessageFieldEvent | WorkerMessageResultRecordsErrorKindFieldEvent | WorkerMessageResultRecordsErrorRetryableFieldEvent | WorkerMessageResultCpuMsFieldEvent | WorkerMessageResultWallMsFieldEvent | WorkerMessageReceiptAckStatusesHashFieldEvent | WorkerMessageReceiptAckStatusesStatusFieldEvent | WorkerMessageReceiptAckStatusesReasonFieldEvent | WorkerMessageResultsRequestIdFieldEvent | WorkerMessageResultsResultsRequestIdFieldEvent | WorkerMessageResultsResultsTaskIdFieldEvent | WorkerMessageResultsResultsAttemptFieldEvent | WorkerMessageResultsResultsRecordsValueFieldEvent | WorkerMessageResultsResultsRecordsErrorNameFieldEvent | WorkerMessageResultsResultsRecordsErrorMessageFieldEvent | WorkerMessageResultsResultsRecordsErrorKindFieldEvent | WorkerMessageResultsResultsRecordsErrorRetryableFieldEvent | WorkerMessageResultsResultsCpuMsFieldEvent | WorkerMessageResultsResultsWallMsFieldEvent> {
     return streamMessage(buf, WorkerMessage.codec(), opts)
   }
 }
@@ -3080,6 +3502,8 @@ export interface SubmitterMessage {
   lease?: LeaseResponse
   ack?: ResultAck
   receipts?: Receipts
+  acks?: ResultAcks
+  work?: Announce
 }
 
 export namespace SubmitterMessage {
@@ -3105,6 +3529,16 @@ export namespace SubmitterMessage {
         if (obj.receipts != null) {
           w.uint32(26)
           Receipts.codec().encode(obj.receipts, w)
+        }
+
+        if (obj.acks != null) {
+          w.uint32(34)
+          ResultAcks.codec().encode(obj.acks, w)
+        }
+
+        if (obj.work != null) {
+          w.uint32(42)
+          Announce.codec().encode(obj.work, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -3134,6 +3568,18 @@ export namespace SubmitterMessage {
             case 3: {
               obj.receipts = Receipts.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.receipts
+              })
+              break
+            }
+            case 4: {
+              obj.acks = ResultAcks.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.acks
+              })
+              break
+            }
+            case 5: {
+              obj.work = Announce.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.work
               })
               break
             }
@@ -3169,6 +3615,20 @@ export namespace SubmitterMessage {
             case 3: {
               yield * Receipts.codec().stream(reader, reader.uint32(), `${prefix}.receipts`, {
                 limits: opts.limits?.receipts
+              })
+
+              break
+            }
+            case 4: {
+              yield * ResultAcks.codec().stream(reader, reader.uint32(), `${prefix}.acks`, {
+                limits: opts.limits?.acks
+              })
+
+              break
+            }
+            case 5: {
+              yield * Announce.codec().stream(reader, reader.uint32(), `${prefix}.work`, {
+                limits: opts.limits?.work
               })
 
               break
@@ -3269,6 +3729,69 @@ export namespace SubmitterMessage {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface SubmitterMessageAcksRequestIdFieldEvent {
+    field: '$.acks.requestId'
+    value: number
+  }
+
+  export interface SubmitterMessageAcksAcksRequestIdFieldEvent {
+    field: '$.acks.acks[].requestId'
+    value: number
+    index: number
+  }
+
+  export interface SubmitterMessageAcksAcksStatusFieldEvent {
+    field: '$.acks.acks[].status'
+    value: ResultAck.Status
+    index: number
+  }
+
+  export interface SubmitterMessageAcksAcksReasonFieldEvent {
+    field: '$.acks.acks[].reason'
+    value: string
+    index: number
+  }
+
+  export interface SubmitterMessageWorkJobIdFieldEvent {
+    field: '$.work.jobId'
+    value: string
+  }
+
+  export interface SubmitterMessageWorkBundleIdFieldEvent {
+    field: '$.work.bundleId'
+    value: string
+  }
+
+  export interface SubmitterMessageWorkRequirementsCoresFieldEvent {
+    field: '$.work.requirements.cores'
+    value: number
+  }
+
+  export interface SubmitterMessageWorkRequirementsMemoryMbFieldEvent {
+    field: '$.work.requirements.memoryMb'
+    value: number
+  }
+
+  export interface SubmitterMessageWorkRequirementsTimeoutMsFieldEvent {
+    field: '$.work.requirements.timeoutMs'
+    value: number
+  }
+
+  export interface SubmitterMessageWorkRequirementsGpuFieldEvent {
+    field: '$.work.requirements.gpu'
+    value: boolean
+  }
+
+  export interface SubmitterMessageWorkRequirementsDeterministicFieldEvent {
+    field: '$.work.requirements.deterministic'
+    value: boolean
+  }
+
+  export interface SubmitterMessageWorkPendingTasksFieldEvent {
+    field: '$.work.pendingTasks'
+    value: number
+  }
+
   export function encode (obj: Partial<SubmitterMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SubmitterMessage.codec())
   }
@@ -3277,7 +3800,7 @@ export namespace SubmitterMessage {
     return decodeMessage(buf, SubmitterMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubmitterMessage>): Generator<SubmitterMessageLeaseRequestIdFieldEvent | SubmitterMessageLeaseStatusFieldEvent | SubmitterMessageLeaseReasonFieldEvent | SubmitterMessageLeaseTasksTaskIdFieldEvent | SubmitterMessageLeaseTasksAttemptFieldEvent | SubmitterMessageLeaseTasksFirstRecordFieldEvent | SubmitterMessageLeaseTasksInputsFieldEvent | SubmitterMessageLeaseTasksResumeFromFieldEvent | SubmitterMessageLeaseTasksResumeRecordFieldEvent | SubmitterMessageLeaseTasksDeadlineFieldEvent | SubmitterMessageLeaseTasksLeaseMsFieldEvent | SubmitterMessageAckRequestIdFieldEvent | SubmitterMessageAckStatusFieldEvent | SubmitterMessageAckReasonFieldEvent | SubmitterMessageReceiptsReceiptsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubmitterMessage>): Generator<SubmitterMessageLeaseRequestIdFieldEvent | SubmitterMessageLeaseStatusFieldEvent | SubmitterMessageLeaseReasonFieldEvent | SubmitterMessageLeaseTasksTaskIdFieldEvent | SubmitterMessageLeaseTasksAttemptFieldEvent | SubmitterMessageLeaseTasksFirstRecordFieldEvent | SubmitterMessageLeaseTasksInputsFieldEvent | SubmitterMessageLeaseTasksResumeFromFieldEvent | SubmitterMessageLeaseTasksResumeRecordFieldEvent | SubmitterMessageLeaseTasksDeadlineFieldEvent | SubmitterMessageLeaseTasksLeaseMsFieldEvent | SubmitterMessageAckRequestIdFieldEvent | SubmitterMessageAckStatusFieldEvent | SubmitterMessageAckReasonFieldEvent | SubmitterMessageReceiptsReceiptsFieldEvent | SubmitterMessageAcksRequestIdFieldEvent | SubmitterMessageAcksAcksRequestIdFieldEvent | SubmitterMessageAcksAcksStatusFieldEvent | SubmitterMessageAcksAcksReasonFieldEvent | SubmitterMessageWorkJobIdFieldEvent | SubmitterMessageWorkBundleIdFieldEvent | SubmitterMessageWorkRequirementsCoresFieldEvent | SubmitterMessageWorkRequirementsMemoryMbFieldEvent | SubmitterMessageWorkRequirementsTimeoutMsFieldEvent | SubmitterMessageWorkRequirementsGpuFieldEvent | SubmitterMessageWorkRequirementsDeterministicFieldEvent | SubmitterMessageWorkPendingTasksFieldEvent> {
     return streamMessage(buf, SubmitterMessage.codec(), opts)
   }
 }

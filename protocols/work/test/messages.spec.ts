@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   Announce, AnnounceResponse, BundleChunk, LeaseResponse, MalformedMessageError, ResultAck, SubmitterMessage, TaskError, WorkerMessage,
   decodeSubmitterMessage, decodeWorkerMessage, errorKindFromWire, errorKindToWire, MAX_TASKS_PER_LEASE,
-  MAX_RECEIPTS_PER_MESSAGE, MAX_RECEIPT_BYTES, ReceiptStatus
+  MAX_RECEIPTS_PER_MESSAGE, MAX_RECEIPT_BYTES, MAX_RESULTS_PER_MESSAGE, ReceiptStatus
 } from '../src/index.js'
 
 describe('work protocol messages', () => {
@@ -105,5 +105,27 @@ describe('work protocol messages', () => {
     expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ receipts: { receipts: [new Uint8Array(MAX_RECEIPT_BYTES + 1)] } }))).toThrow(MalformedMessageError)
     expect(() => decodeWorkerMessage(WorkerMessage.encode({ receiptAck: { statuses: [{ hash: 'not-hex', status: ReceiptStatus.Status.ACCEPTED, reason: '' }] } }))).toThrow(MalformedMessageError)
     expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ ack: { requestId: 1, status: ResultAck.Status.ACCEPTED, reason: '' }, receipts: { receipts } }))).toThrow(MalformedMessageError)
+  })
+
+  it('round-trips results in groups with their acks, and bounds them', () => {
+    const result = (taskId: string): any => ({ requestId: 0, taskId, attempt: 1, cpuMs: 1, wallMs: 1, records: [{ value: Uint8Array.from([0x31]) }] })
+    const sent = decodeWorkerMessage(WorkerMessage.encode({ results: { requestId: 9, results: [result('j:0'), result('j:1')] } }))
+    expect(sent.kind).toBe('results')
+    expect(sent.message.results?.results.map(r => r.taskId)).toEqual(['j:0', 'j:1'])
+    const acks = decodeSubmitterMessage(SubmitterMessage.encode({ acks: { requestId: 9, acks: [{ requestId: 0, status: ResultAck.Status.ACCEPTED, reason: '' }, { requestId: 0, status: ResultAck.Status.REFUSED, reason: 'not leased' }] } }))
+    expect(acks.kind).toBe('acks')
+    expect(acks.message.acks?.acks.map(a => a.status)).toEqual(['ACCEPTED', 'REFUSED'])
+
+    expect(() => decodeWorkerMessage(WorkerMessage.encode({ results: { requestId: 1, results: [] } }))).toThrow(/at least one/)
+    expect(() => decodeWorkerMessage(WorkerMessage.encode({ results: { requestId: 1, results: [result('')] } }))).toThrow(/id must be/)
+    expect(() => decodeWorkerMessage(WorkerMessage.encode({ results: { requestId: 1, results: new Array(MAX_RESULTS_PER_MESSAGE + 1).fill(result('j:0')) } }))).toThrow(/too many elements/)
+  })
+
+  it('round-trips work pushed on a session and checks its ids', () => {
+    const work = { jobId: 'j1', bundleId: 'b1', requirements: { cores: 1, memoryMb: 64, timeoutMs: 1000, gpu: false, deterministic: false }, pendingTasks: 3 }
+    const pushed = decodeSubmitterMessage(SubmitterMessage.encode({ work }))
+    expect(pushed.kind).toBe('work')
+    expect(pushed.message.work).toEqual(work)
+    expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ work: { ...work, bundleId: '' } }))).toThrow(/id must be/)
   })
 })

@@ -287,7 +287,8 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
       const lp = frames(stream)
       try {
         const first = decodeWorkerMessage(await lp.read())
-        lp.write(SubmitterMessage.encode({ ack: { requestId: first.message.result?.requestId ?? 0, status: ResultAck.Status.ACCEPTED, reason: '' } }))
+        const delivered = first.message.results ?? { requestId: 0, results: [] }
+        lp.write(SubmitterMessage.encode({ acks: { requestId: delivered.requestId, acks: delivered.results.map(() => ({ requestId: 0, status: ResultAck.Status.ACCEPTED, reason: '' })) } }))
         for (let i = 0; i < batches.length; i++) {
           if (i === 1) await gate.promise
           const message = SubmitterMessage.encode({ receipts: { receipts: batches[i].map(b => new Uint8Array(b)) } })
