@@ -24,7 +24,7 @@ const RUNS = 7
 const args = process.argv.slice(2)
 const skipKernels = args.includes('--skip-kernels')
 const baselinePath = args.find(a => a.startsWith('--baseline='))?.slice('--baseline='.length)
-const PAIRS = Number(args.find(a => a.startsWith('--pairs='))?.slice('--pairs='.length) ?? 11)
+const PAIRS = Number(args.find(a => a.startsWith('--pairs='))?.slice('--pairs='.length) ?? 15)
 const NICE = Number(args.find(a => a.startsWith('--nice='))?.slice('--nice='.length) ?? 0)
 const load = (): string => loadavg().map(x => x.toFixed(1)).join(' ')
 
@@ -49,8 +49,16 @@ const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b)
 const median = (xs: number[]): number => sorted(xs)[Math.floor(xs.length / 2)]
 const quantile = (xs: number[], q: number): number => sorted(xs)[Math.round(q * (xs.length - 1))]
 const spread = (xs: number[]): string => `${median(xs).toFixed(3)}  IQR ${quantile(xs, 0.25).toFixed(3)}–${quantile(xs, 0.75).toFixed(3)}  range ${quantile(xs, 0).toFixed(3)}–${quantile(xs, 1).toFixed(3)}`
-// A plain function, as `new Function` makes one: the same code on both sides.
-const source = (body: string): string => `var __idlegridJob = { default: function (input, ctx) { ${body} } }`
+// Two ways to build the job from a kernel body, each run the same way on
+// both sides: 'fn', the job made by `new Function` (the issue's baseline,
+// built the same way in the sandbox); 'bundle', a function literal in a
+// script, as an esbuild bundle has it (the plain child evaluates the same
+// text). V8 runs the two forms at different speeds in plain Node too (Monte
+// Carlo pi ~5 % apart), so each sandbox figure is compared with its own form.
+type Form = 'fn' | 'bundle'
+const source = (body: string, form: Form = 'bundle'): string => form === 'fn'
+  ? `var __idlegridJob = { default: new Function('input', 'ctx', ${JSON.stringify(body)}) }`
+  : `var __idlegridJob = { default: function (input, ctx) { ${body} } }`
 
 // CPU time of every thread of a process, ns (Linux schedstat): the isolate's
 // thread, the runner's main thread, V8's compiler and GC helpers alike, the
@@ -65,23 +73,28 @@ function processCpuNs (pid: number): number {
 
 const poolInit: SandboxPoolInit = { slots: 1, idleTimeoutMs: 600_000, runnerNice: NICE }
 const pool = createSandboxPool(poolInit)
+// Kernels in 'fn' form run in a runner of their own: a runner holds one
+// bundle's isolate, and switching would make an isolate per task.
+const fnPool = createSandboxPool(poolInit)
 let seq = 0
-const req = (body: string, input: unknown, bundleId: string, memoryMb = 128): RunRequest => ({
-  taskId: `bench-${++seq}`, attempt: 0, bundleId, source: source(body), input, limits: { memoryMb, timeoutMs: 120_000 }
+const req = (body: string, input: unknown, bundleId: string, memoryMb = 128, form: Form = 'bundle'): RunRequest => ({
+  taskId: `bench-${++seq}`, attempt: 0, bundleId: `${bundleId}-${form}`, source: source(body, form), input, limits: { memoryMb, timeoutMs: 120_000 }
 })
 
-async function sandboxed (body: string, input: unknown, bundleId: string, memoryMb = 128): Promise<{ wall: number, inner: number, value: unknown }> {
+async function sandboxed (body: string, input: unknown, bundleId: string, memoryMb = 128, form: Form = 'bundle'): Promise<{ wall: number, inner: number, value: unknown }> {
   const t0 = performance.now()
-  const ev = await pool.run(req(body, input, bundleId, memoryMb)).done()
+  const ev = await (form === 'fn' ? fnPool : pool).run(req(body, input, bundleId, memoryMb, form)).done()
   const wall = performance.now() - t0
   if (ev.type !== 'result') throw new Error(`bench task failed: ${ev.error.message}`)
   return { wall, inner: ev.wallMs, value: ev.value }
 }
 
 // The baseline: a plain Node process forked like a runner (same flags, same
-// empty environment, same priority) that runs `new Function(body)` per call.
-const PLAIN_CHILD = `process.on('message', m => {
-  const fn = new Function('input', 'ctx', m.body)
+// empty environment, same priority) that builds the job per call, in the
+// given form, and calls it.
+const PLAIN_CHILD = `const vm = require('node:vm')
+process.on('message', m => {
+  const fn = m.form === 'fn' ? new Function('input', 'ctx', m.body) : vm.runInThisContext(m.source + ';__idlegridJob.default')
   const t0 = performance.now()
   const value = fn(m.input, {})
   process.send({ value, inner: performance.now() - t0 })
@@ -93,10 +106,10 @@ const plainChild: ChildProcess = spawn(process.execPath, ['--no-node-snapshot', 
 })
 setPriority(plainChild.pid as number, NICE)
 await new Promise(resolve => plainChild.once('message', resolve))
-async function plain (body: string, input: unknown): Promise<{ wall: number, inner: number, value: unknown }> {
+async function plain (body: string, input: unknown, form: Form = 'fn'): Promise<{ wall: number, inner: number, value: unknown }> {
   const t0 = performance.now()
   const reply = new Promise<{ value: unknown, inner: number }>(resolve => plainChild.once('message', resolve))
-  plainChild.send({ body, input })
+  plainChild.send({ body, source: source(body, form), form, input })
   const r = await reply
   return { wall: performance.now() - t0, inner: r.inner, value: r.value }
 }
@@ -117,32 +130,38 @@ const runnerPid = (): number => pool.pids()[0]
 console.log(`sandbox benchmark (node ${process.version}); load average ${load()}`)
 console.log(`priorities (nice): bench ${getPriority()}, runner ${getPriority(runnerPid())}, plain Node child ${getPriority(plainChild.pid)} (daemons run runners at 19; --nice=N)`)
 if (!skipKernels) {
-  console.log(`\nCPU-bound kernels: sandbox ÷ new Function in a plain Node child; ${PAIRS} interleaved pairs (AB BA AB …), median of the per-pair ratios`)
-  console.log('  wall end to end: from the call to the answer, as the caller sees it (IPC, context, copies included)')
-  console.log('  wall inside: the runner\'s task time ÷ the call of the function in the child; CPU: all threads of each process')
+  console.log(`\nCPU-bound kernels, sandbox ÷ plain Node child; ${PAIRS} rounds of S P S' P' (reversed every other round), median of the per-pair ratios`)
+  console.log('  new Function: the job made by new Function(body) on both sides (the issue\'s baseline); bundle: the job as a function literal in the bundle text, the same text on both sides')
+  console.log('  wall: from the call to the answer as the caller sees it (IPC, context, copies included); CPU: all threads of each process (the runner\'s watchdog poll included)')
 }
 for (const [name, k] of Object.entries(skipKernels ? {} : KERNELS)) {
   const memoryMb = 256
-  // Unmeasured first run on each side: the isolate and the bundle's script are made once per runner.
-  await sandboxed(k.body, k.input, name, memoryMb)
-  await plain(k.body, k.input)
-  const ratios = { wall: [] as number[], inner: [] as number[], cpu: [] as number[] }
-  const times = { s: [] as number[], p: [] as number[], sc: [] as number[], pc: [] as number[] }
+  // Unmeasured first run of each: the isolate and the bundle's script are made once per runner.
+  for (const form of ['fn', 'bundle'] as const) { await sandboxed(k.body, k.input, name, memoryMb, form); await plain(k.body, k.input, form) }
+  type Run = Awaited<ReturnType<typeof measured>>
+  const runs: Record<string, Run[]> = { sfn: [], pfn: [], sb: [], pb: [] }
   const load0 = load()
   for (let i = 0; i < PAIRS; i++) {
-    const runS = async (): Promise<Awaited<ReturnType<typeof measured>>> => await measured(runnerPid, async () => await sandboxed(k.body, k.input, name, memoryMb))
-    const runP = async (): Promise<Awaited<ReturnType<typeof measured>>> => await measured(() => plainChild.pid as number, async () => await plain(k.body, k.input))
-    let a, b
-    if (i % 2 === 0) { a = await runS(); b = await runP() } else { b = await runP(); a = await runS() }
-    if (JSON.stringify(a.value) !== JSON.stringify(b.value)) throw new Error(`${name}: results differ`)
-    ratios.wall.push(a.wall / b.wall); ratios.inner.push(a.inner / b.inner); ratios.cpu.push(a.cpu / b.cpu)
-    times.s.push(a.wall); times.p.push(b.wall); times.sc.push(a.cpu); times.pc.push(b.cpu)
+    const steps: Array<[string, () => Promise<Run>]> = [
+      ['sfn', async () => await measured(() => fnPool.pids()[0], async () => await sandboxed(k.body, k.input, name, memoryMb, 'fn'))],
+      ['pfn', async () => await measured(() => plainChild.pid as number, async () => await plain(k.body, k.input, 'fn'))],
+      ['sb', async () => await measured(runnerPid, async () => await sandboxed(k.body, k.input, name, memoryMb, 'bundle'))],
+      ['pb', async () => await measured(() => plainChild.pid as number, async () => await plain(k.body, k.input, 'bundle'))]
+    ]
+    for (const [key, step] of i % 2 === 0 ? steps : steps.reverse()) runs[key].push(await step())
+    const values = Object.values(runs).map(r => JSON.stringify(r[i].value))
+    if (new Set(values).size !== 1) throw new Error(`${name}: results differ: ${values.join(' ')}`)
   }
-  console.log(`  ${name}: sandbox ${median(times.s).toFixed(1)} ms (CPU ${median(times.sc).toFixed(1)}), plain ${median(times.p).toFixed(1)} ms (CPU ${median(times.pc).toFixed(1)}); load ${load0} → ${load()}`)
-  console.log(`    wall, end to end  ${spread(ratios.wall)}`)
-  console.log(`    wall, inside      ${spread(ratios.inner)}`)
-  console.log(`    CPU               ${spread(ratios.cpu)}`)
+  const ratio = (a: string, b: string, f: (r: Run) => number): number[] => runs[a].map((r, i) => f(r) / f(runs[b][i]))
+  const ms = (key: string, f: (r: Run) => number): string => median(runs[key].map(f)).toFixed(0)
+  console.log(`  ${name}: new Function sandbox ${ms('sfn', r => r.wall)} ms (CPU ${ms('sfn', r => r.cpu)}), plain ${ms('pfn', r => r.wall)} ms (CPU ${ms('pfn', r => r.cpu)}); bundle sandbox ${ms('sb', r => r.wall)} ms, plain ${ms('pb', r => r.wall)} ms; load ${load0} → ${load()}`)
+  console.log(`    new Function  wall ${spread(ratio('sfn', 'pfn', r => r.wall))}`)
+  console.log(`                  CPU  ${spread(ratio('sfn', 'pfn', r => r.cpu))}`)
+  console.log(`    bundle        wall ${spread(ratio('sb', 'pb', r => r.wall))}`)
+  console.log(`                  CPU  ${spread(ratio('sb', 'pb', r => r.cpu))}`)
+  console.log(`    plain Node alone, bundle ÷ new Function (the code form, no sandbox): CPU ${spread(ratio('pb', 'pfn', r => r.cpu))}`)
 }
+await fnPool.stop()
 
 // Fixed cost of one trivial task through the whole pool (IPC both ways),
 // next to the same call through the plain Node child's IPC round trip.
