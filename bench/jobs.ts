@@ -5,7 +5,7 @@
 // tasks against the same kernel run serially in one plain Node process.
 // Prints figures and the machine's load average; asserts nothing.
 //
-//   node --no-node-snapshot --import tsx bench/jobs.ts [--quick] [--runs N]
+//   node --no-node-snapshot --import tsx bench/jobs.ts [--quick] [--runs N] [--only noop,trip,mc]
 import '@idlegrid/interface/polyfill'
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -20,11 +20,12 @@ import type { ControlClient, UnsignedBundle } from '@idlegrid/control-api'
 import type { DaemonProcess } from '@idlegrid/test-e2e'
 import type { ChildProcess } from 'node:child_process'
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' } }, strict: true })
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string', default: 'noop,trip,mc' } }, strict: true })
 const QUICK = values.quick
 const RUNS = Number(values.runs ?? (QUICK ? 1 : 3))
-if (!(Number.isInteger(RUNS) && RUNS > 0)) {
-  console.error('usage: bench/jobs.ts [--quick] [--runs N]')
+const ONLY = new Set(values.only.split(','))
+if (!(Number.isInteger(RUNS) && RUNS > 0) || ![...ONLY].every(s => ['noop', 'trip', 'mc'].includes(s))) {
+  console.error('usage: bench/jobs.ts [--quick] [--runs N] [--only noop,trip,mc]')
   process.exit(2)
 }
 const NOOP_TASKS = QUICK ? 2_000 : 10_000
@@ -90,7 +91,9 @@ async function startDaemon (name: string, args: string[]): Promise<{ daemon: Dae
   const dir = await tempDataDir(`bench-jobs-${name}`)
   // Default re-advertising: the volunteers bootstrap to the submitter, and a
   // job is announced to connected peers, so a short interval would only add DHT load.
-  const daemon = spawnDaemon(dir, ['--max-cores', '1', ...args])
+  // PROFILE_DIR=<dir>: each daemon writes a CPU profile there when it stops (for finding where the time goes)
+  const profile = process.env.PROFILE_DIR
+  const daemon = spawnDaemon(dir, ['--max-cores', '1', ...args], profile == null ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}`] })
   daemons.push(daemon)
   await waitForControl(daemon)
   return { daemon, client: createControlClient({ dataDir: dir }) }
@@ -167,6 +170,7 @@ try {
   await runJob(client, mc, [{ seed: 1, samples: 1000 }, { seed: 2, samples: 1000 }], 1)
 
   // --- 1. no-op throughput ---------------------------------------------------
+  if (ONLY.has('noop')) {
   console.log(`\n1. ${fmt(NOOP_TASKS)} no-op records submitted at once through client.submit, submit -> last result received by the client`)
   const inputs = Array.from({ length: NOOP_TASKS }, (_, i) => i)
   const rates: Record<number, number[]> = { 1: [], 10: [], 100: [] }
@@ -188,8 +192,10 @@ try {
     console.log(`   ${label}   [runs ${rates[batch].map(x => fmt(x)).join(' ')}; submit POST ${fmt(median(submits[batch]))} ms]`)
   }
   console.log(`   load average now ${load()}`)
+  }
 
   // --- 2. round trip ---------------------------------------------------------
+  if (ONLY.has('trip')) {
   // Baseline in the same run: the control API's cheapest request, the floor of any client call.
   const idMs: number[] = []
   for (let i = 0; i < 50; i++) { const t = performance.now(); await client.id(); idMs.push(performance.now() - t) }
@@ -205,8 +211,10 @@ try {
   console.log(`   median ${fmt(rtMed, 1)} ms, p95 ${fmt(quantile(trips, 0.95), 1)} ms, min ${fmt(Math.min(...trips), 1)} ms   (target median <= 5 ms)`)
   console.log(`   of which the submit POST: median ${fmt(median(posts), 1)} ms; control API GET /v1/id (same run): median ${fmt(median(idMs), 2)} ms -> round trip is ${(rtMed / median(idMs)).toFixed(0)}x it`)
   console.log(`   load average now ${load()}`)
+  }
 
   // --- 3. Monte Carlo makespan -------------------------------------------------
+  if (ONLY.has('mc')) {
   const mcInputs = Array.from({ length: MC_TASKS }, (_, i) => ({ seed: i + 1, samples: MC_SAMPLES }))
   const swarmMs: number[] = []
   const serialMs: number[] = []
@@ -226,6 +234,7 @@ try {
   console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process, and in two at once (all nice 19, as the runners)`)
   console.log(`   serial ${fmt(median(serialMs))} ms (${fmt(median(serialMs) / MC_TASKS)} ms/task), 2 volunteers ${fmt(median(swarmMs))} ms -> speedup ${median(speedups).toFixed(2)}x   (target >= 1.8x)   [runs ${speedups.map(x => x.toFixed(2)).join(' ')}]`)
   console.log(`   two plain processes at once ${fmt(median(pairMs))} ms -> ${median(machine).toFixed(2)}x: the most 2 workers got from this machine meanwhile; swarm / that = ${(median(speedups) / median(machine)).toFixed(2)}`)
+  }
   console.log(`\nload average at start ${loadStart}, at the end ${load()} (2 cores shared with other work: figures scale with it)`)
 } catch (err) {
   console.error('bench failed:', err)

@@ -4,6 +4,8 @@
 // one transaction, so a kill -9 leaves either the old or the new state.
 import { createHash } from 'node:crypto'
 import Database from 'better-sqlite3'
+import { walSync } from '@idlegrid/sqlite'
+import type { WalSync } from '@idlegrid/sqlite'
 import { InvalidInputError, NotFoundError } from '@idlegrid/interface'
 import type { TaskErrorInfo, TaskRequirements } from '@idlegrid/interface'
 
@@ -214,6 +216,9 @@ export interface CreditSettlement {
   note?: string
 }
 
+/** Receipts the claim cap's peer median is taken over: the latest ones, so a long job costs the same per credit as a short one. */
+const MEDIAN_WINDOW = 999
+
 export const DEFAULT_MAX_ATTEMPTS = 3
 export const DEFAULT_MAX_EXTRA_REPLICAS = 2
 export const DEFAULT_MAX_LEASES = 10
@@ -392,6 +397,7 @@ export class JobStore {
   readonly #db: Database.Database
   /** Prepared statements by SQL text: preparing costs more than running most of them. */
   readonly #statements = new Map<string, Database.Statement>()
+  readonly #wal: WalSync
 
   constructor (init: JobStoreInit) {
     this.maxAttempts = init.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
@@ -404,11 +410,10 @@ export class JobStore {
     this.#replicate = init.replicate ?? (() => true)
     this.#db = new Database(init.path)
     this.#db.pragma('journal_mode = WAL')
-    // NORMAL for what may be redone after a power cut (leases, checkpoints,
-    // requeues: every lease is released at restart anyway); FULL, through
-    // #durable, for what is promised to someone else: a stored job, an
-    // acknowledged result, a cancel, an issued receipt's record. In WAL mode a
-    // FULL commit also makes every earlier NORMAL commit durable.
+    // NORMAL: a commit survives a crash or kill -9 at once. What is promised
+    // to someone else (a stored job, an acknowledged result) is made to
+    // survive a power cut too before the promise, with sync(): one fsync off
+    // the event loop for everything committed so far (docs/durability.md).
     this.#db.pragma('synchronous = NORMAL')
     this.#db.pragma('busy_timeout = 5000')
     this.#db.exec(SCHEMA)
@@ -418,9 +423,16 @@ export class JobStore {
         this.#db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`)
       }
     }
+    this.#wal = walSync(this.#db)
+  }
+
+  /** Resolves once every change made so far is on disk (it survives a power cut, not just a crash). */
+  async sync (): Promise<void> {
+    await this.#wal()
   }
 
   close (): void {
+    void this.#wal.close()
     this.#db.close()
   }
 
@@ -433,7 +445,7 @@ export class JobStore {
     return statement
   }
 
-  /** Runs `fn` as one transaction that is on disk (fsync) when it returns. */
+  /** Runs `fn` as one transaction that is on disk (fsync) when it returns: for the few callers that cannot await sync(). */
   #durable<T> (fn: () => T): T {
     this.#db.pragma('synchronous = FULL')
     try {
@@ -453,7 +465,7 @@ export class JobStore {
     const needed = replicas === 'auto' ? null : replicas
     const quorum = replicas === 'auto' ? null : majorityOf(replicas)
     const maxNeeded = replicas === 'auto' ? null : replicas === 1 ? 1 : replicas + this.maxExtraReplicas
-    this.#durable(() => {
+    this.#db.transaction(() => {
       this.#sql('INSERT OR IGNORE INTO bundles (id, bytes) VALUES (?, ?)').run(job.bundleId, job.bundle)
       this.#sql('INSERT INTO jobs (id, name, bundle_id, requirements, batch, record_count, state, created_at, finished_at, replicas) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(job.id, job.name, job.bundleId, JSON.stringify(job.requirements), job.batch, job.records.length,
@@ -462,7 +474,7 @@ export class JobStore {
       for (let first = 0, idx = 0; first < job.records.length; first += job.batch, idx++) {
         insertTask.run(taskIdOf(job.id, first), job.id, idx, first, Math.min(job.batch, job.records.length - first), needed, quorum, maxNeeded)
       }
-    })
+    })()
   }
 
   /** The encoded signed bundle, when a job of this store uses it. */
@@ -596,17 +608,15 @@ export class JobStore {
    * and the task is settled when a majority agree (see docs/replicas.md).
    */
   complete (taskId: string, attempt: number, worker: string, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number, now = Date.now()): CompleteOutcome {
-    // the submitter acknowledges the result after this returns: it must be on disk
-    return this.#durable(() => this.#complete(taskId, attempt, worker, outcomes, cpuMs, wallMs, now))
+    return this.#db.transaction(() => this.#complete(taskId, attempt, worker, outcomes, cpuMs, wallMs, now))()
   }
 
   /**
-   * complete() for several results of one worker, in one transaction and one
-   * fsync: a volunteer that returns many quick tasks together pays for the
-   * disk once. Outcomes come back in the order of `results`.
+   * complete() for several results of one worker, in one transaction.
+   * Outcomes come back in the order of `results`.
    */
   completeMany (worker: string, results: Array<{ taskId: string, attempt: number, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number }>, now = Date.now()): CompleteOutcome[] {
-    return this.#durable(() => results.map(r => this.#complete(r.taskId, r.attempt, worker, r.outcomes, r.cpuMs, r.wallMs, now)))
+    return this.#db.transaction(() => results.map(r => this.#complete(r.taskId, r.attempt, worker, r.outcomes, r.cpuMs, r.wallMs, now)))()
   }
 
   #complete (taskId: string, attempt: number, worker: string, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number, now: number): CompleteOutcome {
@@ -767,7 +777,7 @@ export class JobStore {
   owedCredits (limit = 100): OwedCredit[] {
     const rows = this.#sql(`SELECT s.job_id, s.task_id, s.worker, s.verdict, s.cpu_ms, s.observed_ms, t.record_count, j.requirements
       FROM submissions s JOIN tasks t ON t.id = s.task_id JOIN jobs j ON j.id = s.job_id
-      WHERE s.credit_state = 'owed' ORDER BY s.at LIMIT ?`).all(limit) as Array<{ job_id: string, task_id: string, worker: string, verdict: OwedCredit['verdict'], cpu_ms: number, observed_ms: number, record_count: number, requirements: string }>
+      WHERE s.credit_state = 'owed' ORDER BY s.at, s.attempt LIMIT ?`).all(limit) as Array<{ job_id: string, task_id: string, worker: string, verdict: OwedCredit['verdict'], cpu_ms: number, observed_ms: number, record_count: number, requirements: string }>
     return rows.map(r => ({
       jobId: r.job_id,
       taskId: r.task_id,
@@ -793,17 +803,17 @@ export class JobStore {
         update.run(s.state, s.creditedMs, s.receiptHash ?? null, s.note ?? null, s.taskId, s.worker)
       }
     }
-    // a lost 'issued' would issue a second receipt after a power cut; 'none' and 'refused' are simply decided again
-    if (settlements.some(s => s.state === 'issued')) {
-      this.#durable(settle)
-    } else {
-      this.#db.transaction(settle)()
-    }
+    // lost to a power cut, a credit is decided again: the ledger issues one receipt per task whatever is asked twice
+    this.#db.transaction(settle)()
   }
 
-  /** Median credited CPU ms of the job's receipts to volunteers other than `worker`, and how many there are. */
+  /**
+   * Median credited CPU ms of the job's latest receipts (at most MEDIAN_WINDOW) to
+   * volunteers other than `worker`, and how many it is taken over.
+   */
   creditedMedian (jobId: string, worker: string): { medianMs: number, samples: number } {
-    const rows = this.#sql('SELECT credited_ms FROM submissions WHERE job_id = ? AND worker != ? AND credit_state = \'issued\' ORDER BY credited_ms')
+    const rows = this.#sql(`SELECT credited_ms FROM (SELECT credited_ms FROM submissions WHERE job_id = ? AND worker != ? AND credit_state = 'issued'
+      ORDER BY at DESC LIMIT ${MEDIAN_WINDOW}) ORDER BY credited_ms`)
       .all(jobId, worker) as Array<{ credited_ms: number }>
     if (rows.length === 0) {
       return { medianMs: 0, samples: 0 }

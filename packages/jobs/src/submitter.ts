@@ -29,6 +29,8 @@ import type { LengthPrefixedStream } from '@libp2p/utils'
 const log = logger('idlegrid:jobs:submitter')
 /** Owed results paid per round of the credit pass. */
 const CREDIT_ROUND = 256
+/** Wait between a result and the credit round that pays it, so results of a busy moment share a round. */
+const CREDIT_DELAY_MS = 20
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** What the submitter needs of the node it runs in (an IdleGridNode fits). */
@@ -164,6 +166,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   /** Open session streams per volunteer, to push receipts on. */
   readonly #links = new Map<string, Set<SessionLink>>()
   #crediting: Promise<void> = Promise.resolve()
+  #creditTimer?: ReturnType<typeof setTimeout>
   readonly #progress = new Map<string, TaskProgressDetail>()
   /** jobId -> worker -> its last refusal; cleared when that worker accepts. */
   readonly #refusals = new Map<string, Map<string, JobRefusal>>()
@@ -232,6 +235,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     this.#stopped = true
     clearInterval(this.#announceTimer)
     clearTimeout(this.#expiryTimer)
+    clearTimeout(this.#creditTimer)
     this.#libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
     await this.#libp2p.unhandle([BUNDLE_PROTOCOL, SESSION_PROTOCOL]).catch(() => {})
     for (const stream of this.#streams) {
@@ -276,6 +280,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       createdAt: Date.now(),
       replicas
     })
+    // the caller is told the job is stored: it must survive a power cut too
+    await this.#store.sync()
     log('job %s stored: %d record(s) in batches of %d, replicas %s', id, records.length, batch, replicas)
     this.safeDispatchEvent('job:submitted', { detail: { jobId: id } })
     if (records.length === 0) {
@@ -597,7 +603,13 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
         const buf = await lp.read({ signal: AbortSignal.timeout(SESSION_IDLE_TIMEOUT_MS) })
         const { message } = decodeWorkerMessage(buf)
         const reply = this.#onWorkerMessage(worker, message)
-        if (reply != null) {
+        if (reply instanceof Promise) {
+          // results are acknowledged once on disk; meanwhile the session goes on (answers carry request ids)
+          void reply.then(async r => { await link.write(r) }).catch(err => {
+            log('could not acknowledge results of %p, resetting the session: %e', connection.remotePeer, err)
+            stream.abort(err)
+          })
+        } else if (reply != null) {
           await link.write(reply)
         }
         // a contact is a chance to hand over receipts the volunteer has not
@@ -626,7 +638,15 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
 
   /** Pays what accepted results are owed (trust, claim cap, receipt), one pass at a time. */
   #credit (): void {
-    this.#crediting = this.#crediting.then(async () => { await this.#creditPass() }).catch(err => { log.error('crediting results failed: %e', err) })
+    if (this.#creditTimer != null || this.#stopped) {
+      return
+    }
+    // a short wait lets the results of a busy moment be paid in one round
+    this.#creditTimer = setTimeout(() => {
+      this.#creditTimer = undefined
+      this.#crediting = this.#crediting.then(async () => { await this.#creditPass() }).catch(err => { log.error('crediting results failed: %e', err) })
+    }, CREDIT_DELAY_MS)
+    this.#creditTimer.unref?.()
   }
 
   /**
@@ -775,7 +795,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   }
 
   /** Handles one message of a session; returns the answer for requests. */
-  #onWorkerMessage (worker: string, message: WorkerMessage): SubmitterMessage | undefined {
+  #onWorkerMessage (worker: string, message: WorkerMessage): SubmitterMessage | Promise<SubmitterMessage> | undefined {
     if (message.lease != null) {
       const { requestId, jobId, maxTasks } = message.lease
       if (maxTasks < 1) {
@@ -814,12 +834,15 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       this.#onReceiptAck(worker, message.receiptAck)
       return undefined
     }
+    // an acknowledged result is deleted by the volunteer: it must be on disk here first
     if (message.results != null) {
       const { requestId, results } = message.results
-      return { acks: { requestId, acks: this.#onResults(worker, results) } }
+      const acks = this.#onResults(worker, results)
+      return this.#store.sync().then(() => ({ acks: { requestId, acks } }))
     }
     const result = message.result as Result
-    return { ack: { ...this.#onResults(worker, [result])[0], requestId: result.requestId } }
+    const ack = { ...this.#onResults(worker, [result])[0], requestId: result.requestId }
+    return this.#store.sync().then(() => ({ ack }))
   }
 
   /**

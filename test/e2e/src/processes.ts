@@ -22,6 +22,8 @@ export interface RunOptions {
   env?: Record<string, string>
   /** Kill the command after this long. Default 60 s. */
   timeoutMs?: number
+  /** Flags for node itself, before the CLI (say `--cpu-prof`, which NODE_OPTIONS may not carry). */
+  nodeArgs?: string[]
 }
 
 /** The environment children get: this one without IDLEGRID_* and DEBUG, plus `extra`. */
@@ -76,7 +78,7 @@ export interface DaemonProcess {
 
 /** Starts `idlegrid daemon --data-dir <dataDir> <args>` in the background. */
 export function spawnDaemon (dataDir: string, args: string[] = [], options: RunOptions = {}): DaemonProcess {
-  const child = spawn(process.execPath, [CLI_BIN, 'daemon', '--data-dir', dataDir, ...args], { env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_BIN, 'daemon', '--data-dir', dataDir, ...args], { env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d })
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { output += d })

@@ -353,11 +353,11 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     expect(await deliver(0, 5)).toBe('ACCEPTED')
     expect(await deliver(1, 4_000_000_000)).toBe('ACCEPTED') // 46 days of CPU for one core
     expect(await deliver(2, 19_000)).toBe('ACCEPTED') // under the 20 s limit, far over the wall time the submitter saw
+    await waitFor(() => side.submitter.job(jobId).credit.owed === 0, { timeoutMs: 10_000, message: 'credits settled' })
     const before = side.ledger.balances()
     const unleased = await deaf.deliver({ requestId: 0, taskId: lease.tasks[0].taskId, attempt: 9, records: [{ value: json(1) }], cpuMs: 5, wallMs: 5 })
     expect(unleased).toMatchObject({ status: 'REFUSED', reason: expect.stringContaining('was not leased') })
-
-    await waitFor(() => side.submitter.job(jobId).credit.owed === 0, { timeoutMs: 10_000, message: 'credits settled' })
+    expect(side.submitter.job(jobId).credit.owed).toBe(0)
     const info = side.submitter.job(jobId)
     expect(info.credit.receipts).toBe(2)
     expect(info.credit.flags).toEqual(expect.arrayContaining([
@@ -420,6 +420,8 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     expect(await squares(side, jobId)).toEqual(inputs.map(({ n }) => n * n))
     expect(side.submitter.job(jobId).quorum).toEqual({ verified: spotChecks, unreplicated: 12 - spotChecks, disagreements: 0, failed: 0 })
     expect(checked).toBe(spotChecks)
+    // trust moves when the results are credited, a moment after they are stored
+    await waitFor(() => side.ledger.trust.get(checker.peerId)?.consecutiveValid === spotChecks, { timeoutMs: 10_000, message: 'the spot checks credited' })
     expect(side.ledger.trust.get(trustedId)).toMatchObject({ consecutiveValid: 200 + spotChecks, totalInvalid: 0 })
     expect(side.ledger.trust.get(checker.peerId)).toMatchObject({ consecutiveValid: spotChecks })
     await waitFor(() => side.submitter.job(jobId).credit.receipts === 12 + spotChecks, { timeoutMs: 10_000, message: 'receipts for every counted result' })

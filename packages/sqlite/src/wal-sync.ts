@@ -1,0 +1,81 @@
+// Group commit for a SQLite file in WAL mode with synchronous = NORMAL: the
+// commits themselves never wait for the disk, and whoever must promise that
+// a commit survives a power cut awaits one fdatasync of the write-ahead log,
+// run on libuv's thread pool and shared by every caller waiting at the time.
+import { open } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import type Database from 'better-sqlite3'
+
+export interface WalSyncInit {
+  /**
+   * Syncs the write-ahead log's file to disk. For tests that count the
+   * syncs; the default is the file handle's own datasync().
+   */
+  datasync?(file: FileHandle): Promise<void>
+}
+
+export interface WalSync {
+  /**
+   * Resolves once every transaction committed before the call is on disk.
+   * Calls made while a sync runs share the next one, so N waiting callers
+   * cost at most two syncs, whatever N.
+   */
+  (): Promise<void>
+  /** Closes the log's file handle; call before closing the database. */
+  close(): Promise<void>
+}
+
+/**
+ * Makes NORMAL commits of `db` durable on demand. `db` must be a file in
+ * WAL mode: a commit there is appended to the `-wal` file and survives a
+ * crash or kill -9 of the process at once; syncing that file makes it
+ * survive a power cut too. A checkpoint that moves frames into the main file
+ * syncs the main file itself before the log restarts, so syncing the log
+ * after it covers everything as well.
+ */
+export function walSync (db: Database.Database, init: WalSyncInit = {}): WalSync {
+  const mode = String(db.pragma('journal_mode', { simple: true }))
+  if (mode !== 'wal') {
+    throw new TypeError(`walSync needs a database in WAL mode, ${db.name} is in ${mode} mode`)
+  }
+  const datasync = init.datasync ?? (async (file: FileHandle) => { await file.datasync() })
+  let file: Promise<FileHandle> | undefined
+  let running: Promise<void> | undefined
+  let next: Promise<void> | undefined
+  let closed = false
+
+  const syncNow = async (): Promise<void> => {
+    if (closed) {
+      throw new Error(`${db.name} is closed`)
+    }
+    file ??= open(`${db.name}-wal`, 'r')
+    file.catch(() => { file = undefined })
+    await datasync(await file)
+  }
+  const start = (): Promise<void> => {
+    const run = syncNow()
+    running = run
+    const clear = (): void => { if (running === run) running = undefined }
+    run.then(clear, clear)
+    return run
+  }
+  const sync = (async (): Promise<void> => {
+    if (running == null) {
+      await start()
+      return
+    }
+    // the sync in flight may have started before our commit: wait for the one after it
+    next ??= running.then(() => undefined, () => undefined).then(() => {
+      next = undefined
+      return start()
+    })
+    await next
+  }) as WalSync
+  sync.close = async () => {
+    closed = true
+    await running?.catch(() => {})
+    await (await file?.catch(() => undefined))?.close()
+    file = undefined
+  }
+  return sync
+}

@@ -1,0 +1,83 @@
+// walSync on real SQLite files: waits for a sync that starts after the
+// call, shares syncs among callers waiting together, refuses files that
+// are not in WAL mode, and what it synced is really in the file.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { walSync } from '../src/index.js'
+import type { FileHandle } from 'node:fs/promises'
+
+async function until (check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in 5 s')
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}
+
+describe('walSync', () => {
+  let dir: string
+  let db: Database.Database
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'idlegrid-sqlite-'))
+    db = new Database(join(dir, 'a.db'))
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.exec('CREATE TABLE t (n INTEGER)')
+  })
+
+  afterEach(() => {
+    db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('shares one sync among callers that wait together, and never reuses a sync that began before the call', async () => {
+    const started: number[] = []
+    const gates: Array<() => void> = []
+    const sync = walSync(db, {
+      async datasync (file: FileHandle) {
+        started.push(Date.now())
+        await new Promise<void>(resolve => gates.push(resolve))
+        await file.datasync()
+      }
+    })
+    db.prepare('INSERT INTO t VALUES (1)').run()
+    const first = sync()
+    await until(() => started.length === 1)
+    // committed while the first sync runs: these must wait for a second one
+    db.prepare('INSERT INTO t VALUES (2)').run()
+    let laterDone = 0
+    const later = Array.from({ length: 10 }, async () => { await sync(); laterDone++ })
+    gates.shift()?.()
+    await first
+    await until(() => started.length === 2)
+    expect(laterDone).toBe(0)
+    gates.shift()?.()
+    await Promise.all(later)
+    expect(started).toHaveLength(2)
+    await sync.close()
+  })
+
+  it('syncs the real log file, and fails clearly after close', async () => {
+    const sync = walSync(db)
+    db.prepare('INSERT INTO t VALUES (7)').run()
+    await sync()
+    const other = new Database(join(dir, 'a.db'), { readonly: true })
+    expect(other.prepare('SELECT n FROM t').all()).toEqual([{ n: 7 }])
+    other.close()
+    await sync.close()
+    await expect(sync()).rejects.toThrow(/closed/)
+  })
+
+  it('refuses a database that is not in WAL mode', () => {
+    const plain = new Database(join(dir, 'b.db'))
+    try {
+      expect(() => walSync(plain)).toThrow(/WAL mode/)
+    } finally {
+      plain.close()
+    }
+  })
+})
