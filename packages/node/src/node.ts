@@ -21,6 +21,7 @@ import {
   DEFAULT_ADVERTISE_INTERVAL_MS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, DEFAULT_LIVENESS_INTERVAL_MS,
   DEFAULT_PROVIDER_TTL_MS, DHT_QUERY_SELF_INTERVAL_MS, IDENTIFY_PUSH_DEBOUNCE_MS
 } from './constants.js'
+import { nodeNoiseCrypto } from './noise-crypto.js'
 import { dhtProtocol, parseSwarmKey } from './swarm.js'
 import type { CapacityPublishedDetail, CapacityReportLike, CapacityService, CapacityWant, FindOptions, FoundPeer } from './capacity-service.js'
 import type { Capability } from './capability.js'
@@ -289,8 +290,11 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
     ...(init.datastore != null ? { datastore: init.datastore } : {}),
     addresses: { listen },
     transports: [memory != null ? memory() : tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    connectionEncrypters: [noise({ crypto: nodeNoiseCrypto })],
+    // yamux pings every connection every 30 s by default but never acts on a
+    // missing answer; the connection monitor below both keeps connections
+    // busy and closes dead ones, so the keep-alive only cost wake-ups
+    streamMuxers: [yamux({ enableKeepAlive: false })],
     ...(init.swarmKey != null && preSharedKey != null ? { connectionProtector: preSharedKey({ psk: init.swarmKey, timeout: dialTimeoutMs }) } : {}),
     connectionManager: { dialTimeout: dialTimeoutMs },
     // libp2p pings every connection every 10 s by default: the largest idle cost of a node with peers
