@@ -835,6 +835,12 @@ export class JobStore {
     return this.#loseLeases(rows, 'lost', now)
   }
 
+  /** Ends the active leases `worker` gives back unrun; not a failed attempt. Leases it does not hold are ignored. */
+  release (worker: string, tasks: Array<{ taskId: string, attempt: number }>, now = Date.now()): LostLease[] {
+    const rows = tasks.flatMap(t => this.#activeLease(t.taskId, t.attempt, worker) ?? [])
+    return this.#loseLeases(rows, 'lost', now)
+  }
+
   /** Ends every active lease: the submitter restarted and cannot know what ran meanwhile. */
   releaseAll (now = Date.now()): LostLease[] {
     const rows = this.#sql('SELECT * FROM leases WHERE state = \'active\'').all() as LeaseRow[]

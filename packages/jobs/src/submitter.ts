@@ -834,6 +834,10 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       this.#onReceiptAck(worker, message.receiptAck)
       return undefined
     }
+    if (message.release != null) {
+      this.#afterLost(this.#store.release(worker, message.release.tasks), 'given back unrun by its volunteer')
+      return undefined
+    }
     // an acknowledged result is deleted by the volunteer: it must be on disk here first
     if (message.results != null) {
       const { requestId, results } = message.results

@@ -103,6 +103,18 @@ describe('JobStore', () => {
     expect(store.completeMany('w1', [])).toEqual([])
   })
 
+  it('requeues leases their volunteer gives back, without counting a failure, and ignores leases it does not hold', () => {
+    store.createJob(newJob('a', 3))
+    const tasks = store.lease('a', 'w1', 3, MiB, 0).tasks
+    expect(store.release('w2', [{ taskId: 'a:0', attempt: 1 }], 1)).toEqual([])
+    const lost = store.release('w1', [{ taskId: 'a:1', attempt: 1 }, { taskId: 'a:2', attempt: 7 }], 1)
+    expect(lost).toEqual([{ taskId: 'a:1', jobId: 'a', attempt: 1, worker: 'w1', requeued: true }])
+    expect(store.job('a').tasks).toMatchObject({ leased: 2, pending: 1 })
+    expect(store.job('a').failures).toEqual([])
+    expect(store.lease('a', 'w2', 3, MiB, 2).tasks.map(t => [t.taskId, t.attempt])).toEqual([['a:1', 2]])
+    expect(store.complete(tasks[1].taskId, 1, 'w1', [ok(1)], 1, 1).status).toBe('accepted')
+  })
+
   it('refuses a result whose record count does not match the task', () => {
     store.createJob(newJob('a', 2, 2))
     const [t] = store.lease('a', 'w1', 1, MiB, 0).tasks

@@ -57,14 +57,22 @@ export interface WorkerInit {
   /** Least time between two progress messages of one task. @default 250 */
   progressIntervalMs?: number
   /**
-   * Tasks per slot leased ahead, so the next task is at hand when one ends
-   * instead of one lease round trip later. Only for jobs whose recent tasks
-   * here were short enough that a task waiting in line still starts within
-   * half its lease margin (see docs/job-lifecycle.md). 0 leases only for
-   * free slots.
-   * @default 0 (off: see docs/job-lifecycle.md)
+   * Most tasks per slot leased ahead, so the next ones are at hand when a
+   * task ends instead of one lease round trip later, and quick tasks of one
+   * job can run together in one sandbox call. Only for jobs whose recent
+   * tasks here took at most 100 ms, only about 100 ms of work per slot, and
+   * only while a task waiting in line still starts within half its lease
+   * margin (see docs/job-lifecycle.md). 0 leases only for free slots.
+   * @default 256
    */
   leaseAhead?: number
+  /**
+   * Work per slot that leasing ahead aims to keep at hand, in ms at the pace
+   * of the job's recent tasks; jobs whose recent tasks took longer are not
+   * leased ahead at all.
+   * @default 100
+   */
+  leaseAheadMs?: number
   /**
    * The node's credit ledger (the same one its submitter uses). Receipts
    * that submitters send are checked and stored in it, then acknowledged.
@@ -129,10 +137,12 @@ interface KnownJob {
   leasing: boolean
   /** Verified once per announcement; later leases only ask the policy again. */
   bundle?: SignedBundle
-  /** Wall ms of this job's last tasks here, newest last (at most RECENT_TASKS). */
+  /** Wall ms of this job's last tasks here, newest last (at most RECENT_TASKS); a task run in a group counts its share. */
   recentMs: number[]
   /** Lease time the submitter gives beyond a task's time limit, from its last grant. */
   marginMs?: number
+  /** Set when a group of this job's tasks broke a limit: its tasks run one by one from then on. */
+  noGroups?: boolean
 }
 
 /** A granted task waiting for a slot (leased ahead). */
@@ -148,6 +158,20 @@ interface QueuedTask {
 const RECENT_TASKS = 8
 /** Tasks of a job that must have run here before any is leased ahead. */
 const MIN_SAMPLES = 3
+/**
+ * Work a slot keeps leased ahead by default, in expected ms: enough to hide
+ * a lease round trip and to fill a group, little enough that the end of a
+ * job is not held back. Jobs whose tasks take longer are not leased ahead.
+ */
+const AHEAD_MS = 100
+/** Largest leaseAhead. */
+const MAX_LEASE_AHEAD = 1024
+/** Expected ms of work run together in one sandbox call (a group of quick tasks). */
+const GROUP_MS = 20
+/** Records in one group at most. */
+const GROUP_RECORDS = 256
+/** A task this many times slower than the job's recent ones gives back what was leased ahead of it. */
+const SLOWDOWN = 4
 
 function noteTaskMs (job: KnownJob, ms: number): void {
   job.recentMs.push(ms)
@@ -166,6 +190,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   readonly #outboxRetryMs: number
   readonly #progressIntervalMs: number
   readonly #leaseAhead: number
+  readonly #aheadMs: number
   /** Leased tasks waiting for a slot, oldest first. */
   readonly #queue: QueuedTask[] = []
   /** Tasks asked for ahead of free slots by lease requests in flight. */
@@ -198,9 +223,13 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     this.#policy = init.policy ?? {}
     this.#outboxRetryMs = init.outboxRetryMs ?? 5_000
     this.#progressIntervalMs = init.progressIntervalMs ?? 250
-    this.#leaseAhead = init.leaseAhead ?? 0
-    if (!Number.isSafeInteger(this.#leaseAhead) || this.#leaseAhead < 0 || this.#leaseAhead > MAX_TASKS_PER_LEASE) {
-      throw new InvalidInputError(`leaseAhead must be a whole number from 0 to ${MAX_TASKS_PER_LEASE}, got ${String(init.leaseAhead)}`)
+    this.#leaseAhead = init.leaseAhead ?? 256
+    this.#aheadMs = init.leaseAheadMs ?? AHEAD_MS
+    if (!(this.#aheadMs > 0)) {
+      throw new InvalidInputError(`leaseAheadMs must be a number of ms above 0, got ${String(init.leaseAheadMs)}`)
+    }
+    if (!Number.isSafeInteger(this.#leaseAhead) || this.#leaseAhead < 0 || this.#leaseAhead > MAX_LEASE_AHEAD) {
+      throw new InvalidInputError(`leaseAhead must be a whole number from 0 to ${MAX_LEASE_AHEAD}, got ${String(init.leaseAhead)}`)
     }
     this.#ledger = init.ledger
     if (this.#ledger != null && this.#ledger.peerId !== init.node.peerId) {
@@ -358,25 +387,32 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   }
 
   /**
-   * Tasks to lease beyond free slots: leaseAhead per slot, minus those
-   * already waiting or asked for, and only when the job's recent tasks here
-   * were so short that one waiting behind leaseAhead of them still starts
-   * within half of its lease margin. So a leased-ahead task keeps its
-   * deadline whenever the tasks before it behave as the recent ones did.
+   * Tasks to lease beyond free slots, minus those already waiting or asked
+   * for: about AHEAD_MS of work per slot at the pace of the job's recent
+   * tasks here, at most leaseAhead per slot, and none when a recent task
+   * took longer than AHEAD_MS or when one waiting behind the others could
+   * miss half its lease margin. So a leased-ahead task keeps its deadline
+   * whenever the tasks before it behave as the recent ones did, and a job
+   * of long tasks keeps them with the submitter for whichever volunteer is free.
    */
   #ahead (job: KnownJob): number {
     if (this.#leaseAhead === 0 || job.recentMs.length < MIN_SAMPLES || job.marginMs == null) {
       return 0
     }
     const longest = Math.max(...job.recentMs)
-    if (longest * this.#leaseAhead > job.marginMs / 2) {
+    const average = job.recentMs.reduce((a, b) => a + b, 0) / job.recentMs.length
+    if (longest > this.#aheadMs) {
       return 0
     }
+    const perSlot = Math.min(this.#leaseAhead, Math.max(1, Math.floor(this.#aheadMs / Math.max(average, 0.01))), Math.floor(job.marginMs / 2 / Math.max(longest, 1)))
     const slots = Math.floor(this.#node.slots.total / Math.max(1, job.requirements.cores))
-    return Math.max(0, this.#leaseAhead * slots - this.#queue.length - this.#aheadAsked)
+    return Math.max(0, perSlot * slots - this.#queue.length - this.#aheadAsked)
   }
 
-  /** Starts queued tasks while slots are free; drops those whose lease ended while they waited. */
+  /**
+   * Starts queued tasks while slots are free, quick tasks of one job in
+   * groups; drops those whose lease ended while they waited.
+   */
   #startQueued (): void {
     while (this.#queue.length > 0 && !this.#stopped) {
       const next = this.#queue[0]
@@ -389,16 +425,59 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
         return
       }
       this.#queue.shift()
-      this.#start(next.job, next.bundle, next.grant)
+      const group = [next]
+      const limit = this.#groupRecords(next.job)
+      let records = next.grant.inputs.length
+      while (group.length < limit && this.#queue.length > 0 && next.grant.resumeFrom == null) {
+        const candidate = this.#queue[0]
+        if (candidate.job !== next.job || candidate.grant.resumeFrom != null || records + candidate.grant.inputs.length > limit || Date.now() >= candidate.until) {
+          break
+        }
+        this.#queue.shift()
+        group.push(candidate)
+        records += candidate.grant.inputs.length
+      }
+      this.#start(next.job, next.bundle, group)
     }
   }
 
-  /** Runs a task on slots already acquired for it, and frees them when it ends. */
-  #start (job: KnownJob, bundle: SignedBundle, grant: TaskGrant): void {
-    void this.#runTask(job, bundle, grant).finally(() => {
+  /**
+   * Records of a job that may run together in one sandbox call: about
+   * GROUP_MS of work at the pace of its recent tasks. 1 (no groups) for
+   * deterministic jobs, whose replicas must not depend on what ran before
+   * them in the same context, and after a group of the job broke a limit.
+   */
+  #groupRecords (job: KnownJob): number {
+    if (job.requirements.deterministic || job.noGroups === true || job.recentMs.length < MIN_SAMPLES) {
+      return 1
+    }
+    const average = job.recentMs.reduce((a, b) => a + b, 0) / job.recentMs.length
+    return Math.max(1, Math.min(GROUP_RECORDS, Math.floor(GROUP_MS / Math.max(average, 0.01))))
+  }
+
+  /** Runs tasks on slots already acquired for them, and frees them when they end. */
+  #start (job: KnownJob, bundle: SignedBundle, queued: QueuedTask[]): void {
+    void this.#runGroup(job, bundle, queued).finally(() => {
       this.#node.slots.release(Math.max(1, job.requirements.cores))
       this.#pump()
     })
+  }
+
+  /**
+   * Gives the job's tasks waiting in the queue back to the submitter: a task
+   * just ran much longer than the ones they were leased on the strength of,
+   * so they could hold up the job here while another volunteer is free.
+   */
+  #giveBack (job: KnownJob): void {
+    const back = this.#queue.filter(q => q.job === job)
+    if (back.length === 0) {
+      return
+    }
+    this.#queue.splice(0, this.#queue.length, ...this.#queue.filter(q => q.job !== job))
+    log('job %s: tasks got slower, giving %d leased task(s) back to %p', job.jobId, back.length, job.submitter)
+    for (let i = 0; i < back.length; i += MAX_RESULTS_PER_MESSAGE) {
+      void this.#session(job.submitter).notify({ release: { tasks: back.slice(i, i + MAX_RESULTS_PER_MESSAGE).map(q => ({ taskId: q.grant.taskId, attempt: q.grant.attempt })) } })
+    }
   }
 
   /** Per peer: milli-credits we paid it (it ran our tasks) minus what it paid us; cached for a second. */
@@ -456,15 +535,18 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       // a submitter that grants more than asked gets the extra leases back by expiry
       const tasks = response.tasks.slice(0, now + ahead)
       const at = Date.now()
-      for (const [n, grant] of tasks.entries()) {
+      for (const grant of tasks) {
         job.marginMs = Math.max(0, grant.leaseMs - job.requirements.timeoutMs * grant.inputs.length)
-        if (n < now && !this.#stopped) {
-          held -= cores
-          this.#start(job, bundle, grant)
-        } else if (!this.#stopped) {
+        if (!this.#stopped) {
           this.#queue.push({ job, bundle, grant, until: at + grant.leaseMs })
         }
       }
+      // the slots held for the request go back, and the queue takes them (quick tasks in groups)
+      if (held > 0) {
+        this.#node.slots.release(held)
+        held = 0
+      }
+      this.#startQueued()
     } catch (err) {
       log('could not get work of job %s from %p, forgetting it until the next announcement: %e', job.jobId, job.submitter, err)
       this.#jobs.delete(job.jobId)
@@ -549,129 +631,154 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   // --- running ----------------------------------------------------------------
 
   /**
-   * Runs a leased task with one sandbox call: a batch (`inputs`) for several
-   * records, a plain run for one (it keeps the sandbox's fast path for quick
-   * tasks). Each record's outcome is taken as soon as its `record` event
-   * arrives; the Result goes out once every record has one.
+   * Runs leased tasks with one sandbox call: a plain run for one task of one
+   * record (it keeps the sandbox's fast path for quick tasks), a batch
+   * (`inputs`) for the records of one task or of a group of quick tasks of
+   * one job. Each record's outcome is taken as soon as its `record` event
+   * arrives; each task's Result goes out once all its records have one.
+   * In a group, a record past its time limit fails its own task; the tasks
+   * after it that did not start go back to the queue to run one by one.
    */
-  async #runTask (job: KnownJob, bundle: SignedBundle, grant: TaskGrant): Promise<void> {
+  async #runGroup (job: KnownJob, bundle: SignedBundle, queued: QueuedTask[]): Promise<void> {
     const session = this.#session(job.submitter)
-    const records = grant.inputs.length
-    const task = {
-      jobId: job.jobId,
-      taskId: grant.taskId,
-      attempt: grant.attempt,
-      submitter: job.submitter.toString(),
-      records,
-      fraction: 0,
-      startedAt: Date.now(),
-      cancelled: false,
-      current: undefined as { cancel(reason?: string): void } | undefined,
-      cancel () {
-        this.cancelled = true
-        this.current?.cancel('the volunteer is stopping')
-      }
+    const grants = queued.map(q => q.grant)
+    const grouped = grants.length > 1
+    const started = Date.now()
+    let cancelled = false
+    let current: { cancel(reason?: string): void } | undefined
+    const cancel = (): void => {
+      cancelled = true
+      current?.cancel('the volunteer is stopping')
     }
-    this.#running.set(grant.taskId, task)
-    this.safeDispatchEvent('task:start', { detail: this.#publicTask(task) })
-    const outcomes: Array<RecordOutcome | undefined> = new Array(records).fill(undefined)
-    let cpuMs = 0
-    let wallMs = 0
-    let lastProgress = 0
-    let size = 0
-    // records that parse run; `runnable[k]` is the task record of sandbox record k
-    const runnable: number[] = []
+    interface Slot {
+      grant: TaskGrant
+      outcomes: Array<RecordOutcome | undefined>
+      size: number
+      lastProgress: number
+      info: RunningTask & { cancel(): void }
+    }
+    const tasks: Slot[] = grants.map(grant => ({
+      grant,
+      outcomes: new Array(grant.inputs.length).fill(undefined),
+      size: 0,
+      lastProgress: 0,
+      info: { jobId: job.jobId, taskId: grant.taskId, attempt: grant.attempt, submitter: job.submitter.toString(), records: grant.inputs.length, fraction: 0, startedAt: started, cancel }
+    }))
+    for (const t of tasks) {
+      this.#running.set(t.grant.taskId, t.info)
+      this.safeDispatchEvent('task:start', { detail: this.#publicTask(t.info) })
+    }
+    // records that parse run; `runnable[k]` is the task and record of sandbox record k
+    const runnable: Array<{ task: Slot, record: number }> = []
     const inputs: unknown[] = []
     let resumeFrom: unknown
     let resumeRecord: number | undefined
-    for (let i = 0; i < records; i++) {
-      try {
-        const input = JSON.parse(fromUtf8.decode(grant.inputs[i]))
-        if (grant.resumeFrom != null && grant.resumeRecord === i) {
-          resumeFrom = JSON.parse(fromUtf8.decode(grant.resumeFrom))
-          resumeRecord = runnable.length
+    for (const t of tasks) {
+      const { grant } = t
+      for (let i = 0; i < grant.inputs.length; i++) {
+        try {
+          const input = JSON.parse(fromUtf8.decode(grant.inputs[i]))
+          if (grant.resumeFrom != null && grant.resumeRecord === i) {
+            resumeFrom = JSON.parse(fromUtf8.decode(grant.resumeFrom))
+            resumeRecord = runnable.length
+          }
+          runnable.push({ task: t, record: i })
+          inputs.push(input)
+        } catch (err) {
+          t.outcomes[i] = { error: wireError({ name: 'InvalidInputError', message: `record ${grant.firstRecord + i} is not JSON: ${(err as Error).message}`, kind: 'task', retryable: false }) }
         }
-        runnable.push(i)
-        inputs.push(input)
-      } catch (err) {
-        outcomes[i] = { error: wireError({ name: 'InvalidInputError', message: `record ${grant.firstRecord + i} is not JSON: ${(err as Error).message}`, kind: 'task', retryable: false }) }
       }
     }
-    const progress = (fraction: number): void => {
-      task.fraction = fraction
-      if (Date.now() - lastProgress >= this.#progressIntervalMs) {
-        lastProgress = Date.now()
-        void session.notify({ progress: { taskId: grant.taskId, attempt: grant.attempt, fraction } })
+    const progress = (t: Slot, fraction: number): void => {
+      t.info.fraction = fraction
+      if (!grouped && Date.now() - t.lastProgress >= this.#progressIntervalMs) {
+        t.lastProgress = Date.now()
+        void session.notify({ progress: { taskId: t.grant.taskId, attempt: t.grant.attempt, fraction } })
       }
     }
+    let cpuMs = 0
+    let wallMs = 0
     const settle = (k: number, outcome: SandboxRecordOutcome, run: { cancel(reason?: string): void }): void => {
-      const i = runnable[k]
-      if (i === undefined || outcomes[i] !== undefined) {
+      const at = runnable[k]
+      if (at === undefined || at.task.outcomes[at.record] !== undefined) {
         return
       }
+      const t = at.task
       if (outcome.ok) {
-        const value = this.#tamper == null ? outcome.value : this.#tamper(outcome.value, { jobId: job.jobId, taskId: grant.taskId, record: grant.firstRecord + i })
+        const value = this.#tamper == null ? outcome.value : this.#tamper(outcome.value, { jobId: job.jobId, taskId: t.grant.taskId, record: t.grant.firstRecord + at.record })
         const bytes = utf8.encode(JSON.stringify(value ?? null))
-        size += bytes.byteLength
-        outcomes[i] = { value: bytes }
-        if (size > MAX_RESULT_SIZE) {
+        t.size += bytes.byteLength
+        t.outcomes[at.record] = { value: bytes }
+        if (t.size > MAX_RESULT_SIZE && !grouped) {
           // the task fails with ResultTooLargeError whatever the other records return
           run.cancel('the results are over the wire limit')
         }
       } else {
-        outcomes[i] = { error: wireError(outcome.error) }
+        t.outcomes[at.record] = { error: wireError(outcome.error) }
       }
-      if (records > 1) {
-        progress((i + 1) / records)
+      if (t.grant.inputs.length > 1) {
+        progress(t, (at.record + 1) / t.grant.inputs.length)
       }
     }
+    /** Tasks of a group that had not started when the group broke: they run again on their own. */
+    let requeue: Slot[] = []
     try {
-      if (task.cancelled || this.#stopped) {
+      if (cancelled || this.#stopped) {
         throw new TaskNotStartedError('the volunteer stopped before the task ran')
       }
       if (runnable.length > 0) {
+        const first = grants[0]
+        const plain = !grouped && first.inputs.length === 1
         const common = {
-          taskId: grant.taskId,
-          attempt: grant.attempt,
+          taskId: first.taskId,
+          attempt: first.attempt,
           bundleId: bundle.id,
           source: bundle.source,
           deterministic: job.requirements.deterministic
         }
         // the seed of each record is what it was when records ran one by one
-        const seedOf = (i: number): string => `${job.jobId}:${grant.firstRecord + i}`
-        const run: TaskRun | BatchRun = records === 1
-          ? this.#sandbox.run({ ...common, input: inputs[0], resumeFrom, seed: seedOf(0), limits: { memoryMb: job.requirements.memoryMb, timeoutMs: job.requirements.timeoutMs } })
+        const seedOf = (r: { task: Slot, record: number }): string => `${job.jobId}:${r.task.grant.firstRecord + r.record}`
+        const run: TaskRun | BatchRun = plain
+          ? this.#sandbox.run({ ...common, input: inputs[0], resumeFrom, seed: seedOf(runnable[0]), limits: { memoryMb: job.requirements.memoryMb, timeoutMs: job.requirements.timeoutMs } })
           : this.#sandbox.run({
             ...common,
             inputs,
             recordSeeds: runnable.map(seedOf),
             resumeFrom,
             resumeRecord,
-            // a batch's limits are its records' together, as its lease is
-            limits: { memoryMb: job.requirements.memoryMb, timeoutMs: job.requirements.timeoutMs * runnable.length }
+            // a batch's limits are its records' together, as its lease is; in a group each record also keeps its own
+            limits: { memoryMb: job.requirements.memoryMb, timeoutMs: job.requirements.timeoutMs * runnable.length },
+            ...(grouped
+              ? {
+                  recordTimeoutMs: job.requirements.timeoutMs,
+                  recordTasks: runnable.map(r => ({ taskId: r.task.grant.taskId, attempt: r.task.grant.attempt, record: r.record, records: r.task.grant.inputs.length }))
+                }
+              : {})
           })
-        task.current = run
-        if (task.cancelled) {
+        current = run
+        if (cancelled) {
           run.cancel('the volunteer is stopping')
         }
         for await (const event of run as AsyncIterable<BatchEvent | SandboxEvent>) {
           if (event.type === 'progress') {
-            const i = runnable['record' in event ? event.record : 0] ?? 0
-            progress((i + event.fraction) / records)
+            const at = runnable['record' in event ? event.record : 0]
+            if (at != null) {
+              progress(at.task, (at.record + event.fraction) / at.task.grant.inputs.length)
+            }
           } else if (event.type === 'checkpoint') {
             const state = utf8.encode(JSON.stringify(event.state ?? null))
-            if (state.byteLength <= MAX_CHECKPOINT_SIZE) {
-              const record = runnable['record' in event ? event.record : 0] ?? 0
-              await session.notify({ checkpoint: { taskId: grant.taskId, attempt: grant.attempt, record, state } })
+            const at = runnable['record' in event ? event.record : 0]
+            if (at != null && state.byteLength <= MAX_CHECKPOINT_SIZE) {
+              await session.notify({ checkpoint: { taskId: at.task.grant.taskId, attempt: at.task.grant.attempt, record: at.record, state } })
             }
           } else if (event.type === 'log') {
-            log.trace('task %s: %s', grant.taskId, event.line)
+            log.trace('task %s: %s', first.taskId, event.line)
           } else if (event.type === 'record') {
             settle(event.index, event, run)
           } else if (event.type === 'result') {
             cpuMs += event.cpuMs
             wallMs += event.wallMs
-            if (records === 1) {
+            if (plain) {
               settle(0, { ok: true, value: event.value }, run)
             } else {
               // every record already came as an event; this only fills a gap
@@ -680,37 +787,67 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
           } else if (event.type === 'error') {
             cpuMs += event.cpuMs
             wallMs += event.wallMs
+            if (grouped) {
+              // the task of the first record without an outcome broke; later tasks that did not start run again alone
+              const broke = runnable.find(r => r.task.outcomes[r.record] === undefined)?.task
+              requeue = tasks.filter(t => t !== broke && t.outcomes.every(o => o === undefined) && tasks.indexOf(t) > tasks.indexOf(broke as Slot))
+              if (event.error.kind === 'limit' || event.error.kind === 'task') {
+                job.noGroups = true
+              }
+            }
             // the records done before keep their outcomes; the attempt's error is the others'
-            runnable.forEach((_, k) => { settle(k, { ok: false, error: event.error }, run) })
+            runnable.forEach((r, k) => {
+              if (!requeue.includes(r.task)) {
+                settle(k, { ok: false, error: event.error }, run)
+              }
+            })
           }
         }
-        task.current = undefined
+        current = undefined
       }
     } catch (err) {
       const notStarted = err instanceof TaskNotStartedError
       if (!notStarted) {
-        log.error('task %s attempt %d broke in the sandbox host: %e', grant.taskId, grant.attempt, err)
+        log.error('task %s attempt %d broke in the sandbox host: %e', grants[0].taskId, grants[0].attempt, err)
       }
-      for (let i = 0; i < records; i++) {
-        outcomes[i] ??= { error: wireError(notStarted ? notRun((err as Error).message) : { name: 'RunnerLostError', message: `the sandbox failed: ${(err as Error).message}`, kind: 'runner-lost', retryable: true }) }
+      for (const t of tasks) {
+        for (let i = 0; i < t.outcomes.length; i++) {
+          t.outcomes[i] ??= { error: wireError(notStarted ? notRun((err as Error).message) : { name: 'RunnerLostError', message: `the sandbox failed: ${(err as Error).message}`, kind: 'runner-lost', retryable: true }) }
+        }
       }
-    } finally {
-      this.#running.delete(grant.taskId)
-      noteTaskMs(job, Date.now() - task.startedAt)
+      requeue = []
     }
-    let done = outcomes.map(o => o ?? { error: wireError(notRun('the sandbox ended the task without an outcome for this record')) })
-    if (size > MAX_RESULT_SIZE) {
-      done = grant.inputs.map(() => ({ error: wireError({ name: 'ResultTooLargeError', message: `the task's results are ${size} bytes, over the ${MAX_RESULT_SIZE} byte limit`, kind: 'limit', retryable: false }) }))
+    const ran = tasks.filter(t => !requeue.includes(t))
+    const ms = Date.now() - started
+    const before = job.recentMs.length >= MIN_SAMPLES ? job.recentMs.reduce((a, b) => a + b, 0) / job.recentMs.length : undefined
+    for (const t of tasks) {
+      this.#running.delete(t.grant.taskId)
     }
-    const result: Result = { requestId: 0, taskId: grant.taskId, attempt: grant.attempt, records: done, cpuMs: Math.round(cpuMs), wallMs: Math.round(wallMs) }
-    const ok = done.every(o => o.value != null)
-    log.trace('task %s attempt %d ended (%s)', grant.taskId, grant.attempt, ok ? 'ok' : 'with errors')
-    this.safeDispatchEvent('task:end', { detail: { ...this.#publicTask(task), ok } })
-    if (this.#stopped && done.some(o => o.error?.retryable === true)) {
-      // a task cut short by our own stop is only worth requeueing, which the submitter does on disconnect
-      return
+    for (const t of ran) {
+      noteTaskMs(job, ms / ran.length)
     }
-    this.#outbox.put(job.submitter.toString(), grant.taskId, grant.attempt, Result.encode(result))
+    if (before != null && ms / ran.length > Math.max(this.#aheadMs, SLOWDOWN * before)) {
+      this.#giveBack(job)
+    }
+    if (requeue.length > 0 && !this.#stopped) {
+      this.#queue.unshift(...queued.filter(q => requeue.some(t => t.grant === q.grant)))
+    }
+    for (const t of ran) {
+      let done = t.outcomes.map(o => o ?? { error: wireError(notRun('the sandbox ended the task without an outcome for this record')) })
+      if (t.size > MAX_RESULT_SIZE) {
+        done = t.grant.inputs.map(() => ({ error: wireError({ name: 'ResultTooLargeError', message: `the task's results are ${t.size} bytes, over the ${MAX_RESULT_SIZE} byte limit`, kind: 'limit', retryable: false }) }))
+      }
+      // a group's CPU and wall time are shared out evenly among its tasks
+      const result: Result = { requestId: 0, taskId: t.grant.taskId, attempt: t.grant.attempt, records: done, cpuMs: Math.round(cpuMs / ran.length), wallMs: Math.round(wallMs / ran.length) }
+      const ok = done.every(o => o.value != null)
+      log.trace('task %s attempt %d ended (%s)', t.grant.taskId, t.grant.attempt, ok ? 'ok' : 'with errors')
+      this.safeDispatchEvent('task:end', { detail: { ...this.#publicTask(t.info), ok } })
+      if (this.#stopped && done.some(o => o.error?.retryable === true)) {
+        // a task cut short by our own stop is only worth requeueing, which the submitter does on disconnect
+        continue
+      }
+      this.#outbox.put(job.submitter.toString(), t.grant.taskId, t.grant.attempt, Result.encode(result))
+    }
     if (!this.#stopped) {
       void this.#deliverTo(job.submitter.toString())
     }

@@ -1,8 +1,9 @@
 // The job the worker's batch tests run in the real sandbox: returns its random
 // draw and clock (to compare seeds), what it resumed from and where it sits in
-// its batch; throws, spins or checkpoints when its input says so.
+// its batch and how many calls its context has seen; throws, spins or
+// checkpoints when its input says so.
 interface Input { n: number, throws?: boolean, spin?: boolean, checkpoint?: boolean }
-interface Ctx { record: number, records: number, resumeFrom?: unknown, checkpoint(state: unknown): void }
+interface Ctx { taskId: string, record: number, records: number, resumeFrom?: unknown, checkpoint(state: unknown): void }
 
 export default async function (input: Input, ctx: Ctx): Promise<unknown> {
   if (input.checkpoint === true) {
@@ -14,5 +15,8 @@ export default async function (input: Input, ctx: Ctx): Promise<unknown> {
   if (input.spin === true) {
     while (true) { /* runs into the time limit */ }
   }
-  return { n: input.n, draw: Math.random(), now: Date.now(), resumed: ctx.resumeFrom ?? null, record: ctx.record, records: ctx.records }
+  // calls made in this context so far: above 1 when tasks ran together in a group
+  const g = globalThis as { calls?: number }
+  g.calls = (g.calls ?? 0) + 1
+  return { n: input.n, draw: Math.random(), now: Date.now(), resumed: ctx.resumeFrom ?? null, record: ctx.record, records: ctx.records, taskId: ctx.taskId, calls: g.calls }
 }

@@ -19,7 +19,7 @@ import type { Checkpoint, Result, TaskGrant } from '@idlegrid/protocol-work'
 import type { SignedBundle } from '@idlegrid/bundle'
 import type { Worker } from '../src/index.js'
 import type { SandboxPool } from '@idlegrid/sandbox-host'
-import type { Stream } from '@libp2p/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { TempDir } from '@idlegrid/test-utils'
 
 type IdleGridNode = Awaited<ReturnType<typeof startNode>>
@@ -42,6 +42,13 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
   const checkpoints: Checkpoint[] = []
   /** maxTasks of each lease request, per job. */
   const asked = new Map<string, number[]>()
+  /** Per job: tasks granted and not yet returned, after each grant. */
+  const outstanding = new Map<string, number[]>()
+  const returned = new Map<string, number>()
+  const granted = new Map<string, number>()
+  /** Every grant handed out, and the tasks given back unrun. */
+  const issued = new Map<string, TaskGrant>()
+  const released: string[] = []
 
   const slot = (key: string): { result: Result, resolve(r: Result): void, promise: Promise<Result> } => {
     let s = results.get(key)
@@ -64,15 +71,23 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
     leaseMs: timeoutMs * inputs.length + marginMs
   })
 
+  const announced = new Map<string, Announce>()
+  async function announceTo (to: IdleGridNode | PeerId, announce: Announce): Promise<AnnounceResponse.Status> {
+    const stream = await submitter.libp2p.dialProtocol('libp2p' in to ? to.libp2p.peerId : to, ANNOUNCE_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+    const lp = lpStream(stream)
+    await lp.write(Announce.encode(announce))
+    const status = AnnounceResponse.decode(await lp.read({ signal: AbortSignal.timeout(5000) })).status
+    await stream.close()
+    return status
+  }
+
   /** Hands out the grants, announces the job, and waits for a result of each grant. */
-  async function run (jobId: string, timeoutMs: number, list: TaskGrant[]): Promise<Result[]> {
+  async function run (jobId: string, timeoutMs: number, list: TaskGrant[], options: { to?: IdleGridNode, deterministic?: boolean } = {}): Promise<Result[]> {
     grants.set(jobId, [...list])
     const waits = list.map(async g => await slot(`${g.taskId}/${g.attempt}`).promise)
-    const stream = await submitter.libp2p.dialProtocol(volunteer.libp2p.peerId, ANNOUNCE_PROTOCOL, { signal: AbortSignal.timeout(5000) })
-    const lp = lpStream(stream)
-    await lp.write(Announce.encode({ jobId, bundleId: bundle.id, requirements: { cores: 1, memoryMb: 64, timeoutMs, gpu: false, deterministic: true }, pendingTasks: list.length }))
-    expect(AnnounceResponse.decode(await lp.read({ signal: AbortSignal.timeout(5000) })).status).not.toBe(AnnounceResponse.Status.REFUSED)
-    await stream.close()
+    const announce: Announce = { jobId, bundleId: bundle.id, requirements: { cores: 1, memoryMb: 64, timeoutMs, gpu: false, deterministic: options.deterministic ?? true }, pendingTasks: list.length }
+    announced.set(jobId, announce)
+    expect(await announceTo(options.to ?? volunteer, announce)).not.toBe(AnnounceResponse.Status.REFUSED)
     return await Promise.race([
       Promise.all(waits),
       new Promise<never>((_resolve, reject) => setTimeout(() => { reject(new Error(`no results for job ${jobId} in time`)) }, 45_000).unref())
@@ -87,7 +102,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
     bundle = await signBundle(await buildBundle(JOB, { submitter: submitter.peerId, requirements: { memoryMb: 64, timeoutMs: 10_000, deterministic: true } }), key)
     const cache = createBundleCache(join(dir.path, 'bundles'))
     await cache.put(bundle)
-    await submitter.libp2p.handle(SESSION_PROTOCOL, async (stream: Stream) => {
+    await submitter.libp2p.handle(SESSION_PROTOCOL, async (stream: Stream, connection: Connection) => {
       const lp = lpStream(stream, { maxDataLength: MAX_SESSION_MESSAGE_SIZE, maxBufferSize: MAX_SESSION_MESSAGE_SIZE + 64 * 1024 })
       try {
         while (true) {
@@ -96,16 +111,39 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
             const { jobId, maxTasks, requestId } = message.lease
             asked.set(jobId, [...(asked.get(jobId) ?? []), maxTasks])
             const next = grants.get(jobId)?.splice(0, maxTasks) ?? []
+            for (const g of next) {
+              issued.set(`${g.taskId}/${g.attempt}`, g)
+            }
+            granted.set(jobId, (granted.get(jobId) ?? 0) + next.length)
+            if (next.length > 0) {
+              outstanding.set(jobId, [...(outstanding.get(jobId) ?? []), (granted.get(jobId) ?? 0) - (returned.get(jobId) ?? 0)])
+            }
             const lease: LeaseResponse = next.length === 0
               ? { requestId, status: LeaseResponse.Status.NONE_LEFT, reason: 'nothing left', tasks: [] }
               : { requestId, status: LeaseResponse.Status.GRANTED, reason: '', tasks: next }
             await lp.write(SubmitterMessage.encode({ lease }))
+          } else if (message.release != null) {
+            // given back unrun: lease them again, as a submitter requeues them
+            for (const ref of message.release.tasks) {
+              const job = ref.taskId.slice(0, ref.taskId.lastIndexOf(':'))
+              const original = issued.get(`${ref.taskId}/${ref.attempt}`)
+              if (original != null) {
+                released.push(ref.taskId)
+                granted.set(job, (granted.get(job) ?? 0) - 1)
+                grants.get(job)?.push(original)
+                const announce = announced.get(job)
+                // as a submitter announces requeued work again
+                if (announce != null) void announceTo(connection.remotePeer, announce).catch(() => {})
+              }
+            }
           } else if (message.checkpoint != null) {
             checkpoints.push(message.checkpoint)
           } else if (message.results != null) {
             const { requestId, results: delivered } = message.results
             await lp.write(SubmitterMessage.encode({ acks: { requestId, acks: delivered.map(() => ({ requestId: 0, status: ResultAck.Status.ACCEPTED, reason: '' })) } }))
             for (const r of delivered) {
+              const job = r.taskId.slice(0, r.taskId.lastIndexOf(':'))
+              returned.set(job, (returned.get(job) ?? 0) + 1)
               const s = slot(`${r.taskId}/${r.attempt}`)
               s.result = r
               s.resolve(r)
@@ -117,7 +155,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       }
     })
     pool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
-    worker = await createWorker({ node: volunteer, sandbox: pool, dbPath: join(dir.path, 'outbox.db'), bundleCache: cache, outboxRetryMs: 300, leaseAhead: 1 })
+    worker = await createWorker({ node: volunteer, sandbox: pool, dbPath: join(dir.path, 'outbox.db'), bundleCache: cache, outboxRetryMs: 300, leaseAhead: 1, leaseAheadMs: 60_000 })
   })
 
   afterAll(async () => {
@@ -166,16 +204,55 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
   })
 
   it('leases one task ahead of its one slot once the job\'s tasks proved short, and never when they would not fit the lease margin', async () => {
-    const short = await run('job-c', 10_000, Array.from({ length: 8 }, (_, i) => grant('job-c', i, 1, [{ n: i }], 10_000)))
-    expect(short.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
-    const c = asked.get('job-c') ?? []
-    // the first three tasks only fill the free slot; then one more is asked for ahead
+    // 16 tasks: one that was slow under load (a runner starting) leaves the last 8 the worker judges by
+    const short = await run('job-c', 10_000, Array.from({ length: 16 }, (_, i) => grant('job-c', i, 1, [{ n: i }], 10_000)))
+    expect(short.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 16 }, (_, i) => i))
+    // the first three tasks only fill the free slot, one at a time; then one more is held ahead, never two
+    const c = outstanding.get('job-c') ?? []
     expect(c.slice(0, 3)).toEqual([1, 1, 1])
     expect(c).toContain(2)
     expect(Math.max(...c)).toBe(2)
+    expect(Math.max(...(asked.get('job-c') ?? []))).toBeLessThanOrEqual(2)
 
     // no margin beyond the time limit: a task waiting in line could miss its deadline
     await run('job-d', 10_000, Array.from({ length: 6 }, (_, i) => grant('job-d', i, 1, [{ n: i }], 10_000, undefined, 0)))
-    expect(asked.get('job-d')?.every(n => n === 1)).toBe(true)
+    expect(outstanding.get('job-d')?.every(n => n === 1)).toBe(true)
+  })
+
+  it('runs quick tasks of a job together in one sandbox call, each told its own task; a task past its limit fails alone and the rest run again', async () => {
+    // a second volunteer with the default leaseAhead: it holds enough quick tasks to group them
+    const other = await startNode({ bootstrap: [submitter.addresses()[0]], limits: { maxCores: 1 } })
+    const otherPool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
+    const cache = createBundleCache(join(dir.path, 'bundles-2'))
+    await cache.put(bundle)
+    const grouping = await createWorker({ node: other, sandbox: otherPool, dbPath: join(dir.path, 'outbox-2.db'), bundleCache: cache, outboxRetryMs: 300 })
+    try {
+      const value = (r: Result): any => {
+        expect(r.records[0].error, `${r.taskId}`).toBeUndefined()
+        return JSON.parse(dec.decode(r.records[0].value))
+      }
+      const quick = await run('job-e', 10_000, Array.from({ length: 60 }, (_, i) => grant('job-e', i, 1, [{ n: i }], 10_000)), { to: other, deterministic: false })
+      expect(quick.map(r => value(r).n)).toEqual(Array.from({ length: 60 }, (_, i) => i))
+      expect(quick.map(r => value(r).taskId)).toEqual(Array.from({ length: 60 }, (_, i) => `job-e:${i}`))
+      expect(quick.every(r => value(r).records === 1 && value(r).record === 0)).toBe(true)
+      // tasks after the first few shared a context: the sandbox ran them in groups
+      expect(Math.max(...quick.map(r => value(r).calls))).toBeGreaterThan(1)
+
+      // the same with a task that spins into its 1 s limit somewhere among them
+      const inputs = Array.from({ length: 60 }, (_, i) => i === 40 ? { n: i, spin: true } : { n: i })
+      const mixed = await run('job-f', 1000, inputs.map((input, i) => grant('job-f', i, 1, [input], 1000)), { to: other, deterministic: false })
+      mixed.forEach((r, i) => {
+        if (i === 40) {
+          expect(r.records[0].error).toMatchObject({ kind: TaskError.Kind.LIMIT, retryable: false })
+          expect(['TimeoutError', 'CpuLimitError']).toContain(r.records[0].error?.name)
+        } else {
+          expect(value(r).n).toBe(i)
+        }
+      })
+    } finally {
+      await grouping.stop()
+      await other.stop()
+      await otherPool.stop()
+    }
   })
 })

@@ -20,6 +20,8 @@ export {
   ResultAck,
   Results,
   ResultAcks,
+  TaskRef,
+  Release,
   Receipts,
   ReceiptStatus,
   ReceiptAck,

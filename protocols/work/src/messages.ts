@@ -11,7 +11,7 @@ export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError'
 }
 
-export type WorkerMessageKind = 'lease' | 'progress' | 'checkpoint' | 'result' | 'receiptAck' | 'results'
+export type WorkerMessageKind = 'lease' | 'progress' | 'checkpoint' | 'result' | 'receiptAck' | 'results' | 'release'
 export type SubmitterMessageKind = 'lease' | 'ack' | 'receipts' | 'acks' | 'work'
 
 /** Decodes a WorkerMessage, capping repeated fields, and checks that exactly one field is set. */
@@ -20,10 +20,17 @@ export function decodeWorkerMessage (buf: Uint8Array | Uint8ArrayList): { kind: 
     limits: {
       result: { records: MAX_RECORDS_PER_TASK },
       receiptAck: { statuses: MAX_RECEIPTS_PER_MESSAGE },
-      results: { results: MAX_RESULTS_PER_MESSAGE, results$: { records: MAX_RECORDS_PER_TASK } }
+      results: { results: MAX_RESULTS_PER_MESSAGE, results$: { records: MAX_RECORDS_PER_TASK } },
+      release: { tasks: MAX_RESULTS_PER_MESSAGE }
     }
   })
-  const kind = onlyField(message, ['lease', 'progress', 'checkpoint', 'result', 'receiptAck', 'results'] as const)
+  const kind = onlyField(message, ['lease', 'progress', 'checkpoint', 'result', 'receiptAck', 'results', 'release'] as const)
+  if (kind === 'release') {
+    for (const t of message.release?.tasks ?? []) {
+      checkId(t.taskId, 'release')
+    }
+    return { kind, message }
+  }
   if (kind === 'results') {
     const results = message.results?.results ?? []
     if (results.length === 0) {

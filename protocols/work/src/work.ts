@@ -3131,6 +3131,237 @@ export namespace ResultAcks {
   }
 }
 
+export interface TaskRef {
+  taskId: string
+  attempt: number
+}
+
+export namespace TaskRef {
+  let _codec: Codec<TaskRef>
+
+  export const codec = (): Codec<TaskRef> => {
+    if (_codec == null) {
+      _codec = message<TaskRef>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.taskId != null && obj.taskId !== '')) {
+          w.uint32(10)
+          w.string(obj.taskId)
+        }
+
+        if ((obj.attempt != null && obj.attempt !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.attempt)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          taskId: '',
+          attempt: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.taskId = reader.string()
+              break
+            }
+            case 2: {
+              obj.attempt = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.taskId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.attempt`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TaskRefTaskIdFieldEvent {
+    field: '$.taskId'
+    value: string
+  }
+
+  export interface TaskRefAttemptFieldEvent {
+    field: '$.attempt'
+    value: number
+  }
+
+  export function encode (obj: Partial<TaskRef>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, TaskRef.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskRef>): TaskRef {
+    return decodeMessage(buf, TaskRef.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskRef>): Generator<TaskRefTaskIdFieldEvent | TaskRefAttemptFieldEvent> {
+    return streamMessage(buf, TaskRef.codec(), opts)
+  }
+}
+
+export interface Release {
+  tasks: TaskRef[]
+}
+
+export namespace Release {
+  let _codec: Codec<Release>
+
+  export const codec = (): Codec<Release> => {
+    if (_codec == null) {
+      _codec = message<Release>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.tasks != null && obj.tasks.length > 0) {
+          for (const value of obj.tasks) {
+            w.uint32(10)
+            TaskRef.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          tasks: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.tasks != null && obj.tasks.length === opts.limits.tasks) {
+                throw new MaxLengthError('Decode error - repeated field "tasks" had too many elements')
+              }
+
+              obj.tasks.push(TaskRef.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.tasks$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          tasks: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.tasks != null && obj.tasks === opts.limits.tasks) {
+                throw new MaxLengthError('Streaming decode error - repeated field "tasks" had too many elements')
+              }
+
+              for (const evt of TaskRef.codec().stream(reader, reader.uint32(), `${prefix}.tasks[]`, {
+                limits: opts.limits?.tasks$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.tasks
+                }
+              }
+
+              obj.tasks++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ReleaseTasksTaskIdFieldEvent {
+    field: '$.tasks[].taskId'
+    value: string
+    index: number
+  }
+
+  export interface ReleaseTasksAttemptFieldEvent {
+    field: '$.tasks[].attempt'
+    value: number
+    index: number
+  }
+
+  export function encode (obj: Partial<Release>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Release.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Release>): Release {
+    return decodeMessage(buf, Release.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Release>): Generator<ReleaseTasksTaskIdFieldEvent | ReleaseTasksAttemptFieldEvent> {
+    return streamMessage(buf, Release.codec(), opts)
+  }
+}
+
 export interface WorkerMessage {
   lease?: LeaseRequest
   progress?: Progress
@@ -3138,6 +3369,7 @@ export interface WorkerMessage {
   result?: Result
   receiptAck?: ReceiptAck
   results?: Results
+  release?: Release
 }
 
 export namespace WorkerMessage {
@@ -3178,6 +3410,11 @@ export namespace WorkerMessage {
         if (obj.results != null) {
           w.uint32(50)
           Results.codec().encode(obj.results, w)
+        }
+
+        if (obj.release != null) {
+          w.uint32(58)
+          Release.codec().encode(obj.release, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -3225,6 +3462,12 @@ export namespace WorkerMessage {
             case 6: {
               obj.results = Results.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.results
+              })
+              break
+            }
+            case 7: {
+              obj.release = Release.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.release
               })
               break
             }
@@ -3281,6 +3524,13 @@ export namespace WorkerMessage {
             case 6: {
               yield * Results.codec().stream(reader, reader.uint32(), `${prefix}.results`, {
                 limits: opts.limits?.results
+              })
+
+              break
+            }
+            case 7: {
+              yield * Release.codec().stream(reader, reader.uint32(), `${prefix}.release`, {
+                limits: opts.limits?.release
               })
 
               break
@@ -3485,6 +3735,18 @@ export namespace WorkerMessage {
     index: number
   }
 
+  export interface WorkerMessageReleaseTasksTaskIdFieldEvent {
+    field: '$.release.tasks[].taskId'
+    value: string
+    index: number
+  }
+
+  export interface WorkerMessageReleaseTasksAttemptFieldEvent {
+    field: '$.release.tasks[].attempt'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<WorkerMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WorkerMessage.codec())
   }
@@ -3493,7 +3755,7 @@ export namespace WorkerMessage {
     return decodeMessage(buf, WorkerMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkerMessage>): Generator<WorkerMessageLeaseRequestIdFieldEvent | WorkerMessageLeaseJobIdFieldEvent | WorkerMessageLeaseMaxTasksFieldEvent | WorkerMessageProgressTaskIdFieldEvent | WorkerMessageProgressAttemptFieldEvent | WorkerMessageProgressFractionFieldEvent | WorkerMessageCheckpointTaskIdFieldEvent | WorkerMessageCheckpointAttemptFieldEvent | WorkerMessageCheckpointRecordFieldEvent | WorkerMessageCheckpointStateFieldEvent | WorkerMessageResultRequestIdFieldEvent | WorkerMessageResultTaskIdFieldEvent | WorkerMessageResultAttemptFieldEvent | WorkerMessageResultRecordsValueFieldEvent | WorkerMessageResultRecordsErrorNameFieldEvent | WorkerMessageResultRecordsErrorMessageFieldEvent | WorkerMessageResultRecordsErrorKindFieldEvent | WorkerMessageResultRecordsErrorRetryableFieldEvent | WorkerMessageResultCpuMsFieldEvent | WorkerMessageResultWallMsFieldEvent | WorkerMessageReceiptAckStatusesHashFieldEvent | WorkerMessageReceiptAckStatusesStatusFieldEvent | WorkerMessageReceiptAckStatusesReasonFieldEvent | WorkerMessageResultsRequestIdFieldEvent | WorkerMessageResultsResultsRequestIdFieldEvent | WorkerMessageResultsResultsTaskIdFieldEvent | WorkerMessageResultsResultsAttemptFieldEvent | WorkerMessageResultsResultsRecordsValueFieldEvent | WorkerMessageResultsResultsRecordsErrorNameFieldEvent | WorkerMessageResultsResultsRecordsErrorMessageFieldEvent | WorkerMessageResultsResultsRecordsErrorKindFieldEvent | WorkerMessageResultsResultsRecordsErrorRetryableFieldEvent | WorkerMessageResultsResultsCpuMsFieldEvent | WorkerMessageResultsResultsWallMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkerMessage>): Generator<WorkerMessageLeaseRequestIdFieldEvent | WorkerMessageLeaseJobIdFieldEvent | WorkerMessageLeaseMaxTasksFieldEvent | WorkerMessageProgressTaskIdFieldEvent | WorkerMessageProgressAttemptFieldEvent | WorkerMessageProgressFractionFieldEvent | WorkerMessageCheckpointTaskIdFieldEvent | WorkerMessageCheckpointAttemptFieldEvent | WorkerMessageCheckpointRecordFieldEvent | WorkerMessageCheckpointStateFieldEvent | WorkerMessageResultRequestIdFieldEvent | WorkerMessageResultTaskIdFieldEvent | WorkerMessageResultAttemptFieldEvent | WorkerMessageResultRecordsValueFieldEvent | WorkerMessageResultRecordsErrorNameFieldEvent | WorkerMessageResultRecordsErrorMessageFieldEvent | WorkerMessageResultRecordsErrorKindFieldEvent | WorkerMessageResultRecordsErrorRetryableFieldEvent | WorkerMessageResultCpuMsFieldEvent | WorkerMessageResultWallMsFieldEvent | WorkerMessageReceiptAckStatusesHashFieldEvent | WorkerMessageReceiptAckStatusesStatusFieldEvent | WorkerMessageReceiptAckStatusesReasonFieldEvent | WorkerMessageResultsRequestIdFieldEvent | WorkerMessageResultsResultsRequestIdFieldEvent | WorkerMessageResultsResultsTaskIdFieldEvent | WorkerMessageResultsResultsAttemptFieldEvent | WorkerMessageResultsResultsRecordsValueFieldEvent | WorkerMessageResultsResultsRecordsErrorNameFieldEvent | WorkerMessageResultsResultsRecordsErrorMessageFieldEvent | WorkerMessageResultsResultsRecordsErrorKindFieldEvent | WorkerMessageResultsResultsRecordsErrorRetryableFieldEvent | WorkerMessageResultsResultsCpuMsFieldEvent | WorkerMessageResultsResultsWallMsFieldEvent | WorkerMessageReleaseTasksTaskIdFieldEvent | WorkerMessageReleaseTasksAttemptFieldEvent> {
     return streamMessage(buf, WorkerMessage.codec(), opts)
   }
 }

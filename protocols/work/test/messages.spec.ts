@@ -121,6 +121,14 @@ describe('work protocol messages', () => {
     expect(() => decodeWorkerMessage(WorkerMessage.encode({ results: { requestId: 1, results: new Array(MAX_RESULTS_PER_MESSAGE + 1).fill(result('j:0')) } }))).toThrow(/too many elements/)
   })
 
+  it('round-trips a release of leased tasks, and bounds it', () => {
+    const released = decodeWorkerMessage(WorkerMessage.encode({ release: { tasks: [{ taskId: 'j:4', attempt: 2 }] } }))
+    expect(released.kind).toBe('release')
+    expect(released.message.release?.tasks).toEqual([{ taskId: 'j:4', attempt: 2 }])
+    expect(() => decodeWorkerMessage(WorkerMessage.encode({ release: { tasks: [{ taskId: '', attempt: 1 }] } }))).toThrow(/id must be/)
+    expect(() => decodeWorkerMessage(WorkerMessage.encode({ release: { tasks: new Array(MAX_RESULTS_PER_MESSAGE + 1).fill({ taskId: 'j:0', attempt: 1 }) } }))).toThrow(/too many elements/)
+  })
+
   it('round-trips work pushed on a session and checks its ids', () => {
     const work = { jobId: 'j1', bundleId: 'b1', requirements: { cores: 1, memoryMb: 64, timeoutMs: 1000, gpu: false, deterministic: false }, pendingTasks: 3 }
     const pushed = decodeSubmitterMessage(SubmitterMessage.encode({ work }))

@@ -83,6 +83,30 @@ export interface RunRequest {
    * `${seed}:${index}`.
    */
   recordSeeds?: string[]
+  /**
+   * Batch mode: the wall and CPU time each record may take, ms. A record
+   * past it ends the attempt with TimeoutError (or CpuLimitError); the
+   * records before it keep their outcomes. Default: none, the limits hold
+   * for all records together.
+   */
+  recordTimeoutMs?: number
+  /**
+   * Batch mode: whose record each input is, as its `ctx` says (one entry per
+   * input), for a volunteer that runs the records of several tasks of one
+   * job together; the result size cap then holds per task. Default: every
+   * record belongs to this request's task, at its index in inputs.
+   */
+  recordTasks?: RecordTask[]
+}
+
+/** The task a record of a batch belongs to (RunRequest.recordTasks). */
+export interface RecordTask {
+  taskId: string
+  attempt: number
+  /** The record's index within its task. */
+  record: number
+  /** Records of that task. */
+  records: number
 }
 
 /** A RunRequest in batch mode. */

@@ -11,7 +11,7 @@ import { SandboxStoppedError } from './errors.js'
 import { RunnerProcess, type KillReason, type RunnerMessage } from './runner-process.js'
 import { errorInfo, TaskRunStream, type BatchRun, type TaskRun } from './task-run.js'
 import { measureValue, ValueShapeError, ValueSizeError } from './values.js'
-import type { SandboxPool, SandboxPoolInit, RunRequest, BatchRunRequest, SandboxStats } from './index.js'
+import type { SandboxPool, SandboxPoolInit, RunRequest, BatchRunRequest, RecordTask, SandboxStats } from './index.js'
 
 const log = logger('idlegrid:sandbox-host:pool')
 
@@ -158,10 +158,13 @@ export class SandboxPoolImpl implements SandboxPool {
       if (n < 1 || n > this.init.maxRecords) bad(`inputs must hold from 1 to ${this.init.maxRecords} records, got ${n}; split the batch`)
       if (req.resumeRecord !== undefined && (!Number.isInteger(req.resumeRecord) || req.resumeRecord < 0 || req.resumeRecord >= n)) bad(`resumeRecord must be the index of a record in inputs (0 to ${n - 1})`)
       if (req.recordSeeds !== undefined && (!Array.isArray(req.recordSeeds) || req.recordSeeds.length !== n || !req.recordSeeds.every(x => typeof x === 'string' && x.length <= 1024))) bad(`recordSeeds must be an array of ${n} strings (one per record, at most 1024 characters each)`)
+      if (req.recordTimeoutMs !== undefined && !(Number.isSafeInteger(req.recordTimeoutMs) && req.recordTimeoutMs > 0)) bad('recordTimeoutMs must be a whole number of ms above 0')
+      if (req.recordTasks !== undefined && (!Array.isArray(req.recordTasks) || req.recordTasks.length !== n || !req.recordTasks.every(isRecordTask))) bad(`recordTasks must be an array of ${n} { taskId, attempt, record, records } (one per record)`)
     } else {
       if (!Object.hasOwn(req, 'input')) bad('neither input nor inputs is set; give input for one record or inputs (an array) for a batch')
       if (req.resumeRecord !== undefined) bad('resumeRecord is for batches only (with inputs)')
       if (req.recordSeeds !== undefined) bad('recordSeeds is for batches only (with inputs)')
+      if (req.recordTimeoutMs !== undefined || req.recordTasks !== undefined) bad('recordTimeoutMs and recordTasks are for batches only (with inputs)')
     }
   }
 
@@ -251,6 +254,8 @@ export class SandboxPoolImpl implements SandboxPool {
       resumeFrom: req.resumeFrom,
       resumeRecord: req.resumeRecord,
       recordSeeds: req.recordSeeds,
+      recordTimeoutMs: req.recordTimeoutMs,
+      recordTasks: req.recordTasks,
       limits: { memoryMb: req.limits.memoryMb, timeoutMs: req.limits.timeoutMs, cpuMs: req.limits.cpuMs },
       deterministic: req.deterministic === true,
       seed: req.seed ?? req.taskId,
@@ -385,4 +390,11 @@ export class SandboxPoolImpl implements SandboxPool {
     if (this.memoryTimer !== null) clearInterval(this.memoryTimer)
     this.memoryTimer = null
   }
+}
+
+function isRecordTask (t: unknown): boolean {
+  const r = t as RecordTask
+  return typeof r === 'object' && r !== null && typeof r.taskId === 'string' && r.taskId.length > 0 && r.taskId.length <= 1024 &&
+    Number.isSafeInteger(r.attempt) && r.attempt >= 0 && Number.isSafeInteger(r.records) && r.records > 0 &&
+    Number.isSafeInteger(r.record) && r.record >= 0 && r.record < r.records
 }

@@ -80,6 +80,37 @@ describe('batch mode', () => {
     expect(await p.run(batch(src, [5])).done()).toMatchObject({ type: 'result', value: [{ ok: true, value: 5 }] })
   })
 
+  it('holds each record to recordTimeoutMs when asked, while the batch as a whole may take longer', async () => {
+    const p = make()
+    const src = bundle('async function (input) { const end = Date.now() + input; while (Date.now() < end); return input }')
+    // four records of 150 ms: 600 ms in all, each well within its 400 ms
+    expect(await p.run(batch(src, [150, 150, 150, 150], { limits: { memoryMb: 64, timeoutMs: 4000 }, recordTimeoutMs: 400 })).done())
+      .toMatchObject({ type: 'result' })
+    const ev = await p.run(batch(src, [10, 10, 3000, 10], { limits: { memoryMb: 64, timeoutMs: 8000 }, recordTimeoutMs: 400 })).done()
+    expect(ev).toMatchObject({ type: 'error', error: { kind: 'limit', name: expect.stringMatching(/^(TimeoutError|CpuLimitError)$/) } })
+    if (ev.type === 'error') {
+      expect(values(ev.records)).toEqual([10, 10])
+      expect(ev.wallMs).toBeLessThan(3000)
+    }
+  })
+
+  it('tells each record its own task through recordTasks, with a result cap per task', async () => {
+    const p = make({ maxResultBytes: 1000 })
+    const src = bundle('async function (input, ctx) { return { id: ctx.taskId, attempt: ctx.attempt, record: ctx.record, records: ctx.records, pad: "x".repeat(input) } }')
+    const tasks = [
+      { taskId: 'job:0', attempt: 2, record: 0, records: 1 },
+      { taskId: 'job:1', attempt: 1, record: 0, records: 2 },
+      { taskId: 'job:1', attempt: 1, record: 1, records: 2 },
+      { taskId: 'job:3', attempt: 1, record: 0, records: 1 }
+    ]
+    // 600 bytes a record: over the cap for the batch together, within it for each task but job:1
+    const ev = await p.run(batch(src, [600, 10, 10, 600], { recordTasks: tasks })).done()
+    expect(ev.type).toBe('result')
+    if (ev.type === 'result') {
+      expect(ev.value.map(o => o.ok && { ...(o.value as object), pad: undefined })).toEqual(tasks.map(t => ({ id: t.taskId, attempt: t.attempt, record: t.record, records: t.records, pad: undefined })))
+    }
+  })
+
   it('stops the whole batch when its results together pass the result cap', async () => {
     const p = make({ maxResultBytes: 1000 })
     const ev = await p.run(batch(bundle('async function () { return "x".repeat(400) }'), [1, 2, 3, 4])).done()
@@ -161,6 +192,9 @@ describe('batch mode', () => {
     expect(() => p.run(batch(src, [1, 2, 3, 4]))).toThrow(InvalidInputError)
     expect(() => p.run(batch(src, [1, 2], { resumeRecord: 2 }))).toThrow(/resumeRecord/)
     expect(() => p.run(batch(src, [1, 2], { recordSeeds: ['a'] }))).toThrow(/recordSeeds/)
+    expect(() => p.run(batch(src, [1, 2], { recordTimeoutMs: 0 }))).toThrow(/recordTimeoutMs/)
+    expect(() => p.run(batch(src, [1, 2], { recordTasks: [{ taskId: 't', attempt: 1, record: 0, records: 1 }] }))).toThrow(/recordTasks/)
+    expect(() => p.run(batch(src, [1], { recordTasks: [{ taskId: 't', attempt: 1, record: 1, records: 1 }] }))).toThrow(/recordTasks/)
     expect(() => p.run({ taskId: 'x', attempt: 0, bundleId: 'x', source: src, input: 1, resumeRecord: 0, limits: { memoryMb: 64, timeoutMs: 1000 } })).toThrow(/batches only/)
     expect(() => p.run(batch(src, [() => 1]))).toThrow(/function at inputs\[0\]/)
     expect(p.stats().started).toBe(0)

@@ -309,13 +309,13 @@
 
   const NOT_A_JOB = 'the bundle does not define __idlegridJob.default as a function; build it with esbuild format "iife" and globalName "__idlegridJob", exporting the job as default'
 
-  function context (record, records, resumeFrom) {
+  function context (record, records, resumeFrom, task) {
     return ObjectFreeze({
       __proto__: null,
-      taskId: meta.taskId,
-      attempt: meta.attempt,
-      record,
-      records,
+      taskId: task != null ? task.taskId : meta.taskId,
+      attempt: task != null ? task.attempt : meta.attempt,
+      record: task != null ? task.record : record,
+      records: task != null ? task.records : records,
       resumeFrom,
       progress,
       checkpoint,
@@ -336,8 +336,11 @@
       takeLog.reset()
       takeCheckpoint.reset()
       if (reseed !== null) reseed(seeds != null ? seeds[i] : `${meta.seed}:${i}`)
+      // records of several tasks: each task has its own result budget
+      const task = batch.tasks != null ? batch.tasks[i] : null
+      if (task != null && task.record === 0) budget = caps.maxResultBytes
       try {
-        const value = await fn(inputs[i], context(i, n, i === batch.resumeRecord ? resumeFrom : undefined))
+        const value = await fn(inputs[i], context(i, n, i === batch.resumeRecord ? resumeFrom : undefined, task))
         if (failure !== null) return failure
         const out = checked(value, budget, `result of record ${i}`, `the results of the batch are larger than the limit of ${caps.maxResultBytes} bytes together (at record ${i})`)
         if (failure !== null) return failure

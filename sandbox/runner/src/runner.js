@@ -10,7 +10,7 @@ import ivm from 'isolated-vm'
 /**
  * @typedef {{ memoryMb: number, timeoutMs: number, cpuMs?: number }} TaskLimits
  * @typedef {{ maxResultBytes: number, maxCheckpointBytes: number, maxLogLineBytes: number, maxLogLines: number, maxCheckpoints: number, logLinesPerSecond: number, checkpointsPerSecond: number, maxErrorChars: number, maxTasksPerIsolate: number }} Caps
- * @typedef {{ t: 'run', id: number, taskId: string, attempt: number, bundleId: string, source?: string, input: unknown, inputs?: unknown[], resumeFrom?: unknown, resumeRecord?: number, recordSeeds?: string[], limits: TaskLimits, deterministic: boolean, seed: string, maxRssMb: number }} RunMessage
+ * @typedef {{ t: 'run', id: number, taskId: string, attempt: number, bundleId: string, source?: string, input: unknown, inputs?: unknown[], resumeFrom?: unknown, resumeRecord?: number, recordSeeds?: string[], recordTimeoutMs?: number, recordTasks?: Array<{ taskId: string, attempt: number, record: number, records: number }>, limits: TaskLimits, deterministic: boolean, seed: string, maxRssMb: number }} RunMessage
  * @typedef {{ t: 'cancel', id: number, reason: string }} CancelMessage
  * @typedef {{ name: string, message: string, stack?: string }} ErrorFields
  */
@@ -205,8 +205,14 @@ async function runTask (msg) {
   current = { id, abort }
 
   const wall = setTimeout(() => abort('TimeoutError', `task ran longer than its time limit of ${timeoutMs} ms`, 'limit'), Math.max(1, timeoutMs))
+  // Per-record limits of a batch: the clocks restart at each record's outcome.
+  const recordLimitMs = batch ? msg.recordTimeoutMs ?? 0 : 0
+  let recordAt = t0
+  let recordCpuAt = 0
   const poll = setInterval(() => {
     if (readCpu() > cpuBudgetMs) abort('CpuLimitError', `task used more than its CPU budget of ${cpuBudgetMs} ms`, 'limit')
+    else if (recordLimitMs > 0 && performance.now() - recordAt > recordLimitMs) abort('TimeoutError', `a record ran longer than its time limit of ${recordLimitMs} ms`, 'limit')
+    else if (recordLimitMs > 0 && cpuMs - recordCpuAt > recordLimitMs) abort('CpuLimitError', `a record used more than its CPU budget of ${recordLimitMs} ms`, 'limit')
     else if (msg.maxRssMb > 0 && rssMb() > msg.maxRssMb) {
       // Memory outside the V8 heap (WebAssembly, array buffers): stop the
       // task, then let the host start a fresh process after this one.
@@ -262,6 +268,8 @@ async function runTask (msg) {
       if (ended) return
       if (index !== records) { emit(null); return }
       records++
+      recordAt = performance.now()
+      recordCpuAt = readCpu()
       emit(ok === true
         ? { type: 'record', index, ok: true, value: a }
         : { type: 'record', index, ok: false, error: taskError({ name: String(a), message: String(message), stack: typeof stack === 'string' && stack !== '' ? stack : undefined }) })
@@ -275,7 +283,7 @@ async function runTask (msg) {
     setupFn.release()
     const bundle = /** @type {ivm.Script} */ (s.bundle)
     bundle.runSync(context, { timeout: remaining() })
-    const batchInfo = batch ? { resumeRecord: msg.resumeRecord ?? 0, seeds: msg.recordSeeds ?? null } : null
+    const batchInfo = batch ? { resumeRecord: msg.resumeRecord ?? 0, seeds: msg.recordSeeds ?? null, tasks: msg.recordTasks ?? null } : null
     let outcome = null
     const tStart = performance.now()
     if (!batch && s.quick) {
