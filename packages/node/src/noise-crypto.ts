@@ -1,6 +1,6 @@
-// The noise handshake and transport ciphers on node:crypto alone, so the
-// WebAssembly ciphers noise would otherwise use for small messages are never
-// instantiated (they cost several MiB of a daemon's resident memory).
+// The noise ciphers without WebAssembly: noise's own choice for Node (its
+// WebAssembly ChaCha20-Poly1305 for small messages, node:crypto for large ones)
+// keeps several MiB of WebAssembly resident in an idle daemon.
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto'
 import { pureJsCrypto } from '@chainsafe/libp2p-noise'
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
@@ -9,6 +9,8 @@ type Bytes = Parameters<ICryptoInterface['hashSHA256']>[0]
 
 const CHACHA_POLY1305 = 'chacha20-poly1305'
 const TAG_LENGTH = 16
+/** Messages under this many bytes are ciphered in JavaScript (see nodeNoiseCrypto). */
+const SMALL = 1200
 // DER prefixes of X25519 keys as node:crypto imports and exports them
 const PKCS8_PREFIX = Buffer.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
 const X25519_PREFIX = Buffer.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00])
@@ -19,9 +21,12 @@ function flat (data: Bytes): Uint8Array {
 }
 
 /**
- * noise's own Node implementation, minus its WebAssembly path for messages
- * under 1,200 bytes (faster per message, but its module instances stay in
- * memory for the life of the process). HKDF stays noise's pure-JS one.
+ * Messages under 1,200 bytes (an idle node's pings and DHT records, most work
+ * protocol messages) are ciphered by noise's pure-JS implementation, larger
+ * ones by node:crypto, as noise itself does for them: a node:crypto cipher per
+ * small message left the malloc heap about 2 MiB larger than the JS one, and
+ * the WebAssembly one costs more than both. Hashing and X25519 use node:crypto,
+ * HKDF noise's pure-JS code.
  */
 export const nodeNoiseCrypto: ICryptoInterface = {
   ...pureJsCrypto,
@@ -36,6 +41,9 @@ export const nodeNoiseCrypto: ICryptoInterface = {
     return hash.digest()
   },
   chaCha20Poly1305Encrypt (plaintext, nonce, ad, k) {
+    if (plaintext.byteLength < SMALL) {
+      return pureJsCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
+    }
     const text = flat(plaintext)
     const cipher = createCipheriv(CHACHA_POLY1305, k, nonce, { authTagLength: TAG_LENGTH })
     cipher.setAAD(ad, { plaintextLength: text.byteLength })
@@ -44,7 +52,10 @@ export const nodeNoiseCrypto: ICryptoInterface = {
     const tag = cipher.getAuthTag()
     return Buffer.concat([updated, final, tag], updated.byteLength + final.byteLength + tag.byteLength)
   },
-  chaCha20Poly1305Decrypt (ciphertext, nonce, ad, k) {
+  chaCha20Poly1305Decrypt (ciphertext, nonce, ad, k, dst) {
+    if (ciphertext.byteLength < SMALL) {
+      return pureJsCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst)
+    }
     const all = flat(ciphertext)
     const text = all.subarray(0, all.byteLength - TAG_LENGTH)
     const decipher = createDecipheriv(CHACHA_POLY1305, k, nonce, { authTagLength: TAG_LENGTH })
