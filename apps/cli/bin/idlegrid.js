@@ -13,7 +13,7 @@ import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** Bump when the build options change, so older bundles are rebuilt. */
-const RECIPE = 2
+const RECIPE = 6
 const CLI_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const WORKSPACE = join(CLI_ROOT, '..', '..')
 const ENTRY = join(CLI_ROOT, 'src', 'main.ts')
@@ -25,6 +25,8 @@ const FAILED = join(CACHE, 'build-failed.json')
 const STALE_LOCK_MS = 120_000
 /** Loaded from where they are installed: native addons and tools that find files next to themselves. */
 const EXTERNAL = /^(isolated-vm|better-sqlite3|esbuild|tsx|typescript|vitest)(\/.*)?$/
+/** Externals that are CommonJS, loaded with require() (see keepLocations). */
+const CJS_EXTERNAL = /^(isolated-vm|better-sqlite3)(\/.*)?$/
 /** Files outside the module graph that change what a build produces. */
 const EXTRA_INPUTS = ['pnpm-lock.yaml', 'node_modules/.modules.yaml', 'tsconfig.base.json', 'apps/cli/bin/idlegrid.js']
 
@@ -113,7 +115,8 @@ function loadEsbuild () {
  * esbuild plugin: every module keeps its own location. import.meta.url names
  * the source file, not the bundle, so files found next to a module (the
  * sandbox runner, package.json) resolve as they do from source; externals are
- * imported by absolute path, resolved from the module that imports them.
+ * imported (CommonJS addons required) by absolute path, resolved from the
+ * module that imports them. It also applies PATCHES.
  */
 const keepLocations = {
   name: 'idlegrid-keep-locations',
@@ -121,16 +124,30 @@ const keepLocations = {
     build.onResolve({ filter: EXTERNAL }, args => {
       try {
         const resolved = createRequire(join(args.resolveDir, 'index.js')).resolve(args.path)
+        if (CJS_EXTERNAL.test(args.path)) {
+          return { path: resolved, namespace: 'idlegrid-cjs' }
+        }
         return { path: pathToFileURL(resolved).href, external: true }
       } catch {
         return { path: args.path, external: true }
       }
     })
+    // CommonJS addons are loaded with require(): an ES import of a CommonJS
+    // file makes Node compile its WebAssembly export scanner (cjs-module-lexer),
+    // whose code then stays resident
+    build.onLoad({ filter: /.*/, namespace: 'idlegrid-cjs' }, args => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: 'js',
+      resolveDir: dirname(args.path)
+    }))
+    build.onResolve({ filter: /.*/, namespace: 'idlegrid-cjs' }, args => ({ path: args.path, external: true }))
     build.onLoad({ filter: /\.(m|c)?(j|t)sx?$/ }, async args => {
-      const text = await readFile(args.path, 'utf8')
-      if (!text.includes('import.meta.')) {
+      let text = await readFile(args.path, 'utf8')
+      const patched = PATCHES.reduce((t, p) => p.file.test(args.path) ? p.apply(t) : t, text)
+      if (patched === text && !text.includes('import.meta.')) {
         return undefined
       }
+      text = patched
       const url = pathToFileURL(args.path).href
       const contents = text
         .replaceAll('import.meta.url', JSON.stringify(url))
@@ -142,6 +159,45 @@ const keepLocations = {
     })
   }
 }
+
+/**
+ * Source edits to dependencies, each for memory alone and each a no-op when
+ * its pattern no longer matches (a new version of the library).
+ */
+const PATCHES = [{
+  // noise loads two WebAssembly ciphers when its module loads (ChaCha20-
+  // Poly1305 for small messages, SHA-256), and the ChaCha20 package
+  // instantiates its modules as it loads: several MiB for the life of the
+  // process. @idlegrid/node gives noise ciphers without WebAssembly
+  // (packages/node/src/noise-crypto.ts), so here the ChaCha20 package is only
+  // required if noise's own WebAssembly path is ever used, and SHA-256 comes
+  // from node:crypto, which noise also imports.
+  file: /[\\/]@chainsafe[\\/]libp2p-noise[\\/]dist[\\/]src[\\/]crypto[\\/]index\.js$/,
+  apply: text => {
+    const sha = "import { digest } from '@chainsafe/as-sha256';"
+    const chacha = "import { newInstance, ChaCha20Poly1305 } from '@chainsafe/as-chacha20poly1305';"
+    const instance = 'const ctx = newInstance();\nconst asImpl = new ChaCha20Poly1305(ctx);'
+    if (![sha, chacha, instance, "import crypto from 'node:crypto';"].every(t => text.includes(t))) {
+      return text
+    }
+    const lazy = "(asInstance ??= (({ newInstance, ChaCha20Poly1305 }) => new ChaCha20Poly1305(newInstance()))(require('@chainsafe/as-chacha20poly1305')))"
+    return text
+      .replace(sha, "const digest = data => crypto.createHash('sha256').update(data).digest();")
+      .replace(chacha, '')
+      .replace(instance, `let asInstance;\nconst asImpl = { seal: (...a) => ${lazy}.seal(...a), open: (...a) => ${lazy}.open(...a) };`)
+  }
+}, {
+  // libp2p's peer store sorts protocols, metadata keys and addresses with
+  // localeCompare only to store them in a fixed order, and peer records sort
+  // both address lists the same way to compare them; the collator pages in
+  // about 3 MiB of ICU data and code for the life of the process. The daemon's
+  // peer store lives in memory, so plain code-unit order is as good.
+  file: /[\\/]@libp2p[\\/](peer-store|peer-record)[\\/]dist[\\/]src[\\/].*\.js$/,
+  apply: text => {
+    const edited = text.replace(/([\w$.]+(?:\(\))?)\.localeCompare\(([\w$.]+(?:\(\))?)\)/g, '__idlegridCompare($1, $2)')
+    return edited === text ? text : `const __idlegridCompare = (a, b) => a < b ? -1 : a > b ? 1 : 0;\n${edited}`
+  }
+}]
 
 /** Builds the bundle and its list of inputs; returns the bundle's path, or undefined when it cannot. */
 async function build () {
@@ -263,8 +319,11 @@ async function fromSource () {
 // starts and never shrinks back: a third of an idle daemon's heap. Kept at
 // its first size it costs a few more, quicker, scavenges when busy. Only
 // flags V8 reads while running work here; the others need `node --flag`.
+// (--max-opt=1, no TurboFan, saves 3-4 MiB more but makes the work protocols'
+// hot path about 1.7 times slower: docs/footprint.md.)
+const DAEMON_V8_FLAGS = '--semi-space-growth-factor=1'
 if (process.argv.slice(2).includes('daemon')) {
-  setFlagsFromString(process.env.IDLEGRID_DAEMON_V8_FLAGS ?? '--semi-space-growth-factor=1')
+  setFlagsFromString(process.env.IDLEGRID_DAEMON_V8_FLAGS ?? DAEMON_V8_FLAGS)
 }
 
 if (process.env.IDLEGRID_FROM_SOURCE === '1') {
