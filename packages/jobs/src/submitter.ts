@@ -31,6 +31,8 @@ const log = logger('idlegrid:jobs:submitter')
 const CREDIT_ROUND = 256
 /** Wait between a result and the credit round that pays it, so results of a busy moment share a round. */
 const CREDIT_DELAY_MS = 20
+/** How long a peer median of credited CPU time is reused. */
+const MEDIAN_TTL_MS = 1000
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** What the submitter needs of the node it runs in (an IdleGridNode fits). */
@@ -167,6 +169,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   readonly #links = new Map<string, Set<SessionLink>>()
   #crediting: Promise<void> = Promise.resolve()
   #creditTimer?: ReturnType<typeof setTimeout>
+  readonly #medians = new Map<string, { at: number, median: { medianMs: number, samples: number } }>()
   readonly #progress = new Map<string, TaskProgressDetail>()
   /** jobId -> worker -> its last refusal; cleared when that worker accepts. */
   readonly #refusals = new Map<string, Map<string, JobRefusal>>()
@@ -668,7 +671,6 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       }
       const settled: CreditSettlement[] = []
       const toIssue: Array<{ credit: OwedCredit, cpuMs: number, capped?: string }> = []
-      const medians = new Map<string, { medianMs: number, samples: number }>()
       ledger.transaction(() => {
         for (const c of owed) {
           if (c.verdict === 'valid') {
@@ -684,12 +686,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
             settled.push({ taskId: c.taskId, worker: c.worker, state: 'none', creditedMs: 0 })
             continue
           }
-          const key = `${c.jobId} ${c.worker}`
-          let median = medians.get(key)
-          if (median == null) {
-            median = this.#store.creditedMedian(c.jobId, c.worker)
-            medians.set(key, median)
-          }
+          const median = this.#creditedMedian(c.jobId, c.worker)
           const claim = capCpuClaim(c.claimedMs, {
             timeoutMs: c.requirements.timeoutMs * c.records,
             cores: c.requirements.cores,
@@ -729,6 +726,26 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
         }
       }
     }
+  }
+
+  /**
+   * The peer median the claim cap compares a claim with, read again at most
+   * once a second per job and worker: a plausibility bound does not need
+   * the receipt issued a moment ago, and reading it costs a sort.
+   */
+  #creditedMedian (jobId: string, worker: string): { medianMs: number, samples: number } {
+    const key = `${jobId} ${worker}`
+    const now = Date.now()
+    const cached = this.#medians.get(key)
+    if (cached != null && now - cached.at < MEDIAN_TTL_MS) {
+      return cached.median
+    }
+    const median = this.#store.creditedMedian(jobId, worker)
+    if (this.#medians.size > 1000) {
+      this.#medians.clear()
+    }
+    this.#medians.set(key, { at: now, median })
+    return median
   }
 
   #flagCredit (c: OwedCredit, creditedMs: number, refused: boolean, reason: string): void {

@@ -1,6 +1,7 @@
 // Receipt rules shared by issuer and worker: field limits, the bytes that are
 // signed and hashed, strict decoding and signature checks.
-import { createHash } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { MAX_RECEIPT_ID_LENGTH, MAX_RECEIPT_SIZE, RECEIPT_HASH_LENGTH, RECEIPT_SIGNATURE_DOMAIN, Receipt } from '@idlegrid/protocol-receipt'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
@@ -140,17 +141,59 @@ export function decodeReceipt (bytes: Uint8Array): Receipt {
   return receipt
 }
 
+// Node key objects of Ed25519 keys, made once per key: @libp2p/crypto
+// imports the key from JWK on every sign and verify, which is most of what
+// either costs (measured: 74 µs a signature, 91 µs a check, against ~25 and
+// ~50 µs with a kept key object). The signatures are the same bytes: Ed25519
+// is deterministic.
+const signingKeys = new WeakMap<PrivateKey, KeyObject>()
+const checkingKeys = new Map<string, KeyObject>()
+
+const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url')
+
+function signingKey (privateKey: PrivateKey): KeyObject | undefined {
+  if (privateKey.type !== 'Ed25519' || privateKey.raw.byteLength !== 64) {
+    return undefined
+  }
+  let key = signingKeys.get(privateKey)
+  if (key == null) {
+    key = createPrivateKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', d: base64url(privateKey.raw.subarray(0, 32)), x: base64url(privateKey.raw.subarray(32)) } })
+    signingKeys.set(privateKey, key)
+  }
+  return key
+}
+
+function checkingKey (peer: string, publicKey: PublicKey): KeyObject | undefined {
+  if (publicKey.type !== 'Ed25519' || publicKey.raw.byteLength !== 32) {
+    return undefined
+  }
+  let key = checkingKeys.get(peer)
+  if (key == null) {
+    key = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: base64url(publicKey.raw) } })
+    if (checkingKeys.size > 10_000) {
+      checkingKeys.clear()
+    }
+    checkingKeys.set(peer, key)
+  }
+  return key
+}
+
 /** Signs a receipt (all fields but `signature` set) with the issuer's key; returns it with the signature. */
 export async function signReceipt (unsigned: Omit<Receipt, 'signature'>, privateKey: PrivateKey): Promise<Receipt> {
   const receipt: Receipt = { ...unsigned, signature: new Uint8Array(0) }
-  const signature = await privateKey.sign(receiptSigningBytes(receipt))
+  const bytes = receiptSigningBytes(receipt)
+  const key = signingKey(privateKey)
+  const signature = key != null ? nodeSign(null, bytes, key) : await privateKey.sign(bytes)
   return { ...receipt, signature: new Uint8Array(signature) }
 }
 
 /** Whether the receipt's signature verifies against the issuer's PeerId key. */
 export async function verifyReceiptSignature (receipt: Receipt): Promise<boolean> {
   try {
-    return await publicKeyOf(receipt.issuer, 'issuer').verify(receiptSigningBytes(receipt), receipt.signature)
+    const publicKey = publicKeyOf(receipt.issuer, 'issuer')
+    const bytes = receiptSigningBytes(receipt)
+    const key = checkingKey(receipt.issuer, publicKey)
+    return key != null ? nodeVerify(null, bytes, key, receipt.signature) : await publicKey.verify(bytes, receipt.signature)
   } catch {
     return false
   }

@@ -161,8 +161,13 @@ export function logCreditEvents (submitter: Submitter, worker: Worker, log: (lin
     later(50, () => { summarize(jobId, false) })
     later(OWED_GRACE_MS, () => { summarize(jobId, true) })
   }
+  // a receipt is issued per task: an ended job is looked at again once its receipts pause, not once each
+  const recheck = new Set<string>()
   const onIssued = (evt: CustomEvent<{ jobId: string }>): void => {
-    if (ended.has(evt.detail.jobId)) summarize(evt.detail.jobId, false)
+    const jobId = evt.detail.jobId
+    if (!ended.has(jobId) || recheck.has(jobId)) return
+    recheck.add(jobId)
+    later(50, () => { recheck.delete(jobId); summarize(jobId, false) })
   }
   const onRefusedBySubmitter = (evt: CustomEvent<{ worker: string, status: string, reason: string, hash: string }>): void => {
     const d = evt.detail
