@@ -315,15 +315,27 @@ async function fromSource () {
   await import('../src/main.ts')
 }
 
-// The young generation grows from 1 MiB to 16 MiB a half while the daemon
-// starts and never shrinks back: a third of an idle daemon's heap. Kept at
-// its first size it costs a few more, quicker, scavenges when busy. Only
-// flags V8 reads while running work here; the others need `node --flag`.
-// (--max-opt=1, no TurboFan, saves 3-4 MiB more but makes the work protocols'
-// hot path about 1.7 times slower: docs/footprint.md.)
+// V8 settings of the daemon, which idles for hours on someone else's PC
+// (docs/footprint.md). Only flags V8 reads while running work here; the others
+// need `node --flag`. IDLEGRID_DAEMON_V8_FLAGS replaces both settings below.
+// - The young generation grows from 1 MiB to 16 MiB a half while the daemon
+//   starts and never shrinks back: a third of an idle daemon's heap. Kept at
+//   its first size it costs a few more, quicker, scavenges when busy.
+// - No TurboFan while the daemon starts: start-up code runs hot for a few
+//   seconds, once, and what optimising it leaves behind (the compiler's pages,
+//   its zones in the malloc heap, optimised code) stayed resident, about
+//   8 MiB of an idle daemon. Afterwards code that runs hot under load is
+//   optimised as usual (no TurboFan at all made the work protocols' hot path
+//   1.7 times slower).
 const DAEMON_V8_FLAGS = '--semi-space-growth-factor=1'
+const START_WITHOUT_TURBOFAN_MS = 30_000
 if (process.argv.slice(2).includes('daemon')) {
-  setFlagsFromString(process.env.IDLEGRID_DAEMON_V8_FLAGS ?? DAEMON_V8_FLAGS)
+  const override = process.env.IDLEGRID_DAEMON_V8_FLAGS
+  setFlagsFromString(override ?? DAEMON_V8_FLAGS)
+  if (override == null) {
+    setFlagsFromString('--max-opt=1')
+    setTimeout(() => { setFlagsFromString('--max-opt=999') }, START_WITHOUT_TURBOFAN_MS).unref()
+  }
 }
 
 if (process.env.IDLEGRID_FROM_SOURCE === '1') {
