@@ -1,11 +1,12 @@
-// Idle footprint of one `idlegrid daemon` connected to two peers, loaded from
-// source through tsx, from the esbuild bundle, and with V8 heap settings:
-// resident memory and CPU share over a window, next to baselines measured in
-// the same window; and the time from starting a fourth daemon to its first
-// `find` result, from source and from the bundle. Prints figures, asserts
-// nothing. See docs/footprint.md.
+// Idle footprint of `idlegrid daemon` connected to two peers, as shipped
+// (the bundle and V8 settings of apps/cli/bin/idlegrid.js) and without the
+// daemon's V8 settings: resident memory and CPU share of one core over a
+// window, next to a bare Node process that only runs a timer, measured in the
+// same window and printed as ratios; and the time from starting a fourth
+// daemon to its first `find` result. Prints figures, asserts nothing. See
+// docs/footprint.md.
 //
-//   node --no-node-snapshot --import tsx bench/footprint.ts [--seconds 60] [--runs 5]
+//   node --no-node-snapshot --import tsx bench/footprint.ts [--seconds 60] [--runs 3] [--warmup 75]
 import '@idlegrid/interface/polyfill'
 import { spawn, spawnSync } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
@@ -18,17 +19,18 @@ import { CLI_BIN, childEnv, spawnDaemon, tempDataDir, waitForControl } from '@id
 import type { DaemonProcess } from '@idlegrid/test-e2e'
 import type { ChildProcess } from 'node:child_process'
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, runs: { type: 'string', default: '5' } }, strict: true })
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, runs: { type: 'string', default: '3' }, warmup: { type: 'string', default: '75' } }, strict: true })
 const SECONDS = Number(values.seconds)
 const RUNS = Number(values.runs)
-if (!(SECONDS > 0) || !(Number.isInteger(RUNS) && RUNS > 0)) {
-  console.error('usage: bench/footprint.ts [--seconds N] [--runs N]')
+// A daemon's first minute is not idle: start-up garbage, the first capacity
+// round, and V8's memory reducer shrinking the heap after the first full GC.
+const WARMUP = Number(values.warmup)
+if (!(SECONDS > 0) || !(Number.isInteger(RUNS) && RUNS > 0) || !(WARMUP >= 0)) {
+  console.error('usage: bench/footprint.ts [--seconds N] [--runs N] [--warmup SECONDS]')
   process.exit(2)
 }
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
-const NODE_PACKAGE = fileURLToPath(new URL('../packages/node/src/index.ts', import.meta.url))
-const CLI_DIR = fileURLToPath(new URL('../apps/cli/', import.meta.url))
 
 interface Sample { rssKb: number, cpuTicks: number }
 
@@ -47,8 +49,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
-function spawnBaseline (args: string[], cwd?: string): ChildProcess {
-  return spawn(process.execPath, args, { cwd, env: childEnv(), stdio: 'ignore' })
+function spawnBaseline (args: string[]): ChildProcess {
+  return spawn(process.execPath, args, { env: childEnv(), stdio: 'ignore' })
 }
 
 const CACHE = fileURLToPath(new URL('../apps/cli/node_modules/.cache/idlegrid/', import.meta.url))
@@ -95,14 +97,13 @@ async function cleanup (): Promise<void> {
   }))
 }
 
-/** How the measured daemons run: the same CLI, loaded and tuned differently (apps/cli/bin/idlegrid.js). */
+/** How the measured daemons run: the same CLI, with and without the daemon's V8 settings (apps/cli/bin/idlegrid.js). */
 const MODES: Array<{ name: string, env: Record<string, string> }> = [
-  { name: 'daemon from source (tsx), default V8 heap', env: { IDLEGRID_FROM_SOURCE: '1', IDLEGRID_DAEMON_V8_FLAGS: '' } },
-  { name: 'daemon from bundle, default V8 heap', env: { IDLEGRID_DAEMON_V8_FLAGS: '' } },
-  { name: 'daemon from bundle, fixed young gen (shipped)', env: {} },
-  { name: 'daemon from bundle, --max-semi-space-size=1', env: { IDLEGRID_DAEMON_V8_FLAGS: '', NODE_OPTIONS: '--max-semi-space-size=1' } }
+  { name: 'daemon as shipped, 2 peers (a)', env: {} },
+  { name: 'daemon as shipped, 2 peers (b)', env: {} },
+  { name: 'daemon, no daemon V8 flags, 2 peers', env: { IDLEGRID_DAEMON_V8_FLAGS: '' } }
 ]
-const SHIPPED = 2
+const SHIPPED = [0, 1]
 
 try {
   // build the bundle first, so no measured daemon pays for it or falls back to tsx while another builds
@@ -120,6 +121,7 @@ try {
     const p2 = await startDaemon(`p2-${i}`, ['--bootstrap', x.address])
     trios.push({ x, p1, p2 })
   }
+  const startedAt = Date.now()
   for (const { x } of trios) {
     const client = createControlClient({ dataDir: x.daemon.dataDir })
     for (let i = 0; (await client.peers()).length < 2; i++) {
@@ -129,23 +131,16 @@ try {
   }
 
   const bare = spawnBaseline(['-e', 'setInterval(() => {}, 1000)'])
-  const bareTsx = spawnBaseline(['--import', 'tsx', '-e', 'setInterval(() => {}, 1000)'], CLI_DIR)
-  // libp2p and the capacity service, loaded through tsx, with no CLI or control API.
-  const nodeOnly = spawnBaseline(['--import', 'tsx', '--input-type=module', '-e', `
-    const { generateKeyPair } = await import('@libp2p/crypto/keys')
-    const { createNode } = await import(${JSON.stringify(NODE_PACKAGE)})
-    await createNode({ privateKey: await generateKeyPair('Ed25519'), limits: { maxCores: 1 } })
-    setInterval(() => {}, 1000)`], CLI_DIR)
-  others.push(bare, bareTsx, nodeOnly)
+  others.push(bare)
   const measured: Array<[string, number]> = [
     ['bare node (timer only)', bare.pid!],
-    ['node + tsx loader (timer only)', bareTsx.pid!],
-    ['node + tsx + createNode, no peers', nodeOnly.pid!],
-    ...MODES.map((mode, i): [string, number] => [`${mode.name}, 2 peers`, trios[i].x.daemon.child.pid!])
+    ...MODES.map((mode, i): [string, number] => [mode.name, trios[i].x.daemon.child.pid!])
   ]
   await Promise.all(measured.map(async ([name, pid]) => { await settle(pid, name) }))
+  const warmUntil = startedAt + WARMUP * 1000
+  if (Date.now() < warmUntil) await new Promise(resolve => setTimeout(resolve, warmUntil - Date.now()))
 
-  console.log(`idle footprint over ${SECONDS} s (Node ${process.version}, ${CLK_TCK} ticks/s, load average ${loadavg().map(l => l.toFixed(2)).join(' ')})`)
+  console.log(`idle footprint over ${SECONDS} s, ${WARMUP} s after the last daemon started (Node ${process.version}, ${CLK_TCK} ticks/s, load average ${loadavg().map(l => l.toFixed(2)).join(' ')})`)
   const start = await Promise.all(measured.map(async ([, pid]) => await sample(pid)))
   const rss: number[][] = measured.map(() => [])
   const t0 = Date.now()
@@ -161,24 +156,25 @@ try {
     name,
     rssMb: median(rss[i]) / 1024,
     maxRssMb: Math.max(...rss[i]) / 1024,
+    ticks: end[i].cpuTicks - start[i].cpuTicks,
     cpuPct: ((end[i].cpuTicks - start[i].cpuTicks) / CLK_TCK) / wall * 100
   }))
   const base = rows[0]
   for (const r of rows) {
-    console.log(`  ${r.name.padEnd(58)} RSS ${r.rssMb.toFixed(1).padStart(6)} MiB (max ${r.maxRssMb.toFixed(1).padStart(5)})  ${(r.rssMb / base.rssMb).toFixed(2)}x bare   CPU ${r.cpuPct.toFixed(3)}% of one core (${(r.cpuPct / base.cpuPct).toFixed(1)}x bare)`)
+    console.log(`  ${r.name.padEnd(38)} RSS ${r.rssMb.toFixed(1).padStart(5)} MiB (median of ${rss[0].length} samples, max ${r.maxRssMb.toFixed(1).padStart(5)})  ${(r.rssMb / base.rssMb).toFixed(2)}x bare   CPU ${r.cpuPct.toFixed(3)}% of one core (${r.ticks} ticks, ${(r.cpuPct / base.cpuPct).toFixed(1)}x bare)`)
   }
-  const d = rows[3 + SHIPPED]
-  console.log(`  shipped daemon vs bare: memory ${(d.rssMb / base.rssMb).toFixed(2)}x (target <= 1.6x), CPU ${d.cpuPct.toFixed(3)}% (target < 0.1%)`)
-  console.log(`  where the source daemon's memory goes: tsx loader +${(rows[1].rssMb - base.rssMb).toFixed(1)} MiB, libp2p node +${(rows[2].rssMb - rows[1].rssMb).toFixed(1)} MiB, CLI + control API + jobs + 2 peers +${(rows[3].rssMb - rows[2].rssMb).toFixed(1)} MiB`)
-  console.log(`  bundle instead of tsx ${(rows[4].rssMb - rows[3].rssMb).toFixed(1)} MiB, fixed young generation ${(rows[5].rssMb - rows[4].rssMb).toFixed(1)} MiB`)
+  const shipped = SHIPPED.map(i => rows[1 + i])
+  const shippedRss = median(shipped.map(r => r.rssMb))
+  const shippedCpu = median(shipped.map(r => r.cpuPct))
+  console.log(`  shipped daemon vs bare (median of ${shipped.length}): memory ${shippedRss.toFixed(1)} MiB = ${(shippedRss / base.rssMb).toFixed(2)}x (target <= 1.6x), CPU ${shippedCpu.toFixed(3)}% of one core (target < 0.1%)`)
   for (const c of others) c.kill('SIGKILL')
   others.length = 0
   const builtAfter = await bundleState()
   if (builtAfter !== builtBefore) console.log(`warning: sources changed during the run (bundle ${builtBefore} -> ${builtAfter}); a "bundle" daemon may have run from source`)
-  const p2 = trios[SHIPPED].p2
+  const p2 = trios[SHIPPED[0]].p2
 
   // --- fourth daemon to first find result ----------------------------------
-  for (const mode of [MODES[0], MODES[SHIPPED]]) {
+  for (const mode of [MODES[SHIPPED[0]]]) {
     const totals: number[] = []
     const readies: number[] = []
     for (let run = 0; run < RUNS; run++) {
@@ -197,11 +193,11 @@ try {
       const total = performance.now() - t
       readies.push(ready)
       totals.push(total)
-      console.log(`  ${mode.name} run ${run + 1}: ready ${ready.toFixed(0)} ms, first find result ${total.toFixed(0)} ms after spawn (${found} found)`)
+      console.log(`  fourth daemon run ${run + 1}: ready ${ready.toFixed(0)} ms, first find result ${total.toFixed(0)} ms after spawn (${found} found)`)
       await late.stop('SIGTERM', 5000)
       await rm(dir, { recursive: true, force: true })
     }
-    console.log(`fourth daemon, ${mode.name}: spawn -> first find result, median of ${RUNS}: ${median(totals).toFixed(0)} ms (of which process start to ready ${median(readies).toFixed(0)} ms; find after ready ${(median(totals.map((v, i) => v - readies[i]))).toFixed(0)} ms)`)
+    console.log(`fourth daemon as shipped: spawn -> first find result, median of ${RUNS}: ${median(totals).toFixed(0)} ms (of which process start to ready ${median(readies).toFixed(0)} ms; find after ready ${(median(totals.map((v, i) => v - readies[i]))).toFixed(0)} ms)`)
   }
 } finally {
   await cleanup()
