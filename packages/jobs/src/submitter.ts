@@ -289,6 +289,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     this.safeDispatchEvent('job:submitted', { detail: { jobId: id } })
     if (records.length === 0) {
       this.#afterTaskChange(id)
+    } else {
+      this.#pushWork(id)
     }
     void this.announce()
     return id
@@ -489,6 +491,24 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       // every connected peer is tried: identify's protocol list goes stale when
       // a worker registers its handler after the connection (no identify-push)
       await Promise.all([...connected.values()].map(async peer => { await this.#announceTo(peer, message) }))
+    }
+  }
+
+  /**
+   * Tells the volunteers that hold a session with this node about a new job
+   * on that session at once: no stream to open, no announce round to wait
+   * for. The announce round still follows, for everyone else and for answers.
+   */
+  #pushWork (jobId: string): void {
+    const job = this.#store.pendingJobs().find(j => j.id === jobId)
+    if (job == null) {
+      return
+    }
+    const work: Announce = { jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending }
+    for (const links of this.#links.values()) {
+      for (const link of links) {
+        void link.write({ work }).catch(err => { log.trace('could not push job %s to %s: %e', jobId, link.worker, err) })
+      }
     }
   }
 

@@ -7,7 +7,7 @@ import {
 import { logger } from '@libp2p/logger'
 import { lpStream } from '@libp2p/utils'
 import { SessionClosedError } from './errors.js'
-import type { LeaseRequest, LeaseResponse, Result, ResultAck, SubmitterMessage } from '@idlegrid/protocol-work'
+import type { Announce, LeaseRequest, LeaseResponse, Result, ResultAck, SubmitterMessage } from '@idlegrid/protocol-work'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 
@@ -21,12 +21,15 @@ interface Pending {
 export interface SessionClientInit {
   /** Receipts the submitter pushed on the session (unsolicited); answer with notify({ receiptAck }). */
   onReceipts?(receipts: Uint8Array[]): void
+  /** A job the submitter has work for, pushed on the session (what an announce stream would say). */
+  onWork?(work: Announce): void
 }
 
 export class SessionClient {
   readonly peer: PeerId
   readonly #libp2p: Libp2p
   readonly #onReceipts?: (receipts: Uint8Array[]) => void
+  readonly #onWork?: (work: Announce) => void
   #opening?: Promise<LengthPrefixedStream<Stream>>
   #stream?: Stream
   #nextId = 1
@@ -37,6 +40,7 @@ export class SessionClient {
     this.#libp2p = libp2p
     this.peer = peer
     this.#onReceipts = init.onReceipts
+    this.#onWork = init.onWork
   }
 
   async lease (request: Omit<LeaseRequest, 'requestId'>, signal?: AbortSignal): Promise<LeaseResponse> {
@@ -124,6 +128,10 @@ export class SessionClient {
     try {
       while (true) {
         const { message } = decodeSubmitterMessage(await lp.read())
+        if (message.work != null) {
+          this.#onWork?.(message.work)
+          continue
+        }
         if (message.receipts != null) {
           if (this.#onReceipts == null) {
             log.trace('%p sent %d receipt(s); this session keeps none', this.peer, message.receipts.receipts.length)

@@ -569,7 +569,19 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     let session = this.#sessions.get(key)
     if (session == null) {
       const client: SessionClient = new SessionClient(this.#libp2p, peer, {
-        onReceipts: receipts => { void this.#onReceipts(client, receipts) }
+        onReceipts: receipts => { void this.#onReceipts(client, receipts) },
+        onWork: work => {
+          try {
+            checkId(work.jobId, 'work job')
+            checkId(work.bundleId, 'work bundle')
+            const answer = this.#consider(work, peer)
+            if (answer.status === AnnounceResponse.Status.REFUSED) {
+              log('job %s pushed by %p refused: %s', work.jobId, peer, answer.reason)
+            }
+          } catch (err) {
+            log('%p pushed work that does not check out: %e', peer, err)
+          }
+        }
       })
       session = client
       this.#sessions.set(key, session)
