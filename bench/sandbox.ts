@@ -1,8 +1,8 @@
-// Benchmark of the sandbox: CPU-bound kernels in the sandbox against the same
-// code in a plain Node child process, as `new Function` and as a bundle's
-// function literal (ratios of interleaved pairs), the fixed cost of a trivial task (context, runtime, copy in and out,
-// IPC) against a plain Node IPC round trip, and records/s of no-op records in
-// batches of 1, 10 and 100 on one and two slots.
+// Benchmark of the sandbox: CPU-bound kernels run as a bundled job in the
+// sandbox against the same kernel body as `new Function` in a plain Node child
+// (ratios of interleaved pairs), the fixed cost of a trivial task (context,
+// runtime, copy in and out, IPC) against a plain Node IPC round trip, and
+// records/s of no-op records in batches of 1, 10 and 100 on one and two slots.
 // Run: node --no-node-snapshot --import tsx bench/sandbox.ts [--skip-kernels]
 //        [--pairs=N] [--nice=N]
 //        [--baseline=<path of another checkout's sandbox/host/src/index.ts>]
@@ -14,11 +14,14 @@
 // run, and the ratio new / baseline is printed.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { getPriority, loadavg, setPriority } from 'node:os'
-import { resolve } from 'node:path'
+import { getPriority, loadavg, setPriority, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { buildBundle } from '@idlegrid/bundle'
 import { createSandboxPool, type RunRequest, type SandboxPool, type SandboxPoolInit } from '@idlegrid/sandbox-host'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 
 const RUNS = 7
 const args = process.argv.slice(2)
@@ -49,16 +52,21 @@ const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b)
 const median = (xs: number[]): number => sorted(xs)[Math.floor(xs.length / 2)]
 const quantile = (xs: number[], q: number): number => sorted(xs)[Math.round(q * (xs.length - 1))]
 const spread = (xs: number[]): string => `${median(xs).toFixed(3)}  IQR ${quantile(xs, 0.25).toFixed(3)}–${quantile(xs, 0.75).toFixed(3)}  range ${quantile(xs, 0).toFixed(3)}–${quantile(xs, 1).toFixed(3)}`
-// Two ways to build the job from a kernel body, each run the same way on
-// both sides: 'fn', the job made by `new Function` (the issue's baseline,
-// built the same way in the sandbox); 'bundle', a function literal in a
-// script, as an esbuild bundle has it (the plain child evaluates the same
-// text). V8 runs the two forms at different speeds in plain Node too (Monte
-// Carlo pi ~5 % apart), so each sandbox figure is compared with its own form.
-type Form = 'fn' | 'bundle'
-const source = (body: string, form: Form = 'bundle'): string => form === 'fn'
-  ? `var __idlegridJob = { default: new Function('input', 'ctx', ${JSON.stringify(body)}) }`
-  : `var __idlegridJob = { default: function (input, ctx) { ${body} } }`
+const brief = (xs: number[]): string => `${median(xs).toFixed(3)} [${quantile(xs, 0.25).toFixed(3)}–${quantile(xs, 0.75).toFixed(3)}]`
+// The sandbox runs a kernel as a real job: a synchronous kernel function
+// called by the async default export, bundled by @idlegrid/bundle (esbuild
+// iife). The headline baseline is what issue #3 names: the kernel body as
+// `new Function('input', 'ctx', body)` in plain Node. The quick tasks below
+// use a bare function literal: their cost is the task, not the code.
+const literal = (body: string): string => `var __idlegridJob = { default: function (input, ctx) { ${body} } }`
+const fnSource = (body: string): string => `var __idlegridJob = { default: new Function('input', 'ctx', ${JSON.stringify(body)}) }`
+const jobDir = await mkdtemp(join(tmpdir(), 'idlegrid-bench-sandbox-'))
+const submitter = (await generateKeyPair('Ed25519')).publicKey.toString()
+async function jobSource (body: string): Promise<string> {
+  const file = join(jobDir, `kernel-${readdirSync(jobDir).length}.js`)
+  await writeFile(file, `function kernel (input) { ${body} }\nexport default async (input, ctx) => kernel(input)\n`)
+  return (await buildBundle(file, { submitter })).source
+}
 
 // CPU time of every thread of a process, ns (Linux schedstat): the isolate's
 // thread, the runner's main thread, V8's compiler and GC helpers alike, the
@@ -73,30 +81,31 @@ function processCpuNs (pid: number, onlyMainThread = false): number {
 
 const poolInit: SandboxPoolInit = { slots: 1, idleTimeoutMs: 600_000, runnerNice: NICE }
 const pool = createSandboxPool(poolInit)
-// Kernels in 'fn' form run in a runner of their own: a runner holds one
-// bundle's isolate, and switching would make an isolate per task.
+// The secondary row (`new Function` inside the sandbox) runs in a runner of
+// its own: a runner holds one bundle's isolate, and switching would make an
+// isolate per task.
 const fnPool = createSandboxPool(poolInit)
 let seq = 0
-const req = (body: string, input: unknown, bundleId: string, memoryMb = 128, form: Form = 'bundle'): RunRequest => ({
-  taskId: `bench-${++seq}`, attempt: 0, bundleId: `${bundleId}-${form}`, source: source(body, form), input, limits: { memoryMb, timeoutMs: 120_000 }
+const req = (source: string, input: unknown, bundleId: string, memoryMb = 128): RunRequest => ({
+  taskId: `bench-${++seq}`, attempt: 0, bundleId, source, input, limits: { memoryMb, timeoutMs: 120_000 }
 })
 
-async function sandboxed (body: string, input: unknown, bundleId: string, memoryMb = 128, form: Form = 'bundle'): Promise<{ wall: number, inner: number, value: unknown }> {
+async function sandboxed (source: string, input: unknown, bundleId: string, memoryMb = 128, p: SandboxPool = pool): Promise<{ wall: number, inner: number, value: unknown }> {
   const t0 = performance.now()
-  const ev = await (form === 'fn' ? fnPool : pool).run(req(body, input, bundleId, memoryMb, form)).done()
+  const ev = await p.run(req(source, input, bundleId, memoryMb)).done()
   const wall = performance.now() - t0
   if (ev.type !== 'result') throw new Error(`bench task failed: ${ev.error.message}`)
   return { wall, inner: ev.wallMs, value: ev.value }
 }
 
 // The baseline: a plain Node process forked like a runner (same flags, same
-// empty environment, same priority) that builds the job per call, in the
-// given form, and calls it.
+// empty environment, same priority) that makes the function per call,
+// `new Function(body)` or the job bundle's default export, and calls it.
 const PLAIN_CHILD = `const vm = require('node:vm')
-process.on('message', m => {
-  const fn = m.form === 'fn' ? new Function('input', 'ctx', m.body) : vm.runInThisContext(m.source + ';__idlegridJob.default')
+process.on('message', async m => {
+  const fn = m.source === undefined ? new Function('input', 'ctx', m.body) : vm.runInThisContext(m.source + ';__idlegridJob.default')
   const t0 = performance.now()
-  const value = fn(m.input, {})
+  const value = await fn(m.input, {})
   process.send({ value, inner: performance.now() - t0 })
 })
 process.on('disconnect', () => process.exit(0))
@@ -107,10 +116,11 @@ const plainChild: ChildProcess = spawn(process.execPath, ['--no-node-snapshot', 
 // Lowering nice needs privileges; the line below prints what each side got.
 try { setPriority(plainChild.pid as number, NICE) } catch {}
 await new Promise(resolve => plainChild.once('message', resolve))
-async function plain (body: string, input: unknown, form: Form = 'fn'): Promise<{ wall: number, inner: number, value: unknown }> {
+// Without a source the child calls new Function(body); with one, the bundle's default export.
+async function plain (body: string, input: unknown, source?: string): Promise<{ wall: number, inner: number, value: unknown }> {
   const t0 = performance.now()
   const reply = new Promise<{ value: unknown, inner: number }>(resolve => plainChild.once('message', resolve))
-  plainChild.send({ body, source: source(body, form), form, input })
+  plainChild.send({ body, source, input })
   const r = await reply
   return { wall: performance.now() - t0, inner: r.inner, value: r.value }
 }
@@ -127,51 +137,57 @@ async function measured (pid: () => number, call: () => Promise<{ wall: number, 
   return { ...r, cpu: (processCpuNs(pid()) - c0) / 1e6, mainCpu: (processCpuNs(pid(), true) - m0) / 1e6 }
 }
 
-await sandboxed('return 1', null, 'warm')
+await sandboxed(literal('return 1'), null, 'warm')
 const runnerPid = (): number => pool.pids()[0]
 console.log(`sandbox benchmark (node ${process.version}); load average ${load()}`)
 console.log(`priorities (nice): bench ${getPriority()}, runner ${getPriority(runnerPid())}, plain Node child ${getPriority(plainChild.pid)} (daemons run runners at 19; --nice=N)`)
 if (!skipKernels) {
-  console.log(`\nCPU-bound kernels, sandbox ÷ plain Node child; ${PAIRS} rounds of S P S' P' (reversed every other round), median of the per-pair ratios`)
-  console.log('  new Function: the job made by new Function(body) on both sides (the issue\'s baseline); bundle: the job as a function literal in the bundle text, the same text on both sides')
+  console.log(`\nCPU-bound kernels, ${PAIRS} rounds of J F J' F' (reversed every other round), median of the per-pair ratios, IQR, range`)
+  console.log('  J: the kernel as a job in the sandbox (function kernel (input) { body }, export default async (input, ctx) => kernel(input), bundled by @idlegrid/bundle)')
+  console.log('  F: new Function(\'input\', \'ctx\', body) in a plain Node child (same flags, environment and priority as a runner); J\': the same bundle in that child; F\': new Function(body) made inside the sandbox')
   console.log('  wall: from the call to the answer as the caller sees it (IPC, context, copies included); CPU: all threads of each process (the runner\'s watchdog poll included)')
 }
 for (const [name, k] of Object.entries(skipKernels ? {} : KERNELS)) {
   const memoryMb = 256
+  const job = await jobSource(k.body)
+  const fn = fnSource(k.body)
   // Unmeasured first run of each: the isolate and the bundle's script are made once per runner.
-  for (const form of ['fn', 'bundle'] as const) { await sandboxed(k.body, k.input, name, memoryMb, form); await plain(k.body, k.input, form) }
+  await sandboxed(job, k.input, `${name}-job`, memoryMb); await plain(k.body, k.input); await plain(k.body, k.input, job)
+  await sandboxed(fn, k.input, `${name}-fn`, memoryMb, fnPool)
   type Run = Awaited<ReturnType<typeof measured>>
-  const runs: Record<string, Run[]> = { sfn: [], pfn: [], sb: [], pb: [] }
+  const runs: Record<'job' | 'host' | 'hostJob' | 'fn', Run[]> = { job: [], host: [], hostJob: [], fn: [] }
   const load0 = load()
   for (let i = 0; i < PAIRS; i++) {
-    const steps: Array<[string, () => Promise<Run>]> = [
-      ['sfn', async () => await measured(() => fnPool.pids()[0], async () => await sandboxed(k.body, k.input, name, memoryMb, 'fn'))],
-      ['pfn', async () => await measured(() => plainChild.pid as number, async () => await plain(k.body, k.input, 'fn'))],
-      ['sb', async () => await measured(runnerPid, async () => await sandboxed(k.body, k.input, name, memoryMb, 'bundle'))],
-      ['pb', async () => await measured(() => plainChild.pid as number, async () => await plain(k.body, k.input, 'bundle'))]
+    const steps: Array<[keyof typeof runs, () => Promise<Run>]> = [
+      ['job', async () => await measured(runnerPid, async () => await sandboxed(job, k.input, `${name}-job`, memoryMb))],
+      ['host', async () => await measured(() => plainChild.pid as number, async () => await plain(k.body, k.input))],
+      ['hostJob', async () => await measured(() => plainChild.pid as number, async () => await plain(k.body, k.input, job))],
+      ['fn', async () => await measured(() => fnPool.pids()[0], async () => await sandboxed(fn, k.input, `${name}-fn`, memoryMb, fnPool))]
     ]
     for (const [key, step] of i % 2 === 0 ? steps : steps.reverse()) runs[key].push(await step())
     const values = Object.values(runs).map(r => JSON.stringify(r[i].value))
     if (new Set(values).size !== 1) throw new Error(`${name}: results differ: ${values.join(' ')}`)
   }
-  const ratio = (a: string, b: string, f: (r: Run) => number): number[] => runs[a].map((r, i) => f(r) / f(runs[b][i]))
-  const ms = (key: string, f: (r: Run) => number): string => median(runs[key].map(f)).toFixed(0)
-  console.log(`  ${name}: new Function sandbox ${ms('sfn', r => r.wall)} ms (CPU ${ms('sfn', r => r.cpu)}), plain ${ms('pfn', r => r.wall)} ms (CPU ${ms('pfn', r => r.cpu)}); bundle sandbox ${ms('sb', r => r.wall)} ms, plain ${ms('pb', r => r.wall)} ms; load ${load0} → ${load()}`)
-  console.log(`    new Function  wall ${spread(ratio('sfn', 'pfn', r => r.wall))}`)
-  console.log(`                  CPU  ${spread(ratio('sfn', 'pfn', r => r.cpu))}`)
-  console.log(`    bundle        wall ${spread(ratio('sb', 'pb', r => r.wall))}`)
-  console.log(`                  CPU  ${spread(ratio('sb', 'pb', r => r.cpu))}`)
-  console.log(`    plain Node alone, bundle ÷ new Function (the code form, no sandbox): CPU ${spread(ratio('pb', 'pfn', r => r.cpu))}`)
+  const ratio = (a: keyof typeof runs, b: keyof typeof runs, f: (r: Run) => number): number[] => runs[a].map((r, i) => f(r) / f(runs[b][i]))
+  const ms = (key: keyof typeof runs, f: (r: Run) => number): string => median(runs[key].map(f)).toFixed(0)
+  const wall = (r: Run): number => r.wall
+  const cpu = (r: Run): number => r.cpu
+  console.log(`  ${name}: J ${ms('job', wall)} ms (CPU ${ms('job', cpu)}), F ${ms('host', wall)} ms (CPU ${ms('host', cpu)}); load ${load0} → ${load()}`)
+  console.log(`    J ÷ F, the job in the sandbox ÷ new Function in the host  wall ${spread(ratio('job', 'host', wall))}`)
+  console.log(`                                                            CPU  ${spread(ratio('job', 'host', cpu))}`)
+  console.log(`    secondary: J' ÷ F, the same job in plain Node (the code form, no sandbox): wall ${brief(ratio('hostJob', 'host', wall))}, CPU ${brief(ratio('hostJob', 'host', cpu))}`)
+  console.log(`    secondary: F' ÷ F, new Function in the sandbox: wall ${brief(ratio('fn', 'host', wall))}, CPU ${brief(ratio('fn', 'host', cpu))}`)
   // The kernel runs on isolated-vm's thread; the runner's main thread sets the task up and polls its clocks and memory every 25 ms.
-  console.log(`    runner main thread (setup, watchdog poll, next context): ${ms('sb', r => r.mainCpu)} ms of the task's ${ms('sb', r => r.cpu)} ms CPU`)
+  console.log(`    runner main thread (setup, watchdog poll, next context): ${ms('job', r => r.mainCpu)} ms of the task's ${ms('job', cpu)} ms CPU`)
 }
+await rm(jobDir, { recursive: true, force: true })
 await fnPool.stop()
 
 // Fixed cost of one trivial task through the whole pool (IPC both ways),
 // next to the same call through the plain Node child's IPC round trip.
 const TRIVIAL = 'return input + 1'
 const N = 1400
-for (let i = 0; i < 200; i++) await sandboxed(TRIVIAL, i, 'trivial')
+for (let i = 0; i < 200; i++) await sandboxed(literal(TRIVIAL), i, 'trivial')
 const lat: number[] = []
 const plainLat: number[] = []
 const runnerCpu: number[] = []
@@ -180,7 +196,7 @@ for (let r = 0; r < RUNS; r++) {
   const c0 = processCpuNs(runnerPid())
   const h0 = process.cpuUsage()
   let t0 = performance.now()
-  for (let i = 0; i < N / RUNS; i++) await pool.run(req(TRIVIAL, i, 'trivial')).done()
+  for (let i = 0; i < N / RUNS; i++) await pool.run(req(literal(TRIVIAL), i, 'trivial')).done()
   lat.push((performance.now() - t0) * 1000 / (N / RUNS))
   await settle()
   const h = process.cpuUsage(h0)
@@ -193,11 +209,11 @@ for (let r = 0; r < RUNS; r++) {
 const thr: number[] = []
 for (let r = 0; r < RUNS; r++) {
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: N / RUNS }, async (_, i) => await pool.run(req(TRIVIAL, i, 'trivial')).done()))
+  await Promise.all(Array.from({ length: N / RUNS }, async (_, i) => await pool.run(req(literal(TRIVIAL), i, 'trivial')).done()))
   thr.push((N / RUNS) / ((performance.now() - t0) / 1000))
 }
 const inRunner: number[] = []
-for (let i = 0; i < 200; i++) inRunner.push((await sandboxed(TRIVIAL, i, 'trivial')).inner * 1000)
+for (let i = 0; i < 200; i++) inRunner.push((await sandboxed(literal(TRIVIAL), i, 'trivial')).inner * 1000)
 const direct = (() => { const f = new Function('input', TRIVIAL) as (x: number) => number; const t0 = performance.now(); let x = 0; for (let i = 0; i < 1e6; i++) x += f(i); return (performance.now() - t0) * 1000 / 1e6 + x * 0 })()
 console.log(`\nTrivial task (${TRIVIAL}), one runner, median of ${RUNS} runs of ${N / RUNS}; load average ${load()}:`)
 console.log(`  end to end, one at a time (incl. IPC round trip)     ${median(lat).toFixed(0).padStart(6)} µs  → ${(1e6 / median(lat)).toFixed(0)} tasks/s`)
@@ -213,7 +229,7 @@ plainChild.disconnect()
 if (baselinePath !== undefined) {
   const mod = await import(pathToFileURL(resolve(baselinePath)).href) as { createSandboxPool: (init: SandboxPoolInit) => SandboxPool }
   const pools: Record<string, SandboxPool> = { this: createSandboxPool(poolInit), baseline: mod.createSandboxPool(poolInit) }
-  for (const p of Object.values(pools)) for (let i = 0; i < 200; i++) await p.run(req(TRIVIAL, i, 'trivial')).done()
+  for (const p of Object.values(pools)) for (let i = 0; i < 200; i++) await p.run(req(literal(TRIVIAL), i, 'trivial')).done()
   // An older checkout may not know runnerNice: set its runners' priority here.
   for (const p of Object.values(pools)) for (const pid of p.pids()) { try { setPriority(pid, NICE) } catch {} }
   const serial: Record<string, number[]> = { this: [], baseline: [] }
@@ -222,10 +238,10 @@ if (baselinePath !== undefined) {
   for (let r = 0; r < RUNS; r++) {
     for (const [name, p] of Object.entries(pools)) {
       let t0 = performance.now()
-      for (let i = 0; i < M; i++) await p.run(req(TRIVIAL, i, 'trivial')).done()
+      for (let i = 0; i < M; i++) await p.run(req(literal(TRIVIAL), i, 'trivial')).done()
       serial[name].push(M / ((performance.now() - t0) / 1000))
       t0 = performance.now()
-      await Promise.all(Array.from({ length: M }, async (_, i) => await p.run(req(TRIVIAL, i, 'trivial')).done()))
+      await Promise.all(Array.from({ length: M }, async (_, i) => await p.run(req(literal(TRIVIAL), i, 'trivial')).done()))
       queued[name].push(M / ((performance.now() - t0) / 1000))
     }
   }
@@ -242,14 +258,14 @@ const NOOP = 'return input'
 console.log(`\nNo-op records, ${RECORDS} queued at once (median of ${BATCH_RUNS}; ratio to batch 1 on the same slots); load average ${load()}:`)
 for (const slots of [1, 2]) {
   const bp = createSandboxPool({ ...poolInit, slots })
-  await Promise.all(Array.from({ length: slots * 20 }, async (_, i) => await bp.run(req(NOOP, i, 'noop')).done()))
+  await Promise.all(Array.from({ length: slots * 20 }, async (_, i) => await bp.run(req(literal(NOOP), i, 'noop')).done()))
   const rates: Record<number, number[]> = { 1: [], 10: [], 100: [] }
   for (let r = 0; r < BATCH_RUNS; r++) {
     for (const size of [1, 10, 100]) {
       const t0 = performance.now()
       let ok = 0
       await Promise.all(Array.from({ length: RECORDS / size }, async (_x, t) => {
-        const base = req(NOOP, t, 'noop')
+        const base = req(literal(NOOP), t, 'noop')
         if (size === 1) {
           if ((await bp.run(base).done()).type === 'result') ok++
           return
