@@ -321,20 +321,18 @@ async function fromSource () {
 // - The young generation grows from 1 MiB to 16 MiB a half while the daemon
 //   starts and never shrinks back: a third of an idle daemon's heap. Kept at
 //   its first size it costs a few more, quicker, scavenges when busy.
-// - No TurboFan while the daemon starts: start-up code runs hot for a few
-//   seconds, once, and what optimising it leaves behind (the compiler's pages,
-//   its zones in the malloc heap, optimised code) stayed resident, about
-//   8 MiB of an idle daemon. Afterwards code that runs hot under load is
-//   optimised as usual (no TurboFan at all made the work protocols' hot path
-//   1.7 times slower).
+// - No TurboFan until the daemon first does work (a job submitted, a task
+//   leased or started; apps/cli/src/daemon/turbofan.ts turns it back on):
+//   optimising start-up code, and then the idle timers' code, left about
+//   8 MiB resident in a daemon that may never run a task. No TurboFan at all
+//   made the work protocols' hot path 1.7 times slower.
 const DAEMON_V8_FLAGS = '--semi-space-growth-factor=1'
-const START_WITHOUT_TURBOFAN_MS = 30_000
 if (process.argv.slice(2).includes('daemon')) {
   const override = process.env.IDLEGRID_DAEMON_V8_FLAGS
   setFlagsFromString(override ?? DAEMON_V8_FLAGS)
   if (override == null) {
     setFlagsFromString('--max-opt=1')
-    setTimeout(() => { setFlagsFromString('--max-opt=999') }, START_WITHOUT_TURBOFAN_MS).unref()
+    globalThis[Symbol.for('idlegrid.daemon.turbofanHeld')] = true
   }
 }
 
