@@ -7,8 +7,8 @@
 //
 //   node --no-node-snapshot --import tsx bench/jobs.ts [--quick] [--runs N] [--only noop,trip,mc]
 import '@idlegrid/interface/polyfill'
-import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -139,6 +139,35 @@ async function serialBaseline (jobFile: string, inputs: unknown[]): Promise<{ ms
   return JSON.parse(out) as { ms: number, values: unknown[] }
 }
 
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+
+/** CPU seconds used so far by the submitter, the volunteer daemons and the volunteers' sandbox runners (their children). */
+async function cpuOf (pids: { submitter: number, volunteers: number[] }): Promise<Record<string, number>> {
+  const seconds = async (pid: number): Promise<number> => {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return (Number(f[11]) + Number(f[12])) / CLK_TCK
+    } catch {
+      return 0
+    }
+  }
+  const children = async (pid: number): Promise<number[]> => {
+    try {
+      return (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean).map(Number)
+    } catch {
+      return []
+    }
+  }
+  let volunteers = 0
+  let runners = 0
+  for (const v of pids.volunteers) {
+    volunteers += await seconds(v)
+    for (const c of await children(v)) runners += await seconds(c)
+  }
+  return { submitter: await seconds(pids.submitter), volunteers, runners }
+}
+
 try {
   const loadStart = load()
   console.log(`jobs benchmark (Node ${process.version}${QUICK ? ', --quick' : ''}, median of ${RUNS} run${RUNS > 1 ? 's' : ''}); load average at start ${loadStart}`)
@@ -175,12 +204,19 @@ try {
   const inputs = Array.from({ length: NOOP_TASKS }, (_, i) => i)
   const rates: Record<number, number[]> = { 1: [], 10: [], 100: [] }
   const submits: Record<number, number[]> = { 1: [], 10: [], 100: [] }
+  const pids = { submitter: sub.daemon.child.pid ?? 0, volunteers: volunteers.map(v => v.daemon.child.pid ?? 0) }
+  const cpuPerTask: Array<Record<string, number>> = []
   for (let r = 0; r < RUNS; r++) {
     for (const batch of [1, 10, 100]) {
+      const before = batch === 1 ? await cpuOf(pids) : undefined
       const res = await runJob(client, noop, inputs, batch)
       if (res.values.some((v, i) => v !== i)) throw new Error(`batch ${batch}: wrong results`)
       rates[batch].push(NOOP_TASKS / (res.totalMs / 1000))
       submits[batch].push(res.submitMs)
+      if (before != null) {
+        const after = await cpuOf(pids)
+        cpuPerTask.push(Object.fromEntries(Object.keys(after).map(k => [k, (after[k] - (before[k] ?? 0)) * 1000 / NOOP_TASKS])))
+      }
     }
   }
   const one = median(rates[1])
@@ -191,6 +227,8 @@ try {
       : `--batch ${String(batch).padEnd(3)} (${String(batch).padStart(3)} records/task): ${fmt(m).padStart(7)} records/s = ${fmt(m / batch, 1)} tasks/s, ratio ${(m / one).toFixed(1)}x batch 1`
     console.log(`   ${label}   [runs ${rates[batch].map(x => fmt(x)).join(' ')}; submit POST ${fmt(median(submits[batch]))} ms]`)
   }
+  const cpu = (k: string): string => `${fmt(median(cpuPerTask.map(c => c[k] ?? 0)), 0)} µs`
+  console.log(`   CPU per task at batch 1 (/proc, while the job ran): submitter daemon ${cpu('submitter')}, volunteer daemons ${cpu('volunteers')}, their sandbox runners ${cpu('runners')} (all processes together; 2 cores allow ${fmt(2e6 / 3000)} µs per task at 3,000 tasks/s)`)
   console.log(`   load average now ${load()}`)
   }
 

@@ -223,8 +223,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     await this.#libp2p.handle(BUNDLE_PROTOCOL, (stream, connection) => this.#serveBundle(stream, connection), { maxInboundStreams: MAX_INBOUND_BUNDLE_STREAMS })
     await this.#libp2p.handle(SESSION_PROTOCOL, (stream, connection) => this.#serveSession(stream, connection), { maxInboundStreams: MAX_INBOUND_SESSION_STREAMS })
     this.#libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
-    this.#announceTimer = setInterval(() => { void this.announce() }, this.#announceIntervalMs)
-    this.#announceTimer.unref?.()
+    this.#armAnnounce()
     this.#armExpiry()
     // results accepted before a restart may still owe their receipts
     this.#credit()
@@ -456,11 +455,32 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
 
   // --- announcing -------------------------------------------------------------
 
+  /**
+   * Repeats announce rounds every announceIntervalMs while some job has
+   * tasks waiting for a lease: a submitter with nothing pending runs no
+   * timer for it.
+   */
+  #armAnnounce (): void {
+    if (this.#announceTimer != null || this.#stopped) {
+      return
+    }
+    this.#announceTimer = setInterval(() => {
+      if (this.#stopped || this.#store.pendingJobs().length === 0) {
+        clearInterval(this.#announceTimer)
+        this.#announceTimer = undefined
+        return
+      }
+      void this.announce()
+    }, this.#announceIntervalMs)
+    this.#announceTimer.unref?.()
+  }
+
   /** One announce round at a time; a call during a round schedules one more. */
   async announce (): Promise<void> {
     if (this.#stopped) {
       return
     }
+    this.#armAnnounce()
     if (this.#announcing != null) {
       this.#announceAgain = true
       return await this.#announcing

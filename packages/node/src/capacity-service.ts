@@ -70,7 +70,7 @@ export interface CapacityServiceInit {
   machine: MachineInfo
   limits: OwnerLimits
   slots: SlotTable
-  /** How often provider records are re-announced, ms. @default 60_000 */
+  /** How often provider records are re-announced, ms. @default 150_000 (twice per record lifetime) */
   advertiseIntervalMs?: number
   /** Limit of one publish round, ms. @default 30_000 */
   publishTimeoutMs?: number

@@ -8,7 +8,7 @@ export const CAPABILITY_CPU = 'idlegrid:cap:cpu'
 export const CAPABILITY_GPU = 'idlegrid:cap:gpu'
 
 /** How often a volunteer re-announces its provider records, ms. */
-export const DEFAULT_ADVERTISE_INTERVAL_MS = 60_000
+export const DEFAULT_ADVERTISE_INTERVAL_MS = 150_000
 /** Slot changes are re-advertised at most this often, ms. */
 export const DEFAULT_REPUBLISH_DEBOUNCE_MS = 1_000
 

@@ -47,7 +47,7 @@ export interface NodeInit {
   machine?: MachineInfo
   /** Private swarm key in libp2p's PSK file format. */
   swarmKey?: Uint8Array
-  /** How often provider records are re-announced, ms. @default 60_000 */
+  /** How often provider records are re-announced, ms. @default 150_000 (twice per record lifetime) */
   advertiseIntervalMs?: number
   /**
    * Slot changes (a task taking or freeing a slot) are re-advertised at most

@@ -245,8 +245,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   async start (): Promise<void> {
     await this.#libp2p.handle(ANNOUNCE_PROTOCOL, (stream, connection) => this.#onAnnounce(stream, connection), { maxInboundStreams: MAX_INBOUND_ANNOUNCE_STREAMS })
     this.#libp2p.addEventListener('peer:connect', this.#onConnect)
-    this.#retryTimer = setInterval(() => { void this.flush() }, this.#outboxRetryMs)
-    this.#retryTimer.unref?.()
+    this.#armRetry()
     void this.flush()
   }
 
@@ -272,6 +271,25 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       await new Promise(resolve => setTimeout(resolve, 20))
     }
     this.#outbox.close()
+  }
+
+  /**
+   * Retries undelivered results every outboxRetryMs while the outbox holds
+   * any: an idle volunteer with an empty outbox runs no timer for it.
+   */
+  #armRetry (): void {
+    if (this.#retryTimer != null || this.#stopped || this.#outbox.size() === 0) {
+      return
+    }
+    this.#retryTimer = setInterval(() => {
+      void this.flush().finally(() => {
+        if (this.#stopped || this.#outbox.size() === 0) {
+          clearInterval(this.#retryTimer)
+          this.#retryTimer = undefined
+        }
+      })
+    }, this.#outboxRetryMs)
+    this.#retryTimer.unref?.()
   }
 
   running (): RunningTask[] {
@@ -861,6 +879,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       this.#outbox.put(job.submitter.toString(), t.grant.taskId, t.grant.attempt, Result.encode(result))
     }
     if (!this.#stopped) {
+      this.#armRetry()
       void this.#deliverTo(job.submitter.toString())
     }
   }

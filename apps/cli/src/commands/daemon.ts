@@ -18,7 +18,7 @@ export const daemonCommand: Command = {
     'max-memory': { type: 'string', valueName: 'MB', description: 'memory in MiB given to tasks (default: half of total)' },
     'share-gpu': { type: 'boolean', description: 'offer GPUs to tasks (--no-share-gpu to turn off)' },
     'control-port': { type: 'string', valueName: 'PORT', description: 'control API port on 127.0.0.1 (default 0: any free port)' },
-    'advertise-interval': { type: 'string', valueName: 'MS', description: 'how often capacity is re-advertised, ms (default 60000)' },
+    'advertise-interval': { type: 'string', valueName: 'MS', description: 'how often capacity is re-advertised, ms (default 150000)' },
     swarm: { type: 'string', valueName: 'NAME', description: 'run in this private swarm (see `idlegrid swarm show`)' },
     'run-untrusted': { type: 'boolean', description: 'in a swarm, run bundles of any member, not only trusted signers (docs/private-swarms.md)' },
     'prefer-givers': { type: 'boolean', description: 'as a volunteer, lease first from submitters that gave this node the most compute (--no-prefer-givers to turn off)' },
