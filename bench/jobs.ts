@@ -215,7 +215,7 @@ try {
       submits[batch].push(res.submitMs)
       if (before != null) {
         const after = await cpuOf(pids)
-        cpuPerTask.push(Object.fromEntries(Object.keys(after).map(k => [k, (after[k] - (before[k] ?? 0)) * 1000 / NOOP_TASKS])))
+        cpuPerTask.push(Object.fromEntries(Object.keys(after).map(k => [k, (after[k] - (before[k] ?? 0)) * 1e6 / NOOP_TASKS])))
       }
     }
   }

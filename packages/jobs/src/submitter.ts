@@ -31,6 +31,8 @@ const log = logger('idlegrid:jobs:submitter')
 const CREDIT_ROUND = 256
 /** Wait between a result and the credit round that pays it, so results of a busy moment share a round. */
 const CREDIT_DELAY_MS = 20
+/** How long a DHT walk for volunteers waits when some already hold sessions with this node. */
+const FIND_DELAY_MS = 200
 /** How long a peer median of credited CPU time is reused. */
 const MEDIAN_TTL_MS = 1000
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -508,9 +510,12 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       // connected peers hear at once; the DHT walk (tens of ms to seconds)
       // only adds peers that are not connected yet, so nobody waits for it
       this.#findAndAnnounce(job, message, connected)
-      // every connected peer is tried: identify's protocol list goes stale when
-      // a worker registers its handler after the connection (no identify-push)
-      await Promise.all([...connected.values()].map(async peer => { await this.#announceTo(peer, message) }))
+      // volunteers holding a session hear on it (no stream to open, and the
+      // submitter stays free to answer their leases); every other connected
+      // peer is tried: identify's protocol list goes stale when a worker
+      // registers its handler after the connection (no identify-push)
+      this.#pushOnSessions(message)
+      await Promise.all([...connected.values()].filter(peer => !this.#links.has(peer.toString())).map(async peer => { await this.#announceTo(peer, message) }))
     }
   }
 
@@ -521,10 +526,13 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
    */
   #pushWork (jobId: string): void {
     const job = this.#store.pendingJobs().find(j => j.id === jobId)
-    if (job == null) {
-      return
+    if (job != null) {
+      this.#pushOnSessions({ jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending })
     }
-    const work: Announce = { jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending }
+  }
+
+  #pushOnSessions (work: Announce): void {
+    const jobId = work.jobId
     for (const links of this.#links.values()) {
       for (const link of links) {
         void link.write({ work }).catch(err => { log.trace('could not push job %s to %s: %e', jobId, link.worker, err) })
@@ -544,8 +552,16 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       return
     }
     this.#lastFind.set(job.id, Date.now())
-    // started on a later microtask, so the map holds it before its finally can run
-    const running = Promise.resolve().then(async () => {
+    // With volunteers already holding sessions (they heard of the job on
+    // them), the walk waits a moment: a small job is often done by then and
+    // needs none, and a walk's streams would otherwise compete with the
+    // first leases for this event loop. Started on a later tick either way,
+    // so the map holds it before its finally can run.
+    const delayMs = this.#links.size > 0 ? FIND_DELAY_MS : 0
+    const running = new Promise(resolve => setTimeout(resolve, delayMs)).then(async () => {
+      if (this.#stopped || this.#store.state(job.id) !== 'running' || !this.#store.pendingJobs().some(j => j.id === job.id)) {
+        return
+      }
       try {
         const signal = AbortSignal.any([this.#findAbort.signal, AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS)])
         const found = await find({ cpu: job.requirements.cores, memoryMb: job.requirements.memoryMb, gpu: job.requirements.gpu }, { signal, limit: this.#findLimit })

@@ -170,6 +170,8 @@ const MAX_LEASE_AHEAD = 1024
 const GROUP_MS = 20
 /** Records in one group at most. */
 const GROUP_RECORDS = 256
+/** Verified bundles kept in memory. */
+const VERIFIED_BUNDLES = 16
 /** A task this many times slower than the job's recent ones gives back what was leased ahead of it. */
 const SLOWDOWN = 4
 
@@ -200,6 +202,8 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   readonly #tamper?: WorkerInit['tamperResult']
   #givers?: { at: number, score: Map<string, number> }
   readonly #jobs = new Map<string, KnownJob>()
+  /** Bundles verified lately, by `<signer> <bundle id>`, oldest first. */
+  readonly #verified = new Map<string, SignedBundle>()
   readonly #sessions = new Map<string, SessionClient>()
   readonly #running = new Map<string, RunningTask & { cancel(): void }>()
   /** Delivery loops running, by submitter; `again` asks a loop for one more pass. */
@@ -520,7 +524,19 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       }
       return job.bundle
     }
+    // a bundle is immutable (its id is its hash): once verified as signed by
+    // this submitter, it is not read and checked again for its next job
+    const key = `${job.submitter.toString()} ${job.bundleId}`
+    const known = this.#verified.get(key)
+    if (known != null && trusted(job.submitter.toString())) {
+      job.bundle = known
+      return known
+    }
     job.bundle = await loadBundle({ libp2p: this.#libp2p, cache: this.#cache, submitter: job.submitter, bundleId: job.bundleId, trusted })
+    if (this.#verified.size >= VERIFIED_BUNDLES) {
+      this.#verified.delete(this.#verified.keys().next().value as string)
+    }
+    this.#verified.set(key, job.bundle)
     return job.bundle
   }
 
@@ -531,6 +547,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     let granted = false
     const cores = Math.max(1, job.requirements.cores)
     try {
+      log.trace('leasing for job %s', job.jobId)
       const bundle = await this.#bundleOf(job)
       if (this.#stopped) {
         return
@@ -589,6 +606,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       const client: SessionClient = new SessionClient(this.#libp2p, peer, {
         onReceipts: receipts => { void this.#onReceipts(client, receipts) },
         onWork: work => {
+          log.trace('work pushed: job %s', work.jobId)
           try {
             checkId(work.jobId, 'work job')
             checkId(work.bundleId, 'work bundle')
