@@ -105,7 +105,7 @@ const ATTEMPTS: Attempt[] = [
     limits: { timeoutMs: 5000 },
     kinds: ['limit', 'task']
   },
-  { name: 'endless wasm loop', code: `const { instance } = await WebAssembly.instantiate(new Uint8Array(${JSON.stringify(WASM_LOOP)})); instance.exports.f()`, kinds: ['limit'], names: ['TimeoutError'] },
+  { name: 'endless wasm loop', code: `const { instance } = await WebAssembly.instantiate(new Uint8Array(${JSON.stringify(WASM_LOOP)})); instance.exports.f()`, kinds: ['limit'], names: ['TimeoutError', 'CpuLimitError'] },
   {
     name: 'SharedArrayBuffer + Atomics.wait',
     code: 'const sab = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer; Atomics.wait(new Int32Array(sab), 0, 0); return 1',
