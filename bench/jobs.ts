@@ -100,7 +100,7 @@ async function startDaemon (name: string, args: string[]): Promise<{ daemon: Dae
 }
 
 /** Submits and counts results as the client receives them; ms from submit to the last one. */
-async function runJob (client: ControlClient, bundle: UnsignedBundle, inputs: unknown[], batch: number): Promise<{ totalMs: number, submitMs: number, values: unknown[] }> {
+async function runJob (client: ControlClient, bundle: UnsignedBundle, inputs: unknown[], batch: number): Promise<{ totalMs: number, submitMs: number, values: unknown[], jobId: string }> {
   const signal = AbortSignal.timeout(JOB_TIMEOUT_MS)
   signal.addEventListener('abort', () => { console.error(`a job of ${inputs.length} records did not end within ${JOB_TIMEOUT_MS / 60_000} min: giving up`) }, { once: true })
   const t0 = performance.now()
@@ -115,7 +115,7 @@ async function runJob (client: ControlClient, bundle: UnsignedBundle, inputs: un
   }
   const totalMs = performance.now() - t0
   if (n !== inputs.length) throw new Error(`job ${job.id}: ${n} of ${inputs.length} results arrived`)
-  return { totalMs, submitMs, values }
+  return { totalMs, submitMs, values, jobId: job.id }
 }
 
 /** Runs the kernel over `inputs` one after another in a fresh plain Node process at the runners' priority. */
@@ -257,9 +257,12 @@ try {
   const swarmMs: number[] = []
   const serialMs: number[] = []
   const pairMs: number[] = []
+  const shareLines: string[] = []
   for (let r = 0; r < RUNS; r++) {
     const serial = await serialBaseline(mcFile, mcInputs)
     const swarm = await runJob(client, mc, mcInputs, 1)
+    const shares = (await client.jobInfo(swarm.jobId)).volunteers
+    shareLines.push(shares.map(v => `${v.tasks} tasks, ${fmt(v.cpuMs / v.tasks)} ms CPU each`).join(' / '))
     if (JSON.stringify(serial.values) !== JSON.stringify(swarm.values)) throw new Error('Monte Carlo: the swarm and the serial run disagree')
     // What the machine allows right now: two plain processes, half the tasks each, at once.
     const halves = await Promise.all([mcInputs.slice(0, MC_TASKS / 2), mcInputs.slice(MC_TASKS / 2)].map(async part => await serialBaseline(mcFile, part)))
@@ -271,6 +274,7 @@ try {
   const machine = pairMs.map((p, i) => serialMs[i] / p)
   console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process, and in two at once (all nice 19, as the runners)`)
   console.log(`   serial ${fmt(median(serialMs))} ms (${fmt(median(serialMs) / MC_TASKS)} ms/task), 2 volunteers ${fmt(median(swarmMs))} ms -> speedup ${median(speedups).toFixed(2)}x   (target >= 1.8x)   [runs ${speedups.map(x => x.toFixed(2)).join(' ')}]`)
+  console.log(`   per volunteer (isolate CPU as its receipts claim): ${shareLines.join('; ')}`)
   console.log(`   two plain processes at once ${fmt(median(pairMs))} ms -> ${median(machine).toFixed(2)}x: the most 2 workers got from this machine meanwhile; swarm / that = ${(median(speedups) / median(machine)).toFixed(2)}`)
   }
   console.log(`\nload average at start ${loadStart}, at the end ${load()} (2 cores shared with other work: figures scale with it)`)
