@@ -23,7 +23,7 @@ export const DEFAULT_PROVIDER_TTL_MS = 5 * 60_000
  * How often libp2p's connection monitor pings each connection, ms. libp2p's
  * own default, 10 s, costs more idle CPU than everything else a node does.
  */
-export const DEFAULT_LIVENESS_INTERVAL_MS = 60_000
+export const DEFAULT_LIVENESS_INTERVAL_MS = 120_000
 
 /** How long identify-push waits for more protocol changes before telling peers, ms. */
 export const IDENTIFY_PUSH_DEBOUNCE_MS = 250

@@ -62,7 +62,7 @@ export interface NodeInit {
    * How often each connection is pinged to find peers that vanished without
    * closing their socket (power loss, a dropped network), ms. A peer process
    * that exits closes its connections at once; this only bounds how long a
-   * half-open connection lingers. @default 60_000
+   * half-open connection lingers. @default 120_000
    */
   livenessIntervalMs?: number
   /** Where libp2p keeps peer store and DHT records. @default in memory */
