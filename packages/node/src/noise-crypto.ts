@@ -9,8 +9,6 @@ type Bytes = Parameters<ICryptoInterface['hashSHA256']>[0]
 
 const CHACHA_POLY1305 = 'chacha20-poly1305'
 const TAG_LENGTH = 16
-/** Messages under this many bytes are ciphered in JavaScript (see nodeNoiseCrypto). */
-const SMALL = 1200
 // DER prefixes of X25519 keys as node:crypto imports and exports them
 const PKCS8_PREFIX = Buffer.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
 const X25519_PREFIX = Buffer.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00])
@@ -21,12 +19,14 @@ function flat (data: Bytes): Uint8Array {
 }
 
 /**
- * Messages under 1,200 bytes (an idle node's pings and DHT records, most work
- * protocol messages) are ciphered by noise's pure-JS implementation, larger
- * ones by node:crypto, as noise itself does for them: a node:crypto cipher per
- * small message left the malloc heap about 2 MiB larger than the JS one, and
- * the WebAssembly one costs more than both. Hashing and X25519 use node:crypto,
- * HKDF noise's pure-JS code.
+ * Every message is ciphered by node:crypto. Small messages (an idle node's
+ * pings and DHT records, most work protocol messages) were ciphered by noise's
+ * pure-JS implementation for a while, which left the malloc heap about 2 MiB
+ * smaller in one sample, but in an idle daemon, whose code runs unoptimised
+ * until it first works, that JS was a good part of its CPU: with node:crypto
+ * for all, three runs of bench/footprint.ts gave 4-6 ticks a minute and 1.53x
+ * bare memory, against 6-7 ticks (docs/footprint.md). WebAssembly costs more
+ * memory than both. Hashing and X25519 use node:crypto, HKDF noise's pure-JS code.
  */
 export const nodeNoiseCrypto: ICryptoInterface = {
   ...pureJsCrypto,
@@ -41,9 +41,6 @@ export const nodeNoiseCrypto: ICryptoInterface = {
     return hash.digest()
   },
   chaCha20Poly1305Encrypt (plaintext, nonce, ad, k) {
-    if (plaintext.byteLength < SMALL) {
-      return pureJsCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
-    }
     const text = flat(plaintext)
     const cipher = createCipheriv(CHACHA_POLY1305, k, nonce, { authTagLength: TAG_LENGTH })
     cipher.setAAD(ad, { plaintextLength: text.byteLength })
@@ -52,10 +49,7 @@ export const nodeNoiseCrypto: ICryptoInterface = {
     const tag = cipher.getAuthTag()
     return Buffer.concat([updated, final, tag], updated.byteLength + final.byteLength + tag.byteLength)
   },
-  chaCha20Poly1305Decrypt (ciphertext, nonce, ad, k, dst) {
-    if (ciphertext.byteLength < SMALL) {
-      return pureJsCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst)
-    }
+  chaCha20Poly1305Decrypt (ciphertext, nonce, ad, k) {
     const all = flat(ciphertext)
     const text = all.subarray(0, all.byteLength - TAG_LENGTH)
     const decipher = createDecipheriv(CHACHA_POLY1305, k, nonce, { authTagLength: TAG_LENGTH })
