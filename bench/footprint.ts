@@ -9,7 +9,6 @@
 //   node --no-node-snapshot --import tsx bench/footprint.ts [--seconds 60] [--runs 3] [--warmup 75]
 import '@idlegrid/interface/polyfill'
 import { spawn, spawnSync } from 'node:child_process'
-import { execFileSync } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +16,7 @@ import { parseArgs } from 'node:util'
 import { createControlClient } from '@idlegrid/control-api'
 import { CLI_BIN, childEnv, spawnDaemon, tempDataDir, waitForControl } from '@idlegrid/test-e2e'
 import type { DaemonProcess } from '@idlegrid/test-e2e'
+import { CLK_TCK, cpuTicks } from './proc.js'
 import type { ChildProcess } from 'node:child_process'
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, runs: { type: 'string', default: '3' }, warmup: { type: 'string', default: '75' } }, strict: true })
@@ -30,18 +30,13 @@ if (!(SECONDS > 0) || !(Number.isInteger(RUNS) && RUNS > 0) || !(WARMUP >= 0)) {
   process.exit(2)
 }
 
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
-
 interface Sample { rssKb: number, cpuTicks: number }
 
 async function sample (pid: number): Promise<Sample> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  // Fields after the parenthesised command name; utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const cpuTicks = Number(fields[11]) + Number(fields[12])
+  const ticks = await cpuTicks(pid)
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN)
-  return { rssKb, cpuTicks }
+  return { rssKb, cpuTicks: ticks }
 }
 
 const median = (xs: number[]): number => {

@@ -7,8 +7,8 @@
 //
 //   node --no-node-snapshot --import tsx bench/jobs.ts [--quick] [--runs N] [--only noop,trip,mc]
 import '@idlegrid/interface/polyfill'
-import { execFileSync, spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -18,6 +18,7 @@ import { createControlClient } from '@idlegrid/control-api'
 import { childEnv, spawnDaemon, tempDataDir, waitFor, waitForControl } from '@idlegrid/test-e2e'
 import type { ControlClient, UnsignedBundle } from '@idlegrid/control-api'
 import type { DaemonProcess } from '@idlegrid/test-e2e'
+import { CLK_TCK, childrenOf, cpuTicks } from './proc.js'
 import type { ChildProcess } from 'node:child_process'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string', default: 'noop,trip,mc' } }, strict: true })
@@ -139,31 +140,14 @@ async function serialBaseline (jobFile: string, inputs: unknown[]): Promise<{ ms
   return JSON.parse(out) as { ms: number, values: unknown[] }
 }
 
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
-
 /** CPU seconds used so far by the submitter, the volunteer daemons and the volunteers' sandbox runners (their children). */
 async function cpuOf (pids: { submitter: number, volunteers: number[] }): Promise<Record<string, number>> {
-  const seconds = async (pid: number): Promise<number> => {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return (Number(f[11]) + Number(f[12])) / CLK_TCK
-    } catch {
-      return 0
-    }
-  }
-  const children = async (pid: number): Promise<number[]> => {
-    try {
-      return (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean).map(Number)
-    } catch {
-      return []
-    }
-  }
+  const seconds = async (pid: number): Promise<number> => await cpuTicks(pid).then(t => t / CLK_TCK, () => 0)
   let volunteers = 0
   let runners = 0
   for (const v of pids.volunteers) {
     volunteers += await seconds(v)
-    for (const c of await children(v)) runners += await seconds(c)
+    for (const c of await childrenOf(v)) runners += await seconds(c)
   }
   return { submitter: await seconds(pids.submitter), volunteers, runners }
 }

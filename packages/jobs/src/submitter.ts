@@ -291,7 +291,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (records.length === 0) {
       this.#afterTaskChange(id)
     } else {
-      this.#pushWork(id)
+      // volunteers holding a session hear of it at once, before the announce round
+      this.#pushOnSessions({ jobId: id, bundleId: verified.id, requirements: verified.manifest.requirements, pendingTasks: Math.ceil(records.length / batch) })
     }
     void this.announce()
     return id
@@ -520,17 +521,9 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   }
 
   /**
-   * Tells the volunteers that hold a session with this node about a new job
-   * on that session at once: no stream to open, no announce round to wait
-   * for. The announce round still follows, for everyone else and for answers.
+   * Tells the volunteers that hold a session with this node about a job on
+   * that session: no stream to open, and no answer to wait for.
    */
-  #pushWork (jobId: string): void {
-    const job = this.#store.pendingJobs().find(j => j.id === jobId)
-    if (job != null) {
-      this.#pushOnSessions({ jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending })
-    }
-  }
-
   #pushOnSessions (work: Announce): void {
     const jobId = work.jobId
     for (const links of this.#links.values()) {

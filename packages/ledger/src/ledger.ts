@@ -519,10 +519,11 @@ export function openLedger (init: LedgerInit): Ledger {
     },
 
     async accept (input) {
-      const checked = await prepareAccept(input)
-      const result = db.transaction(() => applyAccept(checked))()
-      await durable()
-      return result
+      const [answer] = await ledger.acceptMany([input])
+      if (answer.status === 'rejected') {
+        throw answer.reason
+      }
+      return answer.value
     },
 
     async acceptMany (inputs) {
@@ -546,8 +547,7 @@ export function openLedger (init: LedgerInit): Ledger {
     },
 
     markAcknowledged (hash) {
-      checkHash(hash)
-      return ack.run(hash).changes > 0
+      return ledger.markAcknowledgedAll([hash])[0]
     },
 
     markAcknowledgedAll (hashes) {

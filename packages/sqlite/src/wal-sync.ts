@@ -48,8 +48,11 @@ export function walSync (db: Database.Database, init: WalSyncInit = {}): WalSync
     if (closed) {
       throw new Error(`${db.name} is closed`)
     }
-    file ??= open(`${db.name}-wal`, 'r')
-    file.catch(() => { file = undefined })
+    if (file == null) {
+      file = open(`${db.name}-wal`, 'r')
+      // a failed open is tried again at the next sync
+      file.catch(() => { file = undefined })
+    }
     await datasync(await file)
   }
   const start = (): Promise<void> => {

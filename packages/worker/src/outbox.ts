@@ -64,11 +64,7 @@ export class Outbox {
     return (this.#db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n
   }
 
-  delete (id: number): void {
-    this.#delete.run(id)
-  }
-
-  /** Deletes several entries in one transaction. */
+  /** Deletes entries (delivered results) in one transaction. */
   deleteMany (ids: number[]): void {
     this.#db.transaction(() => {
       for (const id of ids) {

@@ -135,8 +135,6 @@ interface KnownJob {
   submitter: PeerId
   requirements: TaskRequirements
   leasing: boolean
-  /** Verified once per announcement; later leases only ask the policy again. */
-  bundle?: SignedBundle
   /** Wall ms of this job's last tasks here, newest last (at most RECENT_TASKS); a task run in a group counts its share. */
   recentMs: number[]
   /** Lease time the submitter gives beyond a task's time limit, from its last grant. */
@@ -174,6 +172,11 @@ const GROUP_RECORDS = 256
 const VERIFIED_BUNDLES = 16
 /** A task this many times slower than the job's recent ones gives back what was leased ahead of it. */
 const SLOWDOWN = 4
+
+/** Mean wall ms of the job's recent tasks here, once MIN_SAMPLES of them ran. */
+function recentAverage (job: KnownJob): number | undefined {
+  return job.recentMs.length < MIN_SAMPLES ? undefined : job.recentMs.reduce((a, b) => a + b, 0) / job.recentMs.length
+}
 
 function noteTaskMs (job: KnownJob, ms: number): void {
   job.recentMs.push(ms)
@@ -418,11 +421,11 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    * of long tasks keeps them with the submitter for whichever volunteer is free.
    */
   #ahead (job: KnownJob): number {
-    if (this.#leaseAhead === 0 || job.recentMs.length < MIN_SAMPLES || job.marginMs == null) {
+    const average = recentAverage(job)
+    if (this.#leaseAhead === 0 || average == null || job.marginMs == null) {
       return 0
     }
     const longest = Math.max(...job.recentMs)
-    const average = job.recentMs.reduce((a, b) => a + b, 0) / job.recentMs.length
     if (longest > this.#aheadMs) {
       return 0
     }
@@ -470,10 +473,10 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    * them in the same context, and after a group of the job broke a limit.
    */
   #groupRecords (job: KnownJob): number {
-    if (job.requirements.deterministic || job.noGroups === true || job.recentMs.length < MIN_SAMPLES) {
+    const average = recentAverage(job)
+    if (job.requirements.deterministic || job.noGroups === true || average == null) {
       return 1
     }
-    const average = job.recentMs.reduce((a, b) => a + b, 0) / job.recentMs.length
     return Math.max(1, Math.min(GROUP_RECORDS, Math.floor(GROUP_MS / Math.max(average, 0.01))))
   }
 
@@ -515,29 +518,28 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     return this.#givers.score
   }
 
-  /** The job's verified bundle; after the first lease only the owner's policy is asked again. */
+  /**
+   * The job's verified bundle. A bundle is immutable (its id is its hash):
+   * once verified as signed by a submitter it is kept in memory, and later
+   * leases and jobs only ask the owner's policy again.
+   */
   async #bundleOf (job: KnownJob): Promise<SignedBundle> {
+    const signer = job.submitter.toString()
     const trusted = (peer: string): boolean => (this.#policy.acceptSigner?.(peer) ?? true) === true
-    if (job.bundle != null) {
-      if (!trusted(job.submitter.toString())) {
-        throw new InvalidInputError(`the owner's policy no longer accepts work signed by ${job.submitter.toString()}`)
-      }
-      return job.bundle
-    }
-    // a bundle is immutable (its id is its hash): once verified as signed by
-    // this submitter, it is not read and checked again for its next job
-    const key = `${job.submitter.toString()} ${job.bundleId}`
+    const key = `${signer} ${job.bundleId}`
     const known = this.#verified.get(key)
-    if (known != null && trusted(job.submitter.toString())) {
-      job.bundle = known
+    if (known != null) {
+      if (!trusted(signer)) {
+        throw new InvalidInputError(`the owner's policy no longer accepts work signed by ${signer}`)
+      }
       return known
     }
-    job.bundle = await loadBundle({ libp2p: this.#libp2p, cache: this.#cache, submitter: job.submitter, bundleId: job.bundleId, trusted })
+    const bundle = await loadBundle({ libp2p: this.#libp2p, cache: this.#cache, submitter: job.submitter, bundleId: job.bundleId, trusted })
     if (this.#verified.size >= VERIFIED_BUNDLES) {
       this.#verified.delete(this.#verified.keys().next().value as string)
     }
-    this.#verified.set(key, job.bundle)
-    return job.bundle
+    this.#verified.set(key, bundle)
+    return bundle
   }
 
   async #leaseFor (job: KnownJob): Promise<void> {
@@ -867,7 +869,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     const ran = tasks.filter(t => !requeue.includes(t))
     const ms = Date.now() - started
-    const before = job.recentMs.length >= MIN_SAMPLES ? job.recentMs.reduce((a, b) => a + b, 0) / job.recentMs.length : undefined
+    const before = recentAverage(job)
     for (const t of tasks) {
       this.#running.delete(t.grant.taskId)
     }
