@@ -97,6 +97,15 @@ export interface RunRequest {
    * record belongs to this request's task, at its index in inputs.
    */
   recordTasks?: RecordTask[]
+  /**
+   * Tasks that give the same key (a job id, say) may share one context, one
+   * after another: the runner keeps the context of a non-deterministic task
+   * that named a key, its bundle evaluated and its code warm, for the next
+   * task of the same bundle and key. Globals may then carry over between
+   * those tasks (docs/task-contract.md). Deterministic tasks and tasks
+   * without a key always get a fresh context. At most 256 characters.
+   */
+  contextKey?: string
 }
 
 /** The task a record of a batch belongs to (RunRequest.recordTasks). */

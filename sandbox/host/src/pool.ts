@@ -150,6 +150,7 @@ export class SandboxPoolImpl implements SandboxPool {
     if (l.cpuMs !== undefined && (typeof l.cpuMs !== 'number' || !Number.isFinite(l.cpuMs) || l.cpuMs <= 0)) bad('limits.cpuMs must be a positive number of milliseconds when given')
     if (req.deterministic !== undefined && typeof req.deterministic !== 'boolean') bad('deterministic must be a boolean when given')
     if (req.seed !== undefined && typeof req.seed !== 'string') bad('seed must be a string when given')
+    if (req.contextKey !== undefined && (typeof req.contextKey !== 'string' || req.contextKey.length > 256)) bad('contextKey must be a string of at most 256 characters when given')
     const hasInput = Object.hasOwn(req, 'input') && req.input !== undefined
     if (req.inputs !== undefined) {
       if (hasInput) bad('input and inputs are both set; give input for one record or inputs for a batch, not both')
@@ -189,12 +190,19 @@ export class SandboxPoolImpl implements SandboxPool {
     if (this.stopped) return
     while (this.queue.length > 0) {
       const entry = this.queue[0]
+      // An idle runner that holds this task's bundle, best with the warm
+      // context of its job; else any idle one.
       let idle: RunnerProcess | undefined
+      let sameBundle: RunnerProcess | undefined
       for (const r of this.runners) {
         if (r.state !== 'idle') continue
-        if (r.bundleId === entry.req.bundleId) { idle = r; break }
+        if (r.bundleId === entry.req.bundleId) {
+          if (entry.req.contextKey !== undefined && r.contextKey === entry.req.contextKey) { sameBundle = r; break }
+          sameBundle ??= r
+        }
         idle ??= r
       }
+      idle = sameBundle ?? idle
       if (idle !== undefined) {
         this.queue.shift()
         this.dispatch(idle, entry)
@@ -239,6 +247,7 @@ export class SandboxPoolImpl implements SandboxPool {
     const sameSource = runner.bundleId === req.bundleId && runner.source === req.source
     runner.state = 'busy'
     runner.bundleId = req.bundleId
+    runner.contextKey = req.deterministic === true ? undefined : req.contextKey
     runner.source = req.source
     entry.runner = runner
     this.active.set(runner, entry)
@@ -259,7 +268,8 @@ export class SandboxPoolImpl implements SandboxPool {
       limits: { memoryMb: req.limits.memoryMb, timeoutMs: req.limits.timeoutMs, cpuMs: req.limits.cpuMs },
       deterministic: req.deterministic === true,
       seed: req.seed ?? req.taskId,
-      maxRssMb: entry.maxRssMb
+      maxRssMb: entry.maxRssMb,
+      contextKey: req.contextKey
     })
     if (!sent) {
       runner.kill({ kind: 'runner-lost', name: 'RunnerLostError', message: 'the runner stopped taking messages' })

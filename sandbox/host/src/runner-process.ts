@@ -47,6 +47,8 @@ export class RunnerProcess {
   state: 'starting' | 'idle' | 'busy' | 'retiring' | 'dead' = 'starting'
   /** The bundle whose compiled script this runner holds, for affinity. */
   bundleId: string | null = null
+  /** contextKey of the last task sent (the runner may hold its context warm). */
+  contextKey: string | undefined = undefined
   /** The bundle source last sent to this runner, which it keeps. */
   source: string | null = null
   killReason: KillReason | null = null

@@ -125,6 +125,51 @@ describe('task contract', () => {
     expect(p.stats().started).toBe(1)
   })
 
+  it('lets tasks of one contextKey share a context, evaluated once; another key, a deterministic task or none gets a fresh one', async () => {
+    const p = make()
+    // The bundle's top level counts its evaluations in the context.
+    const src = `globalThis.loads = (globalThis.loads ?? 0) + 1; ${bundle('async function (input) { const seen = globalThis.seen ?? []; globalThis.seen = [...seen, input]; return { loads: globalThis.loads, seen: globalThis.seen } }')}`
+    const value = async (input: string, extra: Partial<RunRequest> = {}): Promise<unknown> => {
+      const ev = await p.run(req(src, input, extra)).done()
+      expect(ev.type, JSON.stringify(ev)).toBe('result')
+      return ev.type === 'result' ? ev.value : undefined
+    }
+    expect(await value('a', { contextKey: 'job-1' })).toEqual({ loads: 1, seen: ['a'] })
+    expect(await value('b', { contextKey: 'job-1' })).toEqual({ loads: 1, seen: ['a', 'b'] })
+    expect(await value('c', { contextKey: 'job-2' })).toEqual({ loads: 1, seen: ['c'] })
+    expect(await value('d', { contextKey: 'job-2', deterministic: true })).toEqual({ loads: 1, seen: ['d'] })
+    expect(await value('e')).toEqual({ loads: 1, seen: ['e'] })
+    // job-2's context was kept through the deterministic and keyless tasks.
+    expect(await value('f', { contextKey: 'job-2' })).toEqual({ loads: 1, seen: ['c', 'f'] })
+    expect(p.stats().started).toBe(1)
+  })
+
+  it('keeps a shared context after a task error, and starts afresh when the last task left it unfit or broke a limit', async () => {
+    const p = make()
+    const src = bundle(`async function (input) {
+      globalThis.count = (globalThis.count ?? 0) + 1
+      if (input === 'throw') throw new Error('boom')
+      if (input === 'seal') Object.defineProperty(globalThis, 'console', { value: 1, writable: false, configurable: false })
+      if (input === 'spin') for (;;) {}
+      return globalThis.count
+    }`)
+    const run = async (input: string): Promise<SandboxEvent> => await p.run(req(src, input, { contextKey: 'job', limits: { memoryMb: 64, timeoutMs: 500 } })).done()
+    expect(await run('one')).toMatchObject({ type: 'result', value: 1 })
+    expect(await run('throw')).toMatchObject({ type: 'error', error: { kind: 'task', message: 'boom' } })
+    expect(await run('two')).toMatchObject({ type: 'result', value: 3 })
+    expect(await run('seal')).toMatchObject({ type: 'result', value: 4 })
+    // The runtime cannot set up ctx.log in that context: a fresh one runs the task.
+    expect(await run('after-seal')).toMatchObject({ type: 'result', value: 1 })
+    expect(await run('spin')).toMatchObject({ type: 'error', error: { kind: 'limit' } })
+    expect(await run('after-limit')).toMatchObject({ type: 'result', value: 1 })
+  })
+
+  it('refuses a contextKey that is not a short string', () => {
+    const p = make()
+    expect(() => p.run(req(DOUBLE, 1, { contextKey: 7 as unknown as string }))).toThrow(/contextKey must be a string/)
+    expect(() => p.run(req(DOUBLE, 1, { contextKey: 'k'.repeat(257) }))).toThrow(InvalidInputError)
+  })
+
   it('deterministic mode gives identical output for the same seed and different output for another', async () => {
     const p = make()
     const src = bundle('async function () { return [Math.random(), Math.random(), Date.now(), new Date().toISOString(), performance.now(), typeof WeakRef] }')

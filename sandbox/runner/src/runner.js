@@ -1,7 +1,10 @@
 // The sandbox runner: the entry of a child process forked by the sandbox
 // host, and the only code of IdleGrid that loads isolated-vm. It runs one
-// task at a time in a fresh context of an isolate that is kept, with the
-// bundle compiled once, for further tasks of the same bundle and memory limit.
+// task at a time in a context of an isolate that is kept, with the bundle
+// compiled once, for further tasks of the same bundle and memory limit. The
+// context of a non-deterministic task that names a `contextKey` (its job),
+// bundle evaluated, serves the next task of that key too (warm code, no
+// setup per task); any other task gets a fresh context.
 // It speaks to the host over the IPC channel (see ../README.md, "IPC").
 // Plain JavaScript with JSDoc on purpose: it starts without a TS loader.
 import { readFileSync } from 'node:fs'
@@ -10,7 +13,7 @@ import ivm from 'isolated-vm'
 /**
  * @typedef {{ memoryMb: number, timeoutMs: number, cpuMs?: number }} TaskLimits
  * @typedef {{ maxResultBytes: number, maxCheckpointBytes: number, maxLogLineBytes: number, maxLogLines: number, maxCheckpoints: number, logLinesPerSecond: number, checkpointsPerSecond: number, maxErrorChars: number, maxTasksPerIsolate: number }} Caps
- * @typedef {{ t: 'run', id: number, taskId: string, attempt: number, bundleId: string, source?: string, input: unknown, inputs?: unknown[], resumeFrom?: unknown, resumeRecord?: number, recordSeeds?: string[], recordTimeoutMs?: number, recordTasks?: Array<{ taskId: string, attempt: number, record: number, records: number }>, limits: TaskLimits, deterministic: boolean, seed: string, maxRssMb: number }} RunMessage
+ * @typedef {{ t: 'run', id: number, taskId: string, attempt: number, bundleId: string, source?: string, input: unknown, inputs?: unknown[], resumeFrom?: unknown, resumeRecord?: number, recordSeeds?: string[], recordTimeoutMs?: number, recordTasks?: Array<{ taskId: string, attempt: number, record: number, records: number }>, limits: TaskLimits, deterministic: boolean, seed: string, maxRssMb: number, contextKey?: string }} RunMessage
  * @typedef {{ t: 'cancel', id: number, reason: string }} CancelMessage
  * @typedef {{ name: string, message: string, stack?: string }} ErrorFields
  */
@@ -56,7 +59,7 @@ const caps = {
 
 /**
  * The isolate of the bundle last run, kept while tasks of that bundle follow.
- * @type {{ bundleId: string, source: string, memoryMb: number, isolate: ivm.Isolate, runtime: ivm.Script, bundle: ivm.Script | null, compileError: ErrorFields | null, tasks: number, spare: ivm.Context | null, quick: boolean } | null}
+ * @type {{ bundleId: string, source: string, memoryMb: number, isolate: ivm.Isolate, runtime: ivm.Script, bundle: ivm.Script | null, compileError: ErrorFields | null, tasks: number, spare: ivm.Context | null, warm: { key: string, context: ivm.Context, setup: ivm.Reference } | null, quick: boolean } | null}
  */
 let slot = null
 /** @type {{ id: number, abort: (name: string, message: string, kind: string) => void } | null} */
@@ -113,7 +116,7 @@ function isolateFor (/** @type {RunMessage} */ msg, /** @type {string} */ source
     } catch (e) {
       compileError = fields(e)
     }
-    slot = { bundleId: msg.bundleId, source, memoryMb: msg.limits.memoryMb, isolate, runtime, bundle, compileError, tasks: 0, spare: null, quick: false }
+    slot = { bundleId: msg.bundleId, source, memoryMb: msg.limits.memoryMb, isolate, runtime, bundle, compileError, tasks: 0, spare: null, warm: null, quick: false }
   }
   slot.tasks++
   return slot
@@ -223,6 +226,11 @@ async function runTask (msg) {
 
   /** @type {ivm.Context | null} */
   let context = null
+  /** @type {ivm.Reference | null} */
+  let setupFn = null
+  let warm = false
+  // Set once the task's outcome came back from a context that is still sound.
+  let reusable = false
   try {
     if (typeof msg.source === 'string') known = { bundleId: msg.bundleId, source: msg.source }
     else if (known === null || known.bundleId !== msg.bundleId) throw new Error('the host sent no source for a bundle this runner does not hold')
@@ -233,12 +241,21 @@ async function runTask (msg) {
     }
     const iso = s.isolate
     cpu0 = iso.cpuTime
-    // The spare made after the last task ended, else a new one.
-    context = s.spare
-    s.spare = null
-    if (context === null) context = iso.createContextSync()
     const remaining = () => Math.max(1, Math.ceil(Math.min(timeoutMs - (performance.now() - t0), cpuBudgetMs - readCpu())))
-    const setupFn = s.runtime.runSync(context, { reference: true, timeout: remaining() })
+    // The warm context of the last task of this job, else the spare made
+    // after the last task ended, else a new one.
+    const key = msg.deterministic ? undefined : msg.contextKey
+    if (s.warm !== null && key !== undefined && s.warm.key === key) {
+      context = s.warm.context
+      setupFn = s.warm.setup
+      s.warm = null
+      warm = true
+    } else {
+      context = s.spare
+      s.spare = null
+      if (context === null) context = iso.createContextSync()
+      setupFn = s.runtime.runSync(context, { reference: true, timeout: remaining() })
+    }
     const meta = {
       taskId: msg.taskId,
       attempt: msg.attempt,
@@ -277,12 +294,25 @@ async function runTask (msg) {
     const onFail = new ivm.Callback((/** @type {unknown} */ name, /** @type {unknown} */ message) => {
       if (!ended) abort(LIMIT_ERROR_NAMES.has(String(name)) ? String(name) : 'SizeLimitError', String(message), 'limit')
     }, { ignored: true })
-    const start = setupFn.applySync(undefined, [onProgress, onCheckpoint, onLog, onFail, new ivm.ExternalCopy(meta).copyInto({ release: true }), onRecord], {
-      result: { reference: true }, timeout: remaining()
-    })
-    setupFn.release()
-    const bundle = /** @type {ivm.Script} */ (s.bundle)
-    bundle.runSync(context, { timeout: remaining() })
+    const setupArgs = () => [onProgress, onCheckpoint, onLog, onFail, new ivm.ExternalCopy(meta).copyInto({ release: true }), onRecord]
+    /** @type {ivm.Reference} */
+    let start
+    try {
+      start = setupFn.applySync(undefined, setupArgs(), { result: { reference: true }, timeout: remaining() })
+    } catch (e) {
+      // An earlier task of the job may have left its context unfit (a
+      // global made read-only, say): that is no reason to fail this one.
+      if (!warm || aborted !== null || iso.isDisposed) throw e
+      warm = false
+      try { setupFn.release(); context.release() } catch {}
+      context = iso.createContextSync()
+      setupFn = s.runtime.runSync(context, { reference: true, timeout: remaining() })
+      start = setupFn.applySync(undefined, setupArgs(), { result: { reference: true }, timeout: remaining() })
+    }
+    if (!warm) {
+      const bundle = /** @type {ivm.Script} */ (s.bundle)
+      bundle.runSync(context, { timeout: remaining() })
+    }
     const batchInfo = batch ? { resumeRecord: msg.resumeRecord ?? 0, seeds: msg.recordSeeds ?? null, tasks: msg.recordTasks ?? null } : null
     let outcome = null
     const tStart = performance.now()
@@ -300,6 +330,7 @@ async function runTask (msg) {
       })
     }
     start.release()
+    reusable = key !== undefined
     await eventsIn(outcome.emitted)
     if (!batch) s.quick = performance.now() - tStart < QUICK_MS
     readCpu()
@@ -337,13 +368,19 @@ async function runTask (msg) {
     clearTimeout(wall)
     clearInterval(poll)
     current = null
-    if (context !== null) { try { context.release() } catch {} }
     if (s !== null && (aborted !== null || s.isolate.isDisposed)) {
       if (slot === s) slot = null
       try { if (!s.isolate.isDisposed) s.isolate.dispose() } catch {}
     }
+    if (reusable && !exitAfter && s !== null && slot === s && context !== null && setupFn !== null && msg.contextKey !== undefined) {
+      if (s.warm !== null) { try { s.warm.setup.release(); s.warm.context.release() } catch {} }
+      s.warm = { key: msg.contextKey, context, setup: setupFn }
+    } else {
+      try { setupFn?.release() } catch {}
+      try { context?.release() } catch {}
+    }
     if (!ended) end({ ok: false, kind: 'task', error: { name: 'Error', message: 'task ended without an outcome' } })
-    if (exitAfter) { dropSlot(); setTimeout(() => process.exit(0), 50) } else if (SPARE && slot !== null && slot === s && slot.spare === null) {
+    if (exitAfter) { dropSlot(); setTimeout(() => process.exit(0), 50) } else if (SPARE && slot !== null && slot === s && slot.spare === null && !reusable) {
       let spare = null
       try { spare = slot.isolate.createContextSync() } catch {}
       slot.spare = spare

@@ -25,8 +25,11 @@
 //    it, the result checks do not, and no other task does
 // 45 a record leaves an endless microtask chain behind for later records
 // 46 too many records / oversize inputs are refused before any runner sees them
+// Tasks of one job sharing a context (RunRequest.contextKey):
+// 47 a task poisons globals and intrinsics: the next task of its job sees
+//    them, the result checks do not, and a task of another job does not
 import { InvalidInputError, type TaskErrorKind } from '@idlegrid/interface'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createSandboxPool, type FinalEvent, type RecordOutcome, type RunRequest, type SandboxPool } from '@idlegrid/sandbox-host'
 
 const TIMEOUT_MS = 1000
@@ -221,6 +224,37 @@ describe.concurrent('sandbox abuse', () => {
     const next = await pool.run({ ...req, taskId: `${req.taskId}-next`, inputs: ['check'] }).done()
     expect(next).toMatchObject({ type: 'result', value: [{ ok: true, value: { leak: null, polluted: null, rnd: true } }] })
     expect(performance.now() - t0).toBeLessThanOrEqual(2 * TIMEOUT_MS + 1000)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    await trivial()
+  })
+
+  it('shared context: a task poisons globals and intrinsics for the next task of its job', async () => {
+    const code = `if (input === 'poison') {
+        Object.keys = () => []; Array.isArray = () => false; JSON.stringify = () => 'x'; Set.prototype.has = () => false
+        Reflect.apply = () => 0; Object.defineProperty = () => {}; globalThis.leak = 1; Object.prototype.polluted = 1
+        return 'poisoned'
+      }
+      if (input === 'fn') return { f: () => process }
+      if (input === 'cycle') { const o = {}; o.o = o; return o }
+      if (input === 'big') return 'x'.repeat(${4 * 1024 * 1024}).repeat(3)
+      return { leak: globalThis.leak ?? null, polluted: ({}).polluted ?? null, keys: Object.keys({ a: 1 }).length }`
+    const base = request(code)
+    const job = (input: string, contextKey: string): RunRequest => ({ ...base, taskId: `${base.taskId}-${input}-${contextKey}`, input, contextKey })
+    // A pool of its own: the suite's other attempts run at the same time and
+    // could take the runner between two tasks of job A.
+    const own = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
+    onTestFinished(async () => { await own.stop() })
+    const t0 = performance.now()
+    expect(await own.run(job('poison', 'A')).done()).toMatchObject({ type: 'result', value: 'poisoned' })
+    expect(await own.run(job('probe', 'A')).done()).toMatchObject({ type: 'result', value: { leak: 1, polluted: 1, keys: 0 } })
+    const fn = await own.run(job('fn', 'A')).done()
+    expect(fn).toMatchObject({ type: 'error', error: { kind: 'task', name: 'TypeError' } })
+    expect(fn.type === 'error' && fn.error.message).toContain('function at result.f')
+    expect(await own.run(job('cycle', 'A')).done()).toMatchObject({ type: 'error', error: { kind: 'task', name: 'TypeError' } })
+    // Another job of the same bundle: a fresh context.
+    expect(await own.run(job('probe', 'B')).done()).toMatchObject({ type: 'result', value: { leak: null, polluted: null, keys: 1 } })
+    expect(await own.run(job('big', 'B')).done()).toMatchObject({ type: 'error', error: { kind: 'limit', name: 'SizeLimitError' } })
+    expect(performance.now() - t0).toBeLessThanOrEqual(6 * TIMEOUT_MS + 1000)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     await trivial()
   })
