@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_CONFIG } from '../src/config.js'
 import { startDaemon } from '../src/daemon/start-daemon.js'
 import { runCli } from '../src/cli.js'
+import { signingCache } from '../src/daemon/job-routes.js'
+import { readIdentity } from '../src/identity.js'
 import type { Daemon } from '../src/daemon/start-daemon.js'
 import type { ControlClient, JobEvent, RecordResult } from '@idlegrid/control-api'
 
@@ -90,6 +92,27 @@ describe('job routes', { timeout: 60_000 }, () => {
     expect(results).toHaveLength(3)
     expect(results.every(r => 'error' in r && r.error.name === 'JobCancelledError')).toBe(true)
     expect((await handle.done()).state).toBe('cancelled')
+  })
+
+  it('signs a bundle submitted again once: same id and signature, both jobs run; other content gets its own', async () => {
+    const { peerId } = await client.id()
+    const { buildBundle, verifyBundle } = await import('@idlegrid/bundle')
+    const bundle = await buildBundle(JOB, { submitter: peerId, requirements: { memoryMb: 64 } })
+    const first = await client.submitJob({ bundle, inputs: [{ n: 2 }] })
+    const second = await client.submitJob({ bundle: JSON.parse(JSON.stringify(bundle)), inputs: [{ n: 3 }] })
+    expect(second.bundleId).toBe(first.bundleId)
+    const changed = await client.submitJob({ bundle: { ...bundle, source: bundle.source + '\n// another version\n' }, inputs: [{ n: 4 }] })
+    expect(changed.bundleId).not.toBe(first.bundleId)
+    const results = await Promise.all([first, second, changed].map(async s => await client.job(s.jobId).results()))
+    expect(results.map(r => r.map(x => 'value' in x ? x.value : x.error))).toEqual([[{ n: 2, square: 4 }], [{ n: 3, square: 9 }], [{ n: 4, square: 16 }]])
+
+    // what signing once hands out is the signature signing again would give, and it verifies
+    const identity = await readIdentity(dirs[0])
+    const sign = signingCache(identity!.privateKey)
+    const a = await sign(bundle)
+    expect(await sign(JSON.parse(JSON.stringify(bundle)))).toBe(a)
+    expect(a.id).toBe(first.bundleId)
+    await expect(verifyBundle(a, { signer: peerId })).resolves.toMatchObject({ id: a.id })
   })
 
   it('refuses bad submissions with a named error that says what was wrong', async () => {

@@ -178,6 +178,10 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   /** Wakes result iterators and done() waiters of a job. */
   readonly #waiters = new Map<string, Set<() => void>>()
   readonly #streams = new Set<Stream>()
+  /** New jobs already pushed on the sessions, which the next announce round need not push again. */
+  readonly #justPushed = new Set<string>()
+  /** Signed bundles submitted before, checked and encoded. */
+  readonly #checked = new WeakMap<SignedBundle, { verified: SignedBundle, bundle: Uint8Array }>()
   /** Jobs whose job:done event went out, so it goes out once. */
   readonly #finished = new Set<string>()
   #announceTimer?: ReturnType<typeof setInterval>
@@ -261,11 +265,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (signed?.manifest?.submitter !== this.#node.peerId) {
       throw new InvalidInputError(`the bundle names submitter ${String(signed?.manifest?.submitter)} but this node is ${this.#node.peerId}: build and sign it with this node's identity`)
     }
-    const verified = await verifyBundle(signed, { signer: this.#node.peerId })
-    const bundle = encodeSignedBundle(verified)
-    if (bundle.byteLength > MAX_BUNDLE_SIZE) {
-      throw new InvalidInputError(`the signed bundle is ${bundle.byteLength} bytes, over the ${MAX_BUNDLE_SIZE} byte limit of the work protocol: make the job code smaller`)
-    }
+    const { verified, bundle } = await this.#verifiedBundle(signed)
     const batch = init.batch ?? verified.manifest.batch ?? 1
     const replicas = checkReplicas(init.replicas ?? verified.manifest.replicas ?? 1)
     if (replicas !== 1 && !verified.manifest.requirements.deterministic) {
@@ -285,16 +285,22 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       replicas
     })
     // the caller is told the job is stored: it must survive a power cut too
-    await this.#store.sync()
+    // (the sync starts now, and runs while the volunteers are told)
+    const synced = this.#store.sync()
     log('job %s stored: %d record(s) in batches of %d, replicas %s', id, records.length, batch, replicas)
     this.safeDispatchEvent('job:submitted', { detail: { jobId: id } })
     if (records.length === 0) {
       this.#afterTaskChange(id)
     } else {
-      // volunteers holding a session hear of it at once, before the announce round
+      // volunteers holding a session hear of it at once, before the announce
+      // round, and may lease while the sync below runs: nothing is promised
+      // to anyone before it is on disk (a result's ack waits for a later
+      // sync of the same log, which covers this commit too)
       this.#pushOnSessions({ jobId: id, bundleId: verified.id, requirements: verified.manifest.requirements, pendingTasks: Math.ceil(records.length / batch) })
+      this.#justPushed.add(id)
     }
     void this.announce()
+    await synced
     return id
   }
 
@@ -322,6 +328,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (cancelled) {
       this.#jobChanged(id)
       this.#finished.add(id)
+      this.#justPushed.delete(id)
       this.safeDispatchEvent('job:done', { detail: this.#store.job(id) })
     }
     return cancelled
@@ -397,6 +404,27 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     }
   }
 
+  /**
+   * The bundle checked and encoded for the store. A signed bundle object
+   * submitted before is not checked again: the daemon hands over the same
+   * object for the same content (it caches signatures), and what is kept is
+   * the checked copy, so changing the object afterwards changes nothing.
+   */
+  async #verifiedBundle (signed: SignedBundle): Promise<{ verified: SignedBundle, bundle: Uint8Array }> {
+    const known = this.#checked.get(signed)
+    if (known != null) {
+      return known
+    }
+    const verified = await verifyBundle(signed, { signer: this.#node.peerId })
+    const bundle = encodeSignedBundle(verified)
+    if (bundle.byteLength > MAX_BUNDLE_SIZE) {
+      throw new InvalidInputError(`the signed bundle is ${bundle.byteLength} bytes, over the ${MAX_BUNDLE_SIZE} byte limit of the work protocol: make the job code smaller`)
+    }
+    const checked = { verified, bundle }
+    this.#checked.set(signed, checked)
+    return checked
+  }
+
   #checkRunning (): void {
     if (this.#stopped) {
       throw new SubmitterStoppedError('the submitter was stopped')
@@ -452,6 +480,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     this.#jobChanged(jobId)
     if (this.#store.state(jobId) === 'done' && !this.#finished.has(jobId)) {
       this.#finished.add(jobId)
+      this.#justPushed.delete(jobId)
       this.safeDispatchEvent('job:done', { detail: this.#store.job(jobId) })
     }
   }
@@ -515,7 +544,9 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       // submitter stays free to answer their leases); every other connected
       // peer is tried: identify's protocol list goes stale when a worker
       // registers its handler after the connection (no identify-push)
-      this.#pushOnSessions(message)
+      if (!this.#justPushed.delete(job.id)) {
+        this.#pushOnSessions(message)
+      }
       await Promise.all([...connected.values()].filter(peer => !this.#links.has(peer.toString())).map(async peer => { await this.#announceTo(peer, message) }))
     }
   }

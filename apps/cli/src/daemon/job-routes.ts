@@ -1,11 +1,14 @@
 // The daemon's job routes: submit (sign with the node key, store, answer
 // with the id), list, inspect, results and progress as NDJSON, cancel.
+import { createHash } from 'node:crypto'
 import { InvalidInputError } from '@idlegrid/interface'
 import { MAX_JOB_SUBMISSION_BYTES, ROUTES, ndjson, respond, withBodyLimit } from '@idlegrid/control-api'
 import type { JobActivity } from './job-activity.js'
 import type { DaemonContext, RouteFactory } from './routes.js'
 import type { JobDetail, JobEvent, SubmittedJob, UnsignedBundle } from '@idlegrid/control-api'
+import type { SignedBundle } from '@idlegrid/bundle'
 import type { Submitter } from '@idlegrid/jobs'
+import type { PrivateKey } from '@libp2p/interface'
 import type { Worker } from '@idlegrid/worker'
 
 /** The job services of a daemon, as route handlers need them. */
@@ -26,13 +29,13 @@ export const jobRoutes: RouteFactory = (context: DaemonContext) => {
     return context.jobs
   }
 
+  const signOnce = signingCache(context.privateKey)
+
   return {
     [`POST ${ROUTES.jobs}`]: withBodyLimit(MAX_JOB_SUBMISSION_BYTES, async ({ body }) => {
       const { submitter } = jobsOf()
       const submission = checkSubmission(body, context.node.peerId)
-      // Loaded here: signing needs the bundle package, listing jobs does not.
-      const { signBundle } = await import('@idlegrid/bundle')
-      const signed = await signBundle(submission.bundle as Parameters<typeof signBundle>[0], context.privateKey)
+      const signed = await signOnce(submission.bundle)
       const jobId = await submitter.submit({ signedBundle: signed, inputs: submission.inputs, ...(submission.batch != null ? { batch: submission.batch } : {}), ...(submission.replicas != null ? { replicas: submission.replicas } : {}) })
       const answer: SubmittedJob = { jobId, bundleId: signed.id, job: submitter.job(jobId) }
       return respond(201, answer)
@@ -70,6 +73,36 @@ export const jobRoutes: RouteFactory = (context: DaemonContext) => {
       const cancelled = submitter.cancel(params.id)
       return { cancelled, job: submitter.job(params.id) }
     }
+  }
+}
+
+/** Bundles signed lately, kept by the digest of their JSON. */
+const SIGNED_BUNDLES = 16
+
+/**
+ * Signs bundles with the node key, once per content: a client that submits
+ * the same job code again (a job per request, a retried submit) gets the
+ * signature made the first time. Ed25519 signatures are deterministic, so
+ * the answer is the one signing again would give; what saves time is
+ * skipping the signature and the manifest checks, and handing the submitter
+ * the same object, which it verified already and need not verify again.
+ */
+export function signingCache (privateKey: PrivateKey): (bundle: UnsignedBundle) => Promise<SignedBundle> {
+  const signed = new Map<string, SignedBundle>()
+  return async bundle => {
+    const key = createHash('sha256').update(JSON.stringify(bundle)).digest('base64')
+    const known = signed.get(key)
+    if (known != null) {
+      return known
+    }
+    // Loaded here: signing needs the bundle package, listing jobs does not.
+    const { signBundle } = await import('@idlegrid/bundle')
+    const fresh = await signBundle(bundle as Parameters<typeof signBundle>[0], privateKey)
+    if (signed.size >= SIGNED_BUNDLES) {
+      signed.delete(signed.keys().next().value as string)
+    }
+    signed.set(key, fresh)
+    return fresh
   }
 }
 
