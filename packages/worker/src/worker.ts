@@ -784,7 +784,9 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
           attempt: first.attempt,
           bundleId: bundle.id,
           source: bundle.source,
-          deterministic: job.requirements.deterministic
+          deterministic: job.requirements.deterministic,
+          // tasks of one job share a warm context (non-deterministic jobs only; docs/task-contract.md)
+          contextKey: `${job.submitter.toString()}/${job.jobId}`
         }
         // the seed of each record is what it was when records ran one by one
         const seedOf = (r: { task: Slot, record: number }): string => `${job.jobId}:${r.task.grant.firstRecord + r.record}`
