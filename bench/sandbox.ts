@@ -86,13 +86,16 @@ const pool = createSandboxPool(poolInit)
 // isolate per task.
 const fnPool = createSandboxPool(poolInit)
 let seq = 0
-const req = (source: string, input: unknown, bundleId: string, memoryMb = 128): RunRequest => ({
-  taskId: `bench-${++seq}`, attempt: 0, bundleId, source, input, limits: { memoryMb, timeoutMs: 120_000 }
+// Tasks of one job name the job as their contextKey, as a volunteer's
+// worker does: they share a context, code warm. `fresh` leaves it out: a
+// new context per task, as for a deterministic job.
+const req = (source: string, input: unknown, bundleId: string, memoryMb = 128, fresh = false): RunRequest => ({
+  taskId: `bench-${++seq}`, attempt: 0, bundleId, source, input, limits: { memoryMb, timeoutMs: 120_000 }, contextKey: fresh ? undefined : `job-${bundleId}`
 })
 
-async function sandboxed (source: string, input: unknown, bundleId: string, memoryMb = 128, p: SandboxPool = pool): Promise<{ wall: number, inner: number, value: unknown }> {
+async function sandboxed (source: string, input: unknown, bundleId: string, memoryMb = 128, p: SandboxPool = pool, fresh = false): Promise<{ wall: number, inner: number, value: unknown }> {
   const t0 = performance.now()
-  const ev = await p.run(req(source, input, bundleId, memoryMb)).done()
+  const ev = await p.run(req(source, input, bundleId, memoryMb, fresh)).done()
   const wall = performance.now() - t0
   if (ev.type !== 'result') throw new Error(`bench task failed: ${ev.error.message}`)
   return { wall, inner: ev.wallMs, value: ev.value }
@@ -142,8 +145,8 @@ const runnerPid = (): number => pool.pids()[0]
 console.log(`sandbox benchmark (node ${process.version}); load average ${load()}`)
 console.log(`priorities (nice): bench ${getPriority()}, runner ${getPriority(runnerPid())}, plain Node child ${getPriority(plainChild.pid)} (daemons run runners at 19; --nice=N)`)
 if (!skipKernels) {
-  console.log(`\nCPU-bound kernels, ${PAIRS} rounds of J F J' F' (reversed every other round), median of the per-pair ratios, IQR, range`)
-  console.log('  J: the kernel as a job in the sandbox (function kernel (input) { body }, export default async (input, ctx) => kernel(input), bundled by @idlegrid/bundle)')
+  console.log(`\nCPU-bound kernels, ${PAIRS} rounds of J F J' F' J0 (reversed every other round), median of the per-pair ratios, IQR, range`)
+  console.log('  J: the kernel as a job in the sandbox (function kernel (input) { body }, export default async (input, ctx) => kernel(input), bundled by @idlegrid/bundle), its tasks sharing a context as the tasks of one job do; J0: the same with a fresh context per task')
   console.log('  F: new Function(\'input\', \'ctx\', body) in a plain Node child (same flags, environment and priority as a runner); J\': the same bundle in that child; F\': new Function(body) made inside the sandbox')
   console.log('  wall: from the call to the answer as the caller sees it (IPC, context, copies included); CPU: all threads of each process (the runner\'s watchdog poll included)')
 }
@@ -155,14 +158,15 @@ for (const [name, k] of Object.entries(skipKernels ? {} : KERNELS)) {
   await sandboxed(job, k.input, `${name}-job`, memoryMb); await plain(k.body, k.input); await plain(k.body, k.input, job)
   await sandboxed(fn, k.input, `${name}-fn`, memoryMb, fnPool)
   type Run = Awaited<ReturnType<typeof measured>>
-  const runs: Record<'job' | 'host' | 'hostJob' | 'fn', Run[]> = { job: [], host: [], hostJob: [], fn: [] }
+  const runs: Record<'job' | 'host' | 'hostJob' | 'fn' | 'fresh', Run[]> = { job: [], host: [], hostJob: [], fn: [], fresh: [] }
   const load0 = load()
   for (let i = 0; i < PAIRS; i++) {
     const steps: Array<[keyof typeof runs, () => Promise<Run>]> = [
       ['job', async () => await measured(runnerPid, async () => await sandboxed(job, k.input, `${name}-job`, memoryMb))],
       ['host', async () => await measured(() => plainChild.pid as number, async () => await plain(k.body, k.input))],
       ['hostJob', async () => await measured(() => plainChild.pid as number, async () => await plain(k.body, k.input, job))],
-      ['fn', async () => await measured(() => fnPool.pids()[0], async () => await sandboxed(fn, k.input, `${name}-fn`, memoryMb, fnPool))]
+      ['fn', async () => await measured(() => fnPool.pids()[0], async () => await sandboxed(fn, k.input, `${name}-fn`, memoryMb, fnPool))],
+      ['fresh', async () => await measured(runnerPid, async () => await sandboxed(job, k.input, `${name}-job`, memoryMb, pool, true))]
     ]
     for (const [key, step] of i % 2 === 0 ? steps : steps.reverse()) runs[key].push(await step())
     const values = Object.values(runs).map(r => JSON.stringify(r[i].value))
@@ -177,6 +181,7 @@ for (const [name, k] of Object.entries(skipKernels ? {} : KERNELS)) {
   console.log(`                                                            CPU  ${spread(ratio('job', 'host', cpu))}`)
   console.log(`    secondary: J' ÷ F, the same job in plain Node (the code form, no sandbox): wall ${brief(ratio('hostJob', 'host', wall))}, CPU ${brief(ratio('hostJob', 'host', cpu))}`)
   console.log(`    secondary: F' ÷ F, new Function in the sandbox: wall ${brief(ratio('fn', 'host', wall))}, CPU ${brief(ratio('fn', 'host', cpu))}`)
+  console.log(`    secondary: J0 ÷ F, the job in a fresh context per task (deterministic jobs, no contextKey): wall ${brief(ratio('fresh', 'host', wall))}, CPU ${brief(ratio('fresh', 'host', cpu))}`)
   // The kernel runs on isolated-vm's thread; the runner's main thread sets the task up and polls its clocks and memory every 25 ms.
   console.log(`    runner main thread (setup, watchdog poll, next context): ${ms('job', r => r.mainCpu)} ms of the task's ${ms('job', cpu)} ms CPU`)
 }
@@ -192,17 +197,21 @@ const lat: number[] = []
 const plainLat: number[] = []
 const runnerCpu: number[] = []
 const hostCpu: number[] = []
+const latFresh: number[] = []
+const runnerCpuFresh: number[] = []
 for (let r = 0; r < RUNS; r++) {
-  const c0 = processCpuNs(runnerPid())
-  const h0 = process.cpuUsage()
-  let t0 = performance.now()
-  for (let i = 0; i < N / RUNS; i++) await pool.run(req(literal(TRIVIAL), i, 'trivial')).done()
-  lat.push((performance.now() - t0) * 1000 / (N / RUNS))
-  await settle()
-  const h = process.cpuUsage(h0)
-  runnerCpu.push((processCpuNs(runnerPid()) - c0) / 1000 / (N / RUNS))
-  hostCpu.push((h.user + h.system) / (N / RUNS))
-  t0 = performance.now()
+  for (const fresh of [false, true]) {
+    const c0 = processCpuNs(runnerPid())
+    const h0 = process.cpuUsage()
+    const t0 = performance.now()
+    for (let i = 0; i < N / RUNS; i++) await pool.run(req(literal(TRIVIAL), i, 'trivial', 128, fresh)).done()
+    ;(fresh ? latFresh : lat).push((performance.now() - t0) * 1000 / (N / RUNS))
+    await settle()
+    const h = process.cpuUsage(h0)
+    ;(fresh ? runnerCpuFresh : runnerCpu).push((processCpuNs(runnerPid()) - c0) / 1000 / (N / RUNS))
+    if (!fresh) hostCpu.push((h.user + h.system) / (N / RUNS))
+  }
+  const t0 = performance.now()
   for (let i = 0; i < N / RUNS; i++) await plain(TRIVIAL, i)
   plainLat.push((performance.now() - t0) * 1000 / (N / RUNS))
 }
@@ -216,7 +225,8 @@ const inRunner: number[] = []
 for (let i = 0; i < 200; i++) inRunner.push((await sandboxed(literal(TRIVIAL), i, 'trivial')).inner * 1000)
 const direct = (() => { const f = new Function('input', TRIVIAL) as (x: number) => number; const t0 = performance.now(); let x = 0; for (let i = 0; i < 1e6; i++) x += f(i); return (performance.now() - t0) * 1000 / 1e6 + x * 0 })()
 console.log(`\nTrivial task (${TRIVIAL}), one runner, median of ${RUNS} runs of ${N / RUNS}; load average ${load()}:`)
-console.log(`  end to end, one at a time (incl. IPC round trip)     ${median(lat).toFixed(0).padStart(6)} µs  → ${(1e6 / median(lat)).toFixed(0)} tasks/s`)
+console.log(`  end to end, one at a time (incl. IPC round trip)     ${median(lat).toFixed(0).padStart(6)} µs  → ${(1e6 / median(lat)).toFixed(0)} tasks/s (tasks of one job: one context)`)
+console.log(`  same, a fresh context per task (deterministic jobs)  ${median(latFresh).toFixed(0).padStart(6)} µs  → ${(1e6 / median(latFresh)).toFixed(0)} tasks/s; runner CPU ${median(runnerCpuFresh).toFixed(0)} µs per task`)
 console.log(`  plain Node child, same call, IPC round trip          ${median(plainLat).toFixed(0).padStart(6)} µs  → sandbox fixed cost ${(median(lat) - median(plainLat)).toFixed(0)} µs over plain IPC`)
 console.log(`  runner CPU per task, all threads (incl. the context made between tasks)  ${median(runnerCpu).toFixed(0)} µs; host (pool) CPU per task ${median(hostCpu).toFixed(0)} µs`)
 console.log(`  inside the runner (runtime + copy in/out, context made before)  ${median(inRunner).toFixed(0).padStart(6)} µs`)
