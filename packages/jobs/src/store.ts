@@ -132,7 +132,8 @@ export interface LeasedTask {
 }
 
 export type LeaseOutcome =
-  | { status: 'granted', tasks: LeasedTask[] }
+  /** exhausted: no other task of the job waits for this worker now. */
+  | { status: 'granted', tasks: LeasedTask[], exhausted: boolean }
   | { status: 'none-left' | 'refused', reason: string, tasks: [] }
 
 /** One record's outcome as a worker reported it; value is JSON bytes. */
@@ -531,7 +532,10 @@ export class JobStore {
       const rows = this.#sql(`SELECT * FROM tasks t WHERE t.job_id = ? AND t.state = 'pending'
         AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.worker = ? AND l.state = 'active')
         AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id AND s.worker = ?)
-        ORDER BY t.idx LIMIT ?`).all(jobId, worker, worker, maxTasks) as TaskRow[]
+        ORDER BY t.idx LIMIT ?`).all(jobId, worker, worker, maxTasks + 1) as TaskRow[]
+      // one row more than asked tells whether the job has more for this worker
+      const more = rows.length > maxTasks
+      rows.length = Math.min(rows.length, maxTasks)
       const inputsOf = this.#sql('SELECT input FROM records WHERE job_id = ? AND idx >= ? AND idx < ? ORDER BY idx')
       const markLeased = this.#sql('UPDATE tasks SET attempt = ? WHERE id = ?')
       const decide = this.#sql('UPDATE tasks SET needed = ?, quorum = ?, max_needed = ? WHERE id = ?')
@@ -579,7 +583,7 @@ export class JobStore {
           tasks: []
         }
       }
-      return { status: 'granted', tasks }
+      return { status: 'granted', tasks, exhausted: !more && tasks.length === rows.length }
     })()
   }
 

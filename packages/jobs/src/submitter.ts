@@ -23,7 +23,7 @@ import type { CreditSettlement, JobInfo, LostLease, OwedCredit, RecordResult, Re
 import type { SignedBundle } from '@idlegrid/bundle'
 import type { Ledger } from '@idlegrid/ledger'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
-import type { ReceiptAck, Result, WorkerMessage } from '@idlegrid/protocol-work'
+import type { ReceiptAck, Ready, Result, WorkerMessage } from '@idlegrid/protocol-work'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 
 const log = logger('idlegrid:jobs:submitter')
@@ -178,6 +178,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   /** Wakes result iterators and done() waiters of a job. */
   readonly #waiters = new Map<string, Set<() => void>>()
   readonly #streams = new Set<Stream>()
+  /** Standing Ready requests of volunteers, oldest first: answered with an Offer when a job that fits has tasks. */
+  readonly #ready = new Map<SessionLink, Ready>()
   /** New jobs already pushed on the sessions, which the next announce round need not push again. */
   readonly #justPushed = new Set<string>()
   /** Signed bundles submitted before, checked and encoded. */
@@ -296,7 +298,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       // round, and may lease while the sync below runs: nothing is promised
       // to anyone before it is on disk (a result's ack waits for a later
       // sync of the same log, which covers this commit too)
-      this.#pushOnSessions({ jobId: id, bundleId: verified.id, requirements: verified.manifest.requirements, pendingTasks: Math.ceil(records.length / batch) })
+      this.#offerAndPush({ jobId: id, bundleId: verified.id, requirements: verified.manifest.requirements, pendingTasks: Math.ceil(records.length / batch) })
       this.#justPushed.add(id)
     }
     void this.announce()
@@ -545,7 +547,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       // peer is tried: identify's protocol list goes stale when a worker
       // registers its handler after the connection (no identify-push)
       if (!this.#justPushed.delete(job.id)) {
-        this.#pushOnSessions(message)
+        this.#offerAndPush(message)
       }
       await Promise.all([...connected.values()].filter(peer => !this.#links.has(peer.toString())).map(async peer => { await this.#announceTo(peer, message) }))
     }
@@ -553,15 +555,76 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
 
   /**
    * Tells the volunteers that hold a session with this node about a job on
-   * that session: no stream to open, and no answer to wait for.
+   * that session: those with a standing Ready get tasks with it (an Offer,
+   * no lease round trip), the others hear that it has work. No answer to
+   * wait for either way. Volunteers whose Ready stays unanswered (no task
+   * left for them, or the job does not fit) are not told: they stand ready.
    */
-  #pushOnSessions (work: Announce): void {
+  #offerAndPush (work: Announce): void {
+    const offered = this.#offer(work)
     const jobId = work.jobId
     for (const links of this.#links.values()) {
       for (const link of links) {
+        if (offered.has(link) || this.#ready.has(link)) {
+          continue
+        }
         void link.write({ work }).catch(err => { log.trace('could not push job %s to %s: %e', jobId, link.worker, err) })
       }
     }
+  }
+
+  /**
+   * Leases tasks of the job to the volunteers standing ready that it fits,
+   * oldest Ready first, as long as the job has tasks for them; each gets its
+   * tasks and the job in one Offer. Returns the links served.
+   */
+  #offer (work: Announce): Set<SessionLink> {
+    const served = new Set<SessionLink>()
+    const req = work.requirements
+    if (this.#ready.size === 0 || req == null || req.gpu) {
+      return served
+    }
+    const cores = Math.max(1, req.cores)
+    for (const [link, ready] of [...this.#ready]) {
+      const n = Math.min(ready.maxTasks, Math.floor(ready.cores / cores), MAX_TASKS_PER_LEASE)
+      if (n < 1) {
+        continue
+      }
+      const outcome = this.#store.lease(work.jobId, link.worker, n, MAX_SESSION_MESSAGE_SIZE - 64 * 1024)
+      if (outcome.status === 'refused') {
+        break
+      }
+      if (outcome.status !== 'granted') {
+        continue // nothing for this volunteer (it holds or ran what is left: replicas); maybe for the next
+      }
+      this.#ready.delete(link)
+      served.add(link)
+      this.#afterGrant(work.jobId, link.worker, outcome.tasks)
+      const offer = { work, tasks: outcome.tasks, ...(outcome.exhausted ? { remaining: 0 } : {}) }
+      void link.write({ offer }).catch(err => {
+        // the session broke: the volunteer's disconnect or the lease deadline requeues the tasks
+        log('could not offer tasks of job %s to %s: %e', work.jobId, link.worker, err)
+      })
+    }
+    return served
+  }
+
+  /** Answers a standing Ready at once when some pending job fits it. */
+  #serveReady (): void {
+    for (const job of this.#store.pendingJobs()) {
+      if (this.#ready.size === 0) {
+        return
+      }
+      this.#offer({ jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending })
+    }
+  }
+
+  #afterGrant (jobId: string, worker: string, tasks: Array<{ taskId: string, attempt: number }>): void {
+    for (const t of tasks) {
+      this.safeDispatchEvent('task:leased', { detail: { jobId, taskId: t.taskId, attempt: t.attempt, worker } })
+    }
+    this.#armExpiry()
+    log.trace('leased %d task(s) of job %s to %s', tasks.length, jobId, worker)
   }
 
   /**
@@ -685,7 +748,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
         }
         const buf = await lp.read({ signal: AbortSignal.timeout(SESSION_IDLE_TIMEOUT_MS) })
         const { message } = decodeWorkerMessage(buf)
-        const reply = this.#onWorkerMessage(worker, message)
+        const reply = this.#onWorkerMessage(link, message)
         if (reply instanceof Promise) {
           // results are acknowledged once on disk; meanwhile the session goes on (answers carry request ids)
           void reply.then(async r => { await link.write(r) }).catch(err => {
@@ -710,6 +773,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       }
     } finally {
       this.#streams.delete(stream)
+      this.#ready.delete(link)
       links.delete(link)
       if (links.size === 0 && this.#links.get(worker) === links) {
         this.#links.delete(worker)
@@ -892,8 +956,20 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   }
 
   /** Handles one message of a session; returns the answer for requests. */
-  #onWorkerMessage (worker: string, message: WorkerMessage): SubmitterMessage | Promise<SubmitterMessage> | undefined {
+  #onWorkerMessage (link: SessionLink, message: WorkerMessage): SubmitterMessage | Promise<SubmitterMessage> | undefined {
+    const worker = link.worker
+    if (message.ready != null) {
+      // a newer Ready replaces the last (and goes to the back of the line)
+      this.#ready.delete(link)
+      if (message.ready.maxTasks > 0 && message.ready.cores > 0) {
+        this.#ready.set(link, message.ready)
+        this.#serveReady()
+      }
+      return undefined
+    }
     if (message.lease != null) {
+      // a volunteer that asks leases on its own again
+      this.#ready.delete(link)
       const { requestId, jobId, maxTasks } = message.lease
       if (maxTasks < 1) {
         return { lease: { requestId, status: LeaseResponse.Status.REFUSED, reason: 'max_tasks must be at least 1', tasks: [] } }
@@ -902,12 +978,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       if (outcome.status !== 'granted') {
         return { lease: { requestId, status: outcome.status === 'none-left' ? LeaseResponse.Status.NONE_LEFT : LeaseResponse.Status.REFUSED, reason: outcome.reason, tasks: [] } }
       }
-      for (const t of outcome.tasks) {
-        this.safeDispatchEvent('task:leased', { detail: { jobId, taskId: t.taskId, attempt: t.attempt, worker } })
-      }
-      this.#armExpiry()
-      log.trace('leased %d task(s) of job %s to %s', outcome.tasks.length, jobId, worker)
-      return { lease: { requestId, status: LeaseResponse.Status.GRANTED, reason: '', tasks: outcome.tasks } }
+      this.#afterGrant(jobId, worker, outcome.tasks)
+      return { lease: { requestId, status: LeaseResponse.Status.GRANTED, reason: '', tasks: outcome.tasks, ...(outcome.exhausted ? { remaining: 0 } : {}) } }
     }
     if (message.progress != null) {
       const { taskId, attempt, fraction } = message.progress

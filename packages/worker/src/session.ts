@@ -7,7 +7,7 @@ import {
 import { logger } from '@libp2p/logger'
 import { lpStream } from '@libp2p/utils'
 import { SessionClosedError } from './errors.js'
-import type { Announce, LeaseRequest, LeaseResponse, Result, ResultAck, SubmitterMessage } from '@idlegrid/protocol-work'
+import type { Announce, LeaseRequest, LeaseResponse, Offer, Result, ResultAck, SubmitterMessage } from '@idlegrid/protocol-work'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 
@@ -23,6 +23,10 @@ export interface SessionClientInit {
   onReceipts?(receipts: Uint8Array[]): void
   /** A job the submitter has work for, pushed on the session (what an announce stream would say). */
   onWork?(work: Announce): void
+  /** Tasks the submitter leased to us unasked, answering our standing Ready. */
+  onOffer?(offer: Offer): void
+  /** The session's stream ended (a standing Ready ended with it). */
+  onClosed?(): void
 }
 
 export class SessionClient {
@@ -30,6 +34,8 @@ export class SessionClient {
   readonly #libp2p: Libp2p
   readonly #onReceipts?: (receipts: Uint8Array[]) => void
   readonly #onWork?: (work: Announce) => void
+  readonly #onOffer?: (offer: Offer) => void
+  readonly #onClosed?: () => void
   #opening?: Promise<LengthPrefixedStream<Stream>>
   #stream?: Stream
   #nextId = 1
@@ -41,6 +47,13 @@ export class SessionClient {
     this.peer = peer
     this.#onReceipts = init.onReceipts
     this.#onWork = init.onWork
+    this.#onOffer = init.onOffer
+    this.#onClosed = init.onClosed
+  }
+
+  /** Whether the session's stream is open now (nothing is dialled to find out). */
+  get open (): boolean {
+    return !this.#closed && this.#stream != null && this.#stream.writeStatus === 'writable'
   }
 
   async lease (request: Omit<LeaseRequest, 'requestId'>, signal?: AbortSignal): Promise<LeaseResponse> {
@@ -110,6 +123,7 @@ export class SessionClient {
       // closed under us; the read loop may not have noticed yet
       this.#stream = undefined
       this.#opening = undefined
+      this.#onClosed?.()
     }
     if (this.#opening == null) {
       this.#opening = (async () => {
@@ -130,6 +144,10 @@ export class SessionClient {
         const { message } = decodeSubmitterMessage(await lp.read())
         if (message.work != null) {
           this.#onWork?.(message.work)
+          continue
+        }
+        if (message.offer != null) {
+          this.#onOffer?.(message.offer)
           continue
         }
         if (message.receipts != null) {
@@ -157,6 +175,7 @@ export class SessionClient {
         this.#stream = undefined
         this.#opening = undefined
         this.#fail(new SessionClosedError(`the session with ${this.peer.toString()} ended`, { cause: err }))
+        this.#onClosed?.()
       }
     }
   }

@@ -21,7 +21,7 @@ import type { BundleCache, SignedBundle } from '@idlegrid/bundle'
 import type { AcceptResult, Ledger } from '@idlegrid/ledger'
 import { InvalidInputError } from '@idlegrid/interface'
 import type { SandboxEvent, TaskErrorInfo, TaskRequirements } from '@idlegrid/interface'
-import type { RecordOutcome, TaskGrant } from '@idlegrid/protocol-work'
+import type { Offer, RecordOutcome, TaskGrant } from '@idlegrid/protocol-work'
 import type { BatchEvent, BatchRun, RecordOutcome as SandboxRecordOutcome, SandboxPool, TaskRun } from '@idlegrid/sandbox-host'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
@@ -208,6 +208,8 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   /** Bundles verified lately, by `<signer> <bundle id>`, oldest first. */
   readonly #verified = new Map<string, SignedBundle>()
   readonly #sessions = new Map<string, SessionClient>()
+  /** Submitters holding a standing Ready of ours (see #standReady). */
+  readonly #readyAt = new Set<string>()
   readonly #running = new Map<string, RunningTask & { cancel(): void }>()
   /** Delivery loops running, by submitter; `again` asks a loop for one more pass. */
   readonly #deliveries = new Map<string, { again: boolean, done: Promise<void> }>()
@@ -380,6 +382,88 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       if (!job.leasing && this.#want(job) > 0) {
         void this.#leaseFor(job)
       }
+    }
+    this.#standReady()
+  }
+
+  /**
+   * With slots free and nothing to ask any known job for, tells each
+   * submitter we hold an open session with that we stand ready: it may grant
+   * us tasks of its next job in the same message that tells us of the job
+   * (an Offer), instead of a push, a lease request and its answer. Only on
+   * sessions already open (an idle volunteer opens none), only for
+   * submitters the owner's policy accepts, and not under preferGivers, whose
+   * order of submitters an unasked offer would bypass.
+   */
+  #standReady (): void {
+    const free = this.#node.slots.free
+    if (this.#preferGivers || this.#stopped || free < 1 || this.#queue.length > 0) {
+      return
+    }
+    const busy = new Set<string>()
+    for (const job of this.#jobs.values()) {
+      if (job.leasing) {
+        return // an answer on its way may fill the slots
+      }
+      busy.add(job.submitter.toString())
+    }
+    for (const [submitter, session] of this.#sessions) {
+      if (this.#readyAt.has(submitter) || busy.has(submitter) || !session.open || (this.#policy.acceptSigner?.(submitter) ?? true) !== true) {
+        continue
+      }
+      this.#readyAt.add(submitter)
+      void session.notify({ ready: { maxTasks: free, cores: free } })
+    }
+  }
+
+  /**
+   * Takes the tasks a submitter offered on our Ready: as many as free slots
+   * allow go to the queue (and start), the others go back (Release), as do
+   * all of them when the job is refused or its bundle does not load.
+   */
+  async #takeOffer (submitter: PeerId, offer: Offer): Promise<void> {
+    this.#readyAt.delete(submitter.toString())
+    const work = offer.work
+    const tasks = offer.tasks
+    const giveBack = (back: TaskGrant[]): void => {
+      if (back.length > 0) {
+        void this.#session(submitter).notify({ release: { tasks: back.map(t => ({ taskId: t.taskId, attempt: t.attempt })) } })
+      }
+    }
+    if (work == null) {
+      giveBack(tasks)
+      return
+    }
+    const answer = this.#consider(work, submitter)
+    const job = this.#jobs.get(work.jobId)
+    if (answer.status === AnnounceResponse.Status.REFUSED || job == null || job.leasing) {
+      log('job %s offered by %p not taken: %s', work.jobId, submitter, answer.reason === '' ? 'a lease for it is on its way' : answer.reason)
+      giveBack(tasks)
+      return
+    }
+    job.leasing = true
+    try {
+      const bundle = await this.#bundleOf(job)
+      const cores = Math.max(1, job.requirements.cores)
+      const room = this.#stopped ? 0 : Math.max(0, Math.floor(this.#node.slots.free / cores) - this.#queue.length)
+      const at = Date.now()
+      for (const grant of tasks.slice(0, room)) {
+        job.marginMs = Math.max(0, grant.leaseMs - job.requirements.timeoutMs * grant.inputs.length)
+        this.#queue.push({ job, bundle, grant, until: at + grant.leaseMs })
+      }
+      giveBack(tasks.slice(room))
+      if (offer.remaining === 0) {
+        // nothing more to ask for until the submitter tells of the job again
+        this.#jobs.delete(job.jobId)
+      }
+      this.#startQueued()
+    } catch (err) {
+      log('could not take the tasks of job %s that %p offered, giving them back: %e', job.jobId, submitter, err)
+      this.#jobs.delete(job.jobId)
+      giveBack(tasks)
+    } finally {
+      job.leasing = false
+      queueMicrotask(() => { this.#pump() })
     }
   }
 
@@ -578,6 +662,10 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
           this.#queue.push({ job, bundle, grant, until: at + grant.leaseMs })
         }
       }
+      if (response.remaining === 0) {
+        // nothing more to ask for until the submitter tells of the job again
+        this.#jobs.delete(job.jobId)
+      }
       // the slots held for the request go back, and the queue takes them (quick tasks in groups)
       if (held > 0) {
         this.#node.slots.release(held)
@@ -593,9 +681,9 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
         this.#node.slots.release(held)
       }
       job.leasing = false
-      if (granted || (this.#preferGivers && !this.#jobs.has(job.jobId))) {
+      if (granted || !this.#jobs.has(job.jobId)) {
         // slots may have freed while the request was out (their own pump found this job busy);
-        // under preferGivers, a job that had nothing for us lets the next one in line ask
+        // a job that had nothing for us lets the next one in line ask (preferGivers), or us stand ready
         queueMicrotask(() => { this.#pump() })
       }
     }
@@ -619,7 +707,9 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
           } catch (err) {
             log('%p pushed work that does not check out: %e', peer, err)
           }
-        }
+        },
+        onOffer: offer => { void this.#takeOffer(peer, offer) },
+        onClosed: () => { this.#readyAt.delete(key) }
       })
       session = client
       this.#sessions.set(key, session)

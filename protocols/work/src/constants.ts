@@ -12,9 +12,10 @@ export const BUNDLE_PROTOCOL = '/idlegrid/work/bundle/1.0.0'
  * Volunteer -> submitter: one long-lived stream for leases, progress,
  * checkpoints, results, and credit receipts with their acknowledgements
  * (added in 1.1.0), results in groups and work pushed to the volunteer
- * (added in 1.2.0; an older peer would reset a stream carrying them).
+ * (added in 1.2.0), standing Ready requests answered with Offers of tasks
+ * (added in 1.3.0; an older peer would reset a stream carrying them).
  */
-export const SESSION_PROTOCOL = '/idlegrid/work/session/1.2.0'
+export const SESSION_PROTOCOL = '/idlegrid/work/session/1.3.0'
 
 /** Largest encoded Announce / AnnounceResponse. */
 export const MAX_ANNOUNCE_SIZE = 4 * KiB

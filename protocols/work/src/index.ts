@@ -22,6 +22,8 @@ export {
   ResultAcks,
   TaskRef,
   Release,
+  Ready,
+  Offer,
   Receipts,
   ReceiptStatus,
   ReceiptAck,

@@ -11,8 +11,8 @@ export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError'
 }
 
-export type WorkerMessageKind = 'lease' | 'progress' | 'checkpoint' | 'result' | 'receiptAck' | 'results' | 'release'
-export type SubmitterMessageKind = 'lease' | 'ack' | 'receipts' | 'acks' | 'work'
+export type WorkerMessageKind = 'lease' | 'progress' | 'checkpoint' | 'result' | 'receiptAck' | 'results' | 'release' | 'ready'
+export type SubmitterMessageKind = 'lease' | 'ack' | 'receipts' | 'acks' | 'work' | 'offer'
 
 /** Decodes a WorkerMessage, capping repeated fields, and checks that exactly one field is set. */
 export function decodeWorkerMessage (buf: Uint8Array | Uint8ArrayList): { kind: WorkerMessageKind, message: WorkerMessage } {
@@ -24,7 +24,10 @@ export function decodeWorkerMessage (buf: Uint8Array | Uint8ArrayList): { kind: 
       release: { tasks: MAX_RESULTS_PER_MESSAGE }
     }
   })
-  const kind = onlyField(message, ['lease', 'progress', 'checkpoint', 'result', 'receiptAck', 'results', 'release'] as const)
+  const kind = onlyField(message, ['lease', 'progress', 'checkpoint', 'result', 'receiptAck', 'results', 'release', 'ready'] as const)
+  if (kind === 'ready') {
+    return { kind, message }
+  }
   if (kind === 'release') {
     for (const t of message.release?.tasks ?? []) {
       checkId(t.taskId, 'release')
@@ -59,14 +62,25 @@ export function decodeSubmitterMessage (buf: Uint8Array | Uint8ArrayList): { kin
   const message = SubmitterMessage.decode(buf, {
     limits: {
       lease: { tasks: MAX_TASKS_PER_LEASE, tasks$: { inputs: MAX_RECORDS_PER_TASK } },
+      offer: { tasks: MAX_TASKS_PER_LEASE, tasks$: { inputs: MAX_RECORDS_PER_TASK } },
       receipts: { receipts: MAX_RECEIPTS_PER_MESSAGE },
       acks: { acks: MAX_RESULTS_PER_MESSAGE }
     }
   })
-  const kind = onlyField(message, ['lease', 'ack', 'receipts', 'acks', 'work'] as const)
-  if (kind === 'work') {
-    checkId(message.work?.jobId ?? '', 'work job')
-    checkId(message.work?.bundleId ?? '', 'work bundle')
+  const kind = onlyField(message, ['lease', 'ack', 'receipts', 'acks', 'work', 'offer'] as const)
+  const work = kind === 'work' ? message.work : kind === 'offer' ? message.offer?.work : undefined
+  if (kind === 'work' || kind === 'offer') {
+    checkId(work?.jobId ?? '', `${kind} job`)
+    checkId(work?.bundleId ?? '', `${kind} bundle`)
+  }
+  if (kind === 'offer') {
+    const tasks = message.offer?.tasks ?? []
+    if (tasks.length === 0) {
+      throw new MalformedMessageError('offer: at least one task')
+    }
+    for (const t of tasks) {
+      checkId(t.taskId, 'offer task')
+    }
   }
   if (kind === 'receipts' && (message.receipts?.receipts ?? []).some(r => r.byteLength > MAX_RECEIPT_BYTES)) {
     throw new MalformedMessageError(`receipts: a receipt is over ${MAX_RECEIPT_BYTES} bytes`)

@@ -1166,6 +1166,7 @@ export interface LeaseResponse {
   status: LeaseResponse.Status
   reason: string
   tasks: TaskGrant[]
+  remaining?: number
 }
 
 export namespace LeaseResponse {
@@ -1218,6 +1219,11 @@ export namespace LeaseResponse {
           }
         }
 
+        if (obj.remaining != null) {
+          w.uint32(40)
+          w.uint32(obj.remaining)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1255,6 +1261,10 @@ export namespace LeaseResponse {
               obj.tasks.push(TaskGrant.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.tasks$
               }))
+              break
+            }
+            case 5: {
+              obj.remaining = reader.uint32()
               break
             }
             default: {
@@ -1313,6 +1323,13 @@ export namespace LeaseResponse {
 
               obj.tasks++
 
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.remaining`,
+                value: reader.uint32()
+              }
               break
             }
             default: {
@@ -1390,6 +1407,11 @@ export namespace LeaseResponse {
     index: number
   }
 
+  export interface LeaseResponseRemainingFieldEvent {
+    field: '$.remaining'
+    value: number
+  }
+
   export function encode (obj: Partial<LeaseResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, LeaseResponse.codec())
   }
@@ -1398,7 +1420,7 @@ export namespace LeaseResponse {
     return decodeMessage(buf, LeaseResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LeaseResponse>): Generator<LeaseResponseRequestIdFieldEvent | LeaseResponseStatusFieldEvent | LeaseResponseReasonFieldEvent | LeaseResponseTasksTaskIdFieldEvent | LeaseResponseTasksAttemptFieldEvent | LeaseResponseTasksFirstRecordFieldEvent | LeaseResponseTasksInputsFieldEvent | LeaseResponseTasksResumeFromFieldEvent | LeaseResponseTasksResumeRecordFieldEvent | LeaseResponseTasksDeadlineFieldEvent | LeaseResponseTasksLeaseMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LeaseResponse>): Generator<LeaseResponseRequestIdFieldEvent | LeaseResponseStatusFieldEvent | LeaseResponseReasonFieldEvent | LeaseResponseTasksTaskIdFieldEvent | LeaseResponseTasksAttemptFieldEvent | LeaseResponseTasksFirstRecordFieldEvent | LeaseResponseTasksInputsFieldEvent | LeaseResponseTasksResumeFromFieldEvent | LeaseResponseTasksResumeRecordFieldEvent | LeaseResponseTasksDeadlineFieldEvent | LeaseResponseTasksLeaseMsFieldEvent | LeaseResponseRemainingFieldEvent> {
     return streamMessage(buf, LeaseResponse.codec(), opts)
   }
 }
@@ -3362,6 +3384,354 @@ export namespace Release {
   }
 }
 
+export interface Ready {
+  maxTasks: number
+  cores: number
+}
+
+export namespace Ready {
+  let _codec: Codec<Ready>
+
+  export const codec = (): Codec<Ready> => {
+    if (_codec == null) {
+      _codec = message<Ready>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.maxTasks != null && obj.maxTasks !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.maxTasks)
+        }
+
+        if ((obj.cores != null && obj.cores !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.cores)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          maxTasks: 0,
+          cores: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.maxTasks = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.cores = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.maxTasks`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.cores`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ReadyMaxTasksFieldEvent {
+    field: '$.maxTasks'
+    value: number
+  }
+
+  export interface ReadyCoresFieldEvent {
+    field: '$.cores'
+    value: number
+  }
+
+  export function encode (obj: Partial<Ready>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Ready.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ready>): Ready {
+    return decodeMessage(buf, Ready.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ready>): Generator<ReadyMaxTasksFieldEvent | ReadyCoresFieldEvent> {
+    return streamMessage(buf, Ready.codec(), opts)
+  }
+}
+
+export interface Offer {
+  work?: Announce
+  tasks: TaskGrant[]
+  remaining?: number
+}
+
+export namespace Offer {
+  let _codec: Codec<Offer>
+
+  export const codec = (): Codec<Offer> => {
+    if (_codec == null) {
+      _codec = message<Offer>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.work != null) {
+          w.uint32(10)
+          Announce.codec().encode(obj.work, w)
+        }
+
+        if (obj.tasks != null && obj.tasks.length > 0) {
+          for (const value of obj.tasks) {
+            w.uint32(18)
+            TaskGrant.codec().encode(value, w)
+          }
+        }
+
+        if (obj.remaining != null) {
+          w.uint32(24)
+          w.uint32(obj.remaining)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          tasks: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.work = Announce.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.work
+              })
+              break
+            }
+            case 2: {
+              if (opts.limits?.tasks != null && obj.tasks.length === opts.limits.tasks) {
+                throw new MaxLengthError('Decode error - repeated field "tasks" had too many elements')
+              }
+
+              obj.tasks.push(TaskGrant.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.tasks$
+              }))
+              break
+            }
+            case 3: {
+              obj.remaining = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          tasks: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * Announce.codec().stream(reader, reader.uint32(), `${prefix}.work`, {
+                limits: opts.limits?.work
+              })
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.tasks != null && obj.tasks === opts.limits.tasks) {
+                throw new MaxLengthError('Streaming decode error - repeated field "tasks" had too many elements')
+              }
+
+              for (const evt of TaskGrant.codec().stream(reader, reader.uint32(), `${prefix}.tasks[]`, {
+                limits: opts.limits?.tasks$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.tasks
+                }
+              }
+
+              obj.tasks++
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.remaining`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface OfferWorkJobIdFieldEvent {
+    field: '$.work.jobId'
+    value: string
+  }
+
+  export interface OfferWorkBundleIdFieldEvent {
+    field: '$.work.bundleId'
+    value: string
+  }
+
+  export interface OfferWorkRequirementsCoresFieldEvent {
+    field: '$.work.requirements.cores'
+    value: number
+  }
+
+  export interface OfferWorkRequirementsMemoryMbFieldEvent {
+    field: '$.work.requirements.memoryMb'
+    value: number
+  }
+
+  export interface OfferWorkRequirementsTimeoutMsFieldEvent {
+    field: '$.work.requirements.timeoutMs'
+    value: number
+  }
+
+  export interface OfferWorkRequirementsGpuFieldEvent {
+    field: '$.work.requirements.gpu'
+    value: boolean
+  }
+
+  export interface OfferWorkRequirementsDeterministicFieldEvent {
+    field: '$.work.requirements.deterministic'
+    value: boolean
+  }
+
+  export interface OfferWorkPendingTasksFieldEvent {
+    field: '$.work.pendingTasks'
+    value: number
+  }
+
+  export interface OfferTasksTaskIdFieldEvent {
+    field: '$.tasks[].taskId'
+    value: string
+    index: number
+  }
+
+  export interface OfferTasksAttemptFieldEvent {
+    field: '$.tasks[].attempt'
+    value: number
+    index: number
+  }
+
+  export interface OfferTasksFirstRecordFieldEvent {
+    field: '$.tasks[].firstRecord'
+    value: number
+    index: number
+  }
+
+  export interface OfferTasksInputsFieldEvent {
+    field: '$.tasks[].inputs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface OfferTasksResumeFromFieldEvent {
+    field: '$.tasks[].resumeFrom'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface OfferTasksResumeRecordFieldEvent {
+    field: '$.tasks[].resumeRecord'
+    value: number
+    index: number
+  }
+
+  export interface OfferTasksDeadlineFieldEvent {
+    field: '$.tasks[].deadline'
+    value: number
+    index: number
+  }
+
+  export interface OfferTasksLeaseMsFieldEvent {
+    field: '$.tasks[].leaseMs'
+    value: number
+    index: number
+  }
+
+  export interface OfferRemainingFieldEvent {
+    field: '$.remaining'
+    value: number
+  }
+
+  export function encode (obj: Partial<Offer>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Offer.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Offer>): Offer {
+    return decodeMessage(buf, Offer.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Offer>): Generator<OfferWorkJobIdFieldEvent | OfferWorkBundleIdFieldEvent | OfferWorkRequirementsCoresFieldEvent | OfferWorkRequirementsMemoryMbFieldEvent | OfferWorkRequirementsTimeoutMsFieldEvent | OfferWorkRequirementsGpuFieldEvent | OfferWorkRequirementsDeterministicFieldEvent | OfferWorkPendingTasksFieldEvent | OfferTasksTaskIdFieldEvent | OfferTasksAttemptFieldEvent | OfferTasksFirstRecordFieldEvent | OfferTasksInputsFieldEvent | OfferTasksResumeFromFieldEvent | OfferTasksResumeRecordFieldEvent | OfferTasksDeadlineFieldEvent | OfferTasksLeaseMsFieldEvent | OfferRemainingFieldEvent> {
+    return streamMessage(buf, Offer.codec(), opts)
+  }
+}
+
 export interface WorkerMessage {
   lease?: LeaseRequest
   progress?: Progress
@@ -3370,6 +3740,7 @@ export interface WorkerMessage {
   receiptAck?: ReceiptAck
   results?: Results
   release?: Release
+  ready?: Ready
 }
 
 export namespace WorkerMessage {
@@ -3415,6 +3786,11 @@ export namespace WorkerMessage {
         if (obj.release != null) {
           w.uint32(58)
           Release.codec().encode(obj.release, w)
+        }
+
+        if (obj.ready != null) {
+          w.uint32(66)
+          Ready.codec().encode(obj.ready, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -3468,6 +3844,12 @@ export namespace WorkerMessage {
             case 7: {
               obj.release = Release.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.release
+              })
+              break
+            }
+            case 8: {
+              obj.ready = Ready.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.ready
               })
               break
             }
@@ -3531,6 +3913,13 @@ export namespace WorkerMessage {
             case 7: {
               yield * Release.codec().stream(reader, reader.uint32(), `${prefix}.release`, {
                 limits: opts.limits?.release
+              })
+
+              break
+            }
+            case 8: {
+              yield * Ready.codec().stream(reader, reader.uint32(), `${prefix}.ready`, {
+                limits: opts.limits?.ready
               })
 
               break
@@ -3747,6 +4136,16 @@ export namespace WorkerMessage {
     index: number
   }
 
+  export interface WorkerMessageReadyMaxTasksFieldEvent {
+    field: '$.ready.maxTasks'
+    value: number
+  }
+
+  export interface WorkerMessageReadyCoresFieldEvent {
+    field: '$.ready.cores'
+    value: number
+  }
+
   export function encode (obj: Partial<WorkerMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WorkerMessage.codec())
   }
@@ -3755,7 +4154,7 @@ export namespace WorkerMessage {
     return decodeMessage(buf, WorkerMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkerMessage>): Generator<WorkerMessageLeaseRequestIdFieldEvent | WorkerMessageLeaseJobIdFieldEvent | WorkerMessageLeaseMaxTasksFieldEvent | WorkerMessageProgressTaskIdFieldEvent | WorkerMessageProgressAttemptFieldEvent | WorkerMessageProgressFractionFieldEvent | WorkerMessageCheckpointTaskIdFieldEvent | WorkerMessageCheckpointAttemptFieldEvent | WorkerMessageCheckpointRecordFieldEvent | WorkerMessageCheckpointStateFieldEvent | WorkerMessageResultRequestIdFieldEvent | WorkerMessageResultTaskIdFieldEvent | WorkerMessageResultAttemptFieldEvent | WorkerMessageResultRecordsValueFieldEvent | WorkerMessageResultRecordsErrorNameFieldEvent | WorkerMessageResultRecordsErrorMessageFieldEvent | WorkerMessageResultRecordsErrorKindFieldEvent | WorkerMessageResultRecordsErrorRetryableFieldEvent | WorkerMessageResultCpuMsFieldEvent | WorkerMessageResultWallMsFieldEvent | WorkerMessageReceiptAckStatusesHashFieldEvent | WorkerMessageReceiptAckStatusesStatusFieldEvent | WorkerMessageReceiptAckStatusesReasonFieldEvent | WorkerMessageResultsRequestIdFieldEvent | WorkerMessageResultsResultsRequestIdFieldEvent | WorkerMessageResultsResultsTaskIdFieldEvent | WorkerMessageResultsResultsAttemptFieldEvent | WorkerMessageResultsResultsRecordsValueFieldEvent | WorkerMessageResultsResultsRecordsErrorNameFieldEvent | WorkerMessageResultsResultsRecordsErrorMessageFieldEvent | WorkerMessageResultsResultsRecordsErrorKindFieldEvent | WorkerMessageResultsResultsRecordsErrorRetryableFieldEvent | WorkerMessageResultsResultsCpuMsFieldEvent | WorkerMessageResultsResultsWallMsFieldEvent | WorkerMessageReleaseTasksTaskIdFieldEvent | WorkerMessageReleaseTasksAttemptFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkerMessage>): Generator<WorkerMessageLeaseRequestIdFieldEvent | WorkerMessageLeaseJobIdFieldEvent | WorkerMessageLeaseMaxTasksFieldEvent | WorkerMessageProgressTaskIdFieldEvent | WorkerMessageProgressAttemptFieldEvent | WorkerMessageProgressFractionFieldEvent | WorkerMessageCheckpointTaskIdFieldEvent | WorkerMessageCheckpointAttemptFieldEvent | WorkerMessageCheckpointRecordFieldEvent | WorkerMessageCheckpointStateFieldEvent | WorkerMessageResultRequestIdFieldEvent | WorkerMessageResultTaskIdFieldEvent | WorkerMessageResultAttemptFieldEvent | WorkerMessageResultRecordsValueFieldEvent | WorkerMessageResultRecordsErrorNameFieldEvent | WorkerMessageResultRecordsErrorMessageFieldEvent | WorkerMessageResultRecordsErrorKindFieldEvent | WorkerMessageResultRecordsErrorRetryableFieldEvent | WorkerMessageResultCpuMsFieldEvent | WorkerMessageResultWallMsFieldEvent | WorkerMessageReceiptAckStatusesHashFieldEvent | WorkerMessageReceiptAckStatusesStatusFieldEvent | WorkerMessageReceiptAckStatusesReasonFieldEvent | WorkerMessageResultsRequestIdFieldEvent | WorkerMessageResultsResultsRequestIdFieldEvent | WorkerMessageResultsResultsTaskIdFieldEvent | WorkerMessageResultsResultsAttemptFieldEvent | WorkerMessageResultsResultsRecordsValueFieldEvent | WorkerMessageResultsResultsRecordsErrorNameFieldEvent | WorkerMessageResultsResultsRecordsErrorMessageFieldEvent | WorkerMessageResultsResultsRecordsErrorKindFieldEvent | WorkerMessageResultsResultsRecordsErrorRetryableFieldEvent | WorkerMessageResultsResultsCpuMsFieldEvent | WorkerMessageResultsResultsWallMsFieldEvent | WorkerMessageReleaseTasksTaskIdFieldEvent | WorkerMessageReleaseTasksAttemptFieldEvent | WorkerMessageReadyMaxTasksFieldEvent | WorkerMessageReadyCoresFieldEvent> {
     return streamMessage(buf, WorkerMessage.codec(), opts)
   }
 }
@@ -3766,6 +4165,7 @@ export interface SubmitterMessage {
   receipts?: Receipts
   acks?: ResultAcks
   work?: Announce
+  offer?: Offer
 }
 
 export namespace SubmitterMessage {
@@ -3801,6 +4201,11 @@ export namespace SubmitterMessage {
         if (obj.work != null) {
           w.uint32(42)
           Announce.codec().encode(obj.work, w)
+        }
+
+        if (obj.offer != null) {
+          w.uint32(50)
+          Offer.codec().encode(obj.offer, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -3842,6 +4247,12 @@ export namespace SubmitterMessage {
             case 5: {
               obj.work = Announce.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.work
+              })
+              break
+            }
+            case 6: {
+              obj.offer = Offer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.offer
               })
               break
             }
@@ -3891,6 +4302,13 @@ export namespace SubmitterMessage {
             case 5: {
               yield * Announce.codec().stream(reader, reader.uint32(), `${prefix}.work`, {
                 limits: opts.limits?.work
+              })
+
+              break
+            }
+            case 6: {
+              yield * Offer.codec().stream(reader, reader.uint32(), `${prefix}.offer`, {
+                limits: opts.limits?.offer
               })
 
               break
@@ -3968,6 +4386,11 @@ export namespace SubmitterMessage {
     field: '$.lease.tasks[].leaseMs'
     value: number
     index: number
+  }
+
+  export interface SubmitterMessageLeaseRemainingFieldEvent {
+    field: '$.lease.remaining'
+    value: number
   }
 
   export interface SubmitterMessageAckRequestIdFieldEvent {
@@ -4054,6 +4477,99 @@ export namespace SubmitterMessage {
     value: number
   }
 
+  export interface SubmitterMessageOfferWorkJobIdFieldEvent {
+    field: '$.offer.work.jobId'
+    value: string
+  }
+
+  export interface SubmitterMessageOfferWorkBundleIdFieldEvent {
+    field: '$.offer.work.bundleId'
+    value: string
+  }
+
+  export interface SubmitterMessageOfferWorkRequirementsCoresFieldEvent {
+    field: '$.offer.work.requirements.cores'
+    value: number
+  }
+
+  export interface SubmitterMessageOfferWorkRequirementsMemoryMbFieldEvent {
+    field: '$.offer.work.requirements.memoryMb'
+    value: number
+  }
+
+  export interface SubmitterMessageOfferWorkRequirementsTimeoutMsFieldEvent {
+    field: '$.offer.work.requirements.timeoutMs'
+    value: number
+  }
+
+  export interface SubmitterMessageOfferWorkRequirementsGpuFieldEvent {
+    field: '$.offer.work.requirements.gpu'
+    value: boolean
+  }
+
+  export interface SubmitterMessageOfferWorkRequirementsDeterministicFieldEvent {
+    field: '$.offer.work.requirements.deterministic'
+    value: boolean
+  }
+
+  export interface SubmitterMessageOfferWorkPendingTasksFieldEvent {
+    field: '$.offer.work.pendingTasks'
+    value: number
+  }
+
+  export interface SubmitterMessageOfferTasksTaskIdFieldEvent {
+    field: '$.offer.tasks[].taskId'
+    value: string
+    index: number
+  }
+
+  export interface SubmitterMessageOfferTasksAttemptFieldEvent {
+    field: '$.offer.tasks[].attempt'
+    value: number
+    index: number
+  }
+
+  export interface SubmitterMessageOfferTasksFirstRecordFieldEvent {
+    field: '$.offer.tasks[].firstRecord'
+    value: number
+    index: number
+  }
+
+  export interface SubmitterMessageOfferTasksInputsFieldEvent {
+    field: '$.offer.tasks[].inputs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SubmitterMessageOfferTasksResumeFromFieldEvent {
+    field: '$.offer.tasks[].resumeFrom'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface SubmitterMessageOfferTasksResumeRecordFieldEvent {
+    field: '$.offer.tasks[].resumeRecord'
+    value: number
+    index: number
+  }
+
+  export interface SubmitterMessageOfferTasksDeadlineFieldEvent {
+    field: '$.offer.tasks[].deadline'
+    value: number
+    index: number
+  }
+
+  export interface SubmitterMessageOfferTasksLeaseMsFieldEvent {
+    field: '$.offer.tasks[].leaseMs'
+    value: number
+    index: number
+  }
+
+  export interface SubmitterMessageOfferRemainingFieldEvent {
+    field: '$.offer.remaining'
+    value: number
+  }
+
   export function encode (obj: Partial<SubmitterMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SubmitterMessage.codec())
   }
@@ -4062,7 +4578,7 @@ export namespace SubmitterMessage {
     return decodeMessage(buf, SubmitterMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubmitterMessage>): Generator<SubmitterMessageLeaseRequestIdFieldEvent | SubmitterMessageLeaseStatusFieldEvent | SubmitterMessageLeaseReasonFieldEvent | SubmitterMessageLeaseTasksTaskIdFieldEvent | SubmitterMessageLeaseTasksAttemptFieldEvent | SubmitterMessageLeaseTasksFirstRecordFieldEvent | SubmitterMessageLeaseTasksInputsFieldEvent | SubmitterMessageLeaseTasksResumeFromFieldEvent | SubmitterMessageLeaseTasksResumeRecordFieldEvent | SubmitterMessageLeaseTasksDeadlineFieldEvent | SubmitterMessageLeaseTasksLeaseMsFieldEvent | SubmitterMessageAckRequestIdFieldEvent | SubmitterMessageAckStatusFieldEvent | SubmitterMessageAckReasonFieldEvent | SubmitterMessageReceiptsReceiptsFieldEvent | SubmitterMessageAcksRequestIdFieldEvent | SubmitterMessageAcksAcksRequestIdFieldEvent | SubmitterMessageAcksAcksStatusFieldEvent | SubmitterMessageAcksAcksReasonFieldEvent | SubmitterMessageWorkJobIdFieldEvent | SubmitterMessageWorkBundleIdFieldEvent | SubmitterMessageWorkRequirementsCoresFieldEvent | SubmitterMessageWorkRequirementsMemoryMbFieldEvent | SubmitterMessageWorkRequirementsTimeoutMsFieldEvent | SubmitterMessageWorkRequirementsGpuFieldEvent | SubmitterMessageWorkRequirementsDeterministicFieldEvent | SubmitterMessageWorkPendingTasksFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubmitterMessage>): Generator<SubmitterMessageLeaseRequestIdFieldEvent | SubmitterMessageLeaseStatusFieldEvent | SubmitterMessageLeaseReasonFieldEvent | SubmitterMessageLeaseTasksTaskIdFieldEvent | SubmitterMessageLeaseTasksAttemptFieldEvent | SubmitterMessageLeaseTasksFirstRecordFieldEvent | SubmitterMessageLeaseTasksInputsFieldEvent | SubmitterMessageLeaseTasksResumeFromFieldEvent | SubmitterMessageLeaseTasksResumeRecordFieldEvent | SubmitterMessageLeaseTasksDeadlineFieldEvent | SubmitterMessageLeaseTasksLeaseMsFieldEvent | SubmitterMessageLeaseRemainingFieldEvent | SubmitterMessageAckRequestIdFieldEvent | SubmitterMessageAckStatusFieldEvent | SubmitterMessageAckReasonFieldEvent | SubmitterMessageReceiptsReceiptsFieldEvent | SubmitterMessageAcksRequestIdFieldEvent | SubmitterMessageAcksAcksRequestIdFieldEvent | SubmitterMessageAcksAcksStatusFieldEvent | SubmitterMessageAcksAcksReasonFieldEvent | SubmitterMessageWorkJobIdFieldEvent | SubmitterMessageWorkBundleIdFieldEvent | SubmitterMessageWorkRequirementsCoresFieldEvent | SubmitterMessageWorkRequirementsMemoryMbFieldEvent | SubmitterMessageWorkRequirementsTimeoutMsFieldEvent | SubmitterMessageWorkRequirementsGpuFieldEvent | SubmitterMessageWorkRequirementsDeterministicFieldEvent | SubmitterMessageWorkPendingTasksFieldEvent | SubmitterMessageOfferWorkJobIdFieldEvent | SubmitterMessageOfferWorkBundleIdFieldEvent | SubmitterMessageOfferWorkRequirementsCoresFieldEvent | SubmitterMessageOfferWorkRequirementsMemoryMbFieldEvent | SubmitterMessageOfferWorkRequirementsTimeoutMsFieldEvent | SubmitterMessageOfferWorkRequirementsGpuFieldEvent | SubmitterMessageOfferWorkRequirementsDeterministicFieldEvent | SubmitterMessageOfferWorkPendingTasksFieldEvent | SubmitterMessageOfferTasksTaskIdFieldEvent | SubmitterMessageOfferTasksAttemptFieldEvent | SubmitterMessageOfferTasksFirstRecordFieldEvent | SubmitterMessageOfferTasksInputsFieldEvent | SubmitterMessageOfferTasksResumeFromFieldEvent | SubmitterMessageOfferTasksResumeRecordFieldEvent | SubmitterMessageOfferTasksDeadlineFieldEvent | SubmitterMessageOfferTasksLeaseMsFieldEvent | SubmitterMessageOfferRemainingFieldEvent> {
     return streamMessage(buf, SubmitterMessage.codec(), opts)
   }
 }

@@ -136,4 +136,24 @@ describe('work protocol messages', () => {
     expect(pushed.message.work).toEqual(work)
     expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ work: { ...work, bundleId: '' } }))).toThrow(/id must be/)
   })
+
+  it('round-trips a standing Ready and an Offer answering it, and checks and bounds the offer', () => {
+    const ready = decodeWorkerMessage(WorkerMessage.encode({ ready: { maxTasks: 2, cores: 2 } }))
+    expect(ready.kind).toBe('ready')
+    expect(ready.message.ready).toEqual({ maxTasks: 2, cores: 2 })
+    const work = { jobId: 'j1', bundleId: 'b1', requirements: { cores: 1, memoryMb: 64, timeoutMs: 1000, gpu: false, deterministic: false }, pendingTasks: 3 }
+    const task = { taskId: 'j1:0', attempt: 1, firstRecord: 0, inputs: [new TextEncoder().encode('1')], resumeRecord: 0, deadline: 1_700_000_000_000, leaseMs: 6000 }
+    const offered = decodeSubmitterMessage(SubmitterMessage.encode({ offer: { work, tasks: [task], remaining: 0 } }))
+    expect(offered.kind).toBe('offer')
+    expect(offered.message.offer).toEqual({ work, tasks: [task], remaining: 0 })
+    expect(decodeSubmitterMessage(SubmitterMessage.encode({ offer: { work, tasks: [task] } })).message.offer?.remaining).toBeUndefined()
+    expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ offer: { work, tasks: [] } }))).toThrow(/at least one task/)
+    expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ offer: { work: { ...work, jobId: '' }, tasks: [task] } }))).toThrow(/offer job: id must be/)
+    expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ offer: { work, tasks: [{ ...task, taskId: '' }] } }))).toThrow(/offer task: id must be/)
+    expect(() => decodeSubmitterMessage(SubmitterMessage.encode({ offer: { work, tasks: new Array(MAX_TASKS_PER_LEASE + 1).fill(task) } }))).toThrow(/too many elements/)
+    // a lease answer may say how many tasks are left; absent means not said
+    const lease = { requestId: 1, status: LeaseResponse.Status.GRANTED, reason: '', tasks: [task] }
+    expect(LeaseResponse.decode(LeaseResponse.encode({ ...lease, remaining: 0 })).remaining).toBe(0)
+    expect(LeaseResponse.decode(LeaseResponse.encode(lease)).remaining).toBeUndefined()
+  })
 })
