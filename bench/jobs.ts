@@ -183,12 +183,12 @@ try {
   await runJob(client, mc, [{ seed: 1, samples: 1000 }, { seed: 2, samples: 1000 }], 1)
 
   // --- 1. no-op throughput ---------------------------------------------------
+  const pids = { submitter: sub.daemon.child.pid ?? 0, volunteers: volunteers.map(v => v.daemon.child.pid ?? 0) }
   if (ONLY.has('noop')) {
   console.log(`\n1. ${fmt(NOOP_TASKS)} no-op records submitted at once through client.submit, submit -> last result received by the client`)
   const inputs = Array.from({ length: NOOP_TASKS }, (_, i) => i)
   const rates: Record<number, number[]> = { 1: [], 10: [], 100: [] }
   const submits: Record<number, number[]> = { 1: [], 10: [], 100: [] }
-  const pids = { submitter: sub.daemon.child.pid ?? 0, volunteers: volunteers.map(v => v.daemon.child.pid ?? 0) }
   const cpuPerTask: Array<Record<string, number>> = []
   for (let r = 0; r < RUNS; r++) {
     for (const batch of [1, 10, 100]) {
@@ -242,9 +242,13 @@ try {
   const serialMs: number[] = []
   const pairMs: number[] = []
   const shareLines: string[] = []
+  const cpuLines: string[] = []
   for (let r = 0; r < RUNS; r++) {
     const serial = await serialBaseline(mcFile, mcInputs)
+    const before = await cpuOf(pids)
     const swarm = await runJob(client, mc, mcInputs, 1)
+    const after = await cpuOf(pids)
+    cpuLines.push(['submitter', 'volunteers', 'runners'].map(k => `${k} ${fmt((after[k] - before[k]) * 1000)}`).join(', '))
     const shares = (await client.jobInfo(swarm.jobId)).volunteers
     shareLines.push(shares.map(v => `${v.tasks} tasks, ${fmt(v.cpuMs / v.tasks)} ms CPU each`).join(' / '))
     if (JSON.stringify(serial.values) !== JSON.stringify(swarm.values)) throw new Error('Monte Carlo: the swarm and the serial run disagree')
@@ -259,6 +263,7 @@ try {
   console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process, and in two at once (all nice 19, as the runners)`)
   console.log(`   serial ${fmt(median(serialMs))} ms (${fmt(median(serialMs) / MC_TASKS)} ms/task), 2 volunteers ${fmt(median(swarmMs))} ms -> speedup ${median(speedups).toFixed(2)}x   (target >= 1.8x)   [runs ${speedups.map(x => x.toFixed(2)).join(' ')}]`)
   console.log(`   per volunteer (isolate CPU as its receipts claim): ${shareLines.join('; ')}`)
+  console.log(`   CPU ms during the swarm run (clock ticks): ${cpuLines.join('; ')}; the serial run used ${fmt(median(serialMs))} ms of one core`)
   console.log(`   two plain processes at once ${fmt(median(pairMs))} ms -> ${median(machine).toFixed(2)}x: the most 2 workers got from this machine meanwhile; swarm / that = ${(median(speedups) / median(machine)).toFixed(2)}`)
   }
   console.log(`\nload average at start ${loadStart}, at the end ${load()} (2 cores shared with other work: figures scale with it)`)
