@@ -13,7 +13,7 @@ import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** Bump when the build options change, so older bundles are rebuilt. */
-const RECIPE = 6
+const RECIPE = 7
 const CLI_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const WORKSPACE = join(CLI_ROOT, '..', '..')
 const ENTRY = join(CLI_ROOT, 'src', 'main.ts')
@@ -161,8 +161,8 @@ const keepLocations = {
 }
 
 /**
- * Source edits to dependencies, each for memory alone and each a no-op when
- * its pattern no longer matches (a new version of the library).
+ * Source edits to dependencies, for memory or CPU, each a no-op when its
+ * pattern no longer matches (a new version of the library).
  */
 const PATCHES = [{
   // noise loads two WebAssembly ciphers when its module loads (ChaCha20-
@@ -204,6 +204,16 @@ const PATCHES = [{
   // minute is plenty, and an idle daemon wakes 11 times a minute less.
   file: /[\\/]@libp2p[\\/]kad-dht[\\/]dist[\\/]src[\\/]routing-table[\\/]closest-peers\.js$/,
   apply: text => text.replace('export const REFRESH_INTERVAL = 5000;', 'export const REFRESH_INTERVAL = 60000;')
+}, {
+  // yamux answers every data frame it reads with a window-update frame as
+  // soon as its receive window is below full, so each session message costs
+  // two frames (each ciphered, written and read on its own). Other yamux
+  // implementations (Go's) wait until half the window is used: the sender
+  // still has half a window (128 KiB at first) to go when the update leaves,
+  // so it never waits for one, and small messages need about one update per
+  // thousand instead of one each (docs/job-lifecycle.md, the per-task hot path).
+  file: /[\\/]@libp2p[\\/]yamux[\\/]dist[\\/]src[\\/]stream\.js$/,
+  apply: text => text.replace('if (this.recvWindowCapacity >= this.recvWindow && flags === 0) {', 'if (flags === 0 && this.recvWindowCapacity >= this.recvWindow / 2) {')
 }]
 
 /** Builds the bundle and its list of inputs; returns the bundle's path, or undefined when it cannot. */
