@@ -262,7 +262,7 @@ try {
   const machine = pairMs.map((p, i) => serialMs[i] / p)
   console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process, and in two at once (all nice 19, as the runners)`)
   console.log(`   serial ${fmt(median(serialMs))} ms (${fmt(median(serialMs) / MC_TASKS)} ms/task), 2 volunteers ${fmt(median(swarmMs))} ms -> speedup ${median(speedups).toFixed(2)}x   (target >= 1.8x)   [runs ${speedups.map(x => x.toFixed(2)).join(' ')}]`)
-  console.log(`   per volunteer (isolate CPU as its receipts claim): ${shareLines.join('; ')}`)
+  console.log(`   per volunteer (runner CPU as its receipts claim): ${shareLines.join('; ')}`)
   console.log(`   CPU ms during the swarm run (clock ticks): ${cpuLines.join('; ')}; the serial run used ${fmt(median(serialMs))} ms of one core`)
   console.log(`   two plain processes at once ${fmt(median(pairMs))} ms -> ${median(machine).toFixed(2)}x: the most 2 workers got from this machine meanwhile; swarm / that = ${(median(speedups) / median(machine)).toFixed(2)}`)
   }
