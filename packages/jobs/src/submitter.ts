@@ -855,20 +855,47 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
         settled.push({ taskId: c.taskId, worker: c.worker, state: 'issued', creditedMs: stored.receipt.cpuMs, receiptHash: stored.hash, note: capped })
       })
       this.#store.settleCredits(settled)
-      const paid = new Set<string>()
+      const paid = new Map<string, typeof receipts>()
       toIssue.forEach(({ credit: c, capped }, i) => {
         const stored = receipts[i]
         if (capped != null) {
           this.#flagCredit(c, stored.receipt.cpuMs, false, capped)
         }
-        paid.add(c.worker)
+        let issued = paid.get(c.worker)
+        if (issued == null) {
+          issued = []
+          paid.set(c.worker, issued)
+        }
+        issued.push(stored)
         this.safeDispatchEvent('receipt:issued', { detail: { jobId: c.jobId, taskId: c.taskId, worker: c.worker, hash: stored.hash, cpuMs: stored.receipt.cpuMs, milliCredits: stored.receipt.milliCredits } })
       })
-      for (const worker of paid) {
-        for (const link of this.#links.get(worker) ?? []) {
-          void this.#pushAllReceipts(link)
-        }
+      for (const [worker, issued] of paid) {
+        this.#sendIssued(worker, issued)
       }
+    }
+  }
+
+  /**
+   * Sends receipts just issued on one of the volunteer's sessions, 64 a
+   * message. They are the ones it lacks, so the ledger need not be asked
+   * which are unacknowledged (that query decodes every receipt in flight);
+   * a volunteer without a session gets them at its next contact, and
+   * receipts lost on the way are sent again after receiptResendMs.
+   */
+  #sendIssued (worker: string, issued: Array<{ hash: string, bytes: Uint8Array }>): void {
+    const link = this.#links.get(worker)?.values().next().value
+    if (link == null || this.#stopped) {
+      return
+    }
+    const now = Date.now()
+    for (let i = 0; i < issued.length; i += MAX_RECEIPTS_PER_MESSAGE) {
+      const chunk = issued.slice(i, i + MAX_RECEIPTS_PER_MESSAGE)
+      for (const r of chunk) {
+        link.sent.set(r.hash, now)
+      }
+      void link.write({ receipts: { receipts: chunk.map(r => new Uint8Array(r.bytes)) } }).catch(err => {
+        log('could not send receipts to %s: %e', worker, err)
+      })
     }
   }
 
@@ -897,15 +924,6 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     this.safeDispatchEvent('credit:flagged', { detail: { jobId: c.jobId, taskId: c.taskId, worker: c.worker, claimedMs: c.claimedMs, creditedMs, refused, reason } })
   }
 
-  /** Pushes receipts until none is due on the link (a round may issue more than one message holds). */
-  async #pushAllReceipts (link: SessionLink): Promise<void> {
-    try {
-      while (await this.#pushReceipts(link) === MAX_RECEIPTS_PER_MESSAGE) {}
-    } catch (err) {
-      log('could not send receipts to %s: %e', link.worker, err)
-    }
-  }
-
   /** Sends the volunteer's unacknowledged receipts that this session has not carried lately; how many it sent. */
   async #pushReceipts (link: SessionLink): Promise<number> {
     if (this.#ledger == null || this.#stopped) {
@@ -927,20 +945,27 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     return due.length
   }
 
-  #onReceiptAck (worker: string, ack: ReceiptAck): void {
+  #onReceiptAck (link: SessionLink, ack: ReceiptAck): void {
     const ledger = this.#ledger
     if (ledger == null) {
       return
     }
+    const worker = link.worker
     const acknowledged: string[] = []
     for (const status of ack.statuses) {
-      const stored = status.hash === '' ? undefined : ledger.get(status.hash)
-      if (stored?.direction !== 'issued' || stored.receipt.worker !== worker) {
-        log('%s acknowledged a receipt this node did not issue to it (%s %s): ignored', worker, status.status, status.hash)
-        continue
+      // a receipt this session carried is one this node issued to this worker: no need to read it back
+      let known = link.sent.has(status.hash)
+      if (!known) {
+        const stored = status.hash === '' ? undefined : ledger.get(status.hash)
+        if (stored?.direction !== 'issued' || stored.receipt.worker !== worker) {
+          log('%s acknowledged a receipt this node did not issue to it (%s %s): ignored', worker, status.status, status.hash)
+          continue
+        }
+        known = !stored.acknowledged
       }
       if (status.status === ReceiptStatus.Status.ACCEPTED || status.status === ReceiptStatus.Status.DUPLICATE) {
-        if (!stored.acknowledged) {
+        if (known) {
+          link.sent.delete(status.hash)
           acknowledged.push(status.hash)
         }
       } else {
@@ -1000,7 +1025,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       return undefined
     }
     if (message.receiptAck != null) {
-      this.#onReceiptAck(worker, message.receiptAck)
+      this.#onReceiptAck(link, message.receiptAck)
       return undefined
     }
     if (message.release != null) {
