@@ -115,6 +115,30 @@ describe('job routes', { timeout: 60_000 }, () => {
     await expect(verifyBundle(a, { signer: peerId })).resolves.toMatchObject({ id: a.id })
   })
 
+  it('submits and follows in one request (?follow): the answer line first, then every record result, until the job ends', async () => {
+    const { peerId } = await client.id()
+    const { buildBundle } = await import('@idlegrid/bundle')
+    const bundle = await buildBundle(JOB, { submitter: peerId, requirements: { memoryMb: 64 } })
+    const before = (await client.jobs()).length
+    const lines: unknown[] = []
+    for await (const line of client.stream('POST', '/v1/jobs', { body: { bundle, inputs: [{ n: 5 }, { n: 6, fail: true }, { n: 7 }] }, query: { follow: 'completed' } })) lines.push(line)
+    const [answer, ...results] = lines as [{ jobId: string, job: { records: { total: number } } }, ...RecordResult[]]
+    expect(answer).toMatchObject({ jobId: expect.stringMatching(/^[0-9a-f]{16}$/), job: { records: { total: 3 } } })
+    expect(results.map(r => r.index).sort()).toEqual([0, 1, 2])
+    expect(results.find(r => r.index === 2)).toEqual({ index: 2, value: { n: 7, square: 49 } })
+    expect(results.find(r => r.index === 1)).toMatchObject({ index: 1, error: { name: 'RangeError' } })
+    expect((await client.jobInfo(answer.jobId)).state).toBe('done')
+
+    // in input order
+    const ordered: unknown[] = []
+    for await (const line of client.stream('POST', '/v1/jobs', { body: { bundle, inputs: [{ n: 8 }, { n: 9 }] }, query: { follow: 'input' } })) ordered.push(line)
+    expect(ordered.slice(1)).toEqual([{ index: 0, value: { n: 8, square: 64 } }, { index: 1, value: { n: 9, square: 81 } }])
+
+    // a bad follow is refused before anything is stored
+    await expect(client.request('POST', '/v1/jobs', { body: { bundle, inputs: [1] }, query: { follow: 'sometimes' } })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringMatching(/follow must be 'completed' or 'input'/) })
+    expect((await client.jobs()).length).toBe(before + 2)
+  })
+
   it('refuses bad submissions with a named error that says what was wrong', async () => {
     const { peerId } = await client.id()
     const { buildBundle } = await import('@idlegrid/bundle')

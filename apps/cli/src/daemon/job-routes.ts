@@ -32,13 +32,23 @@ export const jobRoutes: RouteFactory = (context: DaemonContext) => {
   const signOnce = signingCache(context.privateKey)
 
   return {
-    [`POST ${ROUTES.jobs}`]: withBodyLimit(MAX_JOB_SUBMISSION_BYTES, async ({ body }) => {
+    [`POST ${ROUTES.jobs}`]: withBodyLimit(MAX_JOB_SUBMISSION_BYTES, async ({ body, query, signal }) => {
       const { submitter } = jobsOf()
+      const follow = query.get('follow')
+      if (follow != null && follow !== 'completed' && follow !== 'input') {
+        throw new InvalidInputError(`follow must be 'completed' or 'input', got '${follow}'`)
+      }
       const submission = checkSubmission(body, context.node.peerId)
       const signed = await signOnce(submission.bundle)
       const jobId = await submitter.submit({ signedBundle: signed, inputs: submission.inputs, ...(submission.batch != null ? { batch: submission.batch } : {}), ...(submission.replicas != null ? { replicas: submission.replicas } : {}) })
       const answer: SubmittedJob = { jobId, bundleId: signed.id, job: submitter.job(jobId) }
-      return respond(201, answer)
+      if (follow == null) {
+        return respond(201, answer)
+      }
+      // submit and follow in one request: the answer, then the record
+      // results as the results route would stream them, until the job ends
+      const results = follow === 'input' ? submitter.results(jobId, { signal }) : submitter.completed(jobId, { signal })
+      return ndjson((async function * () { yield answer; yield * results })(), 201)
     }),
 
     [`GET ${ROUTES.jobs}`]: () => jobsOf().submitter.jobs(),
