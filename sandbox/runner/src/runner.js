@@ -270,7 +270,12 @@ async function runTask (msg) {
       return
     }
     const iso = s.isolate
+    // Per-call timeouts (isolated-vm's are wall time). A synchronous call
+    // blocks the watchdog's poll, so it also stops where the CPU budget could
+    // run out; an asynchronous one leaves the CPU budget to the poll, which
+    // reads the CPU really used: a runner waiting for a core is not cut short.
     const remaining = () => Math.max(1, Math.ceil(Math.min(timeoutMs - (performance.now() - t0), cpuBudgetMs - readCpu())))
+    const remainingWall = () => Math.max(1, Math.ceil(timeoutMs - (performance.now() - t0)))
     // The warm context of the last task of this job, else the spare made
     // after the last task ended, else a new one.
     const key = msg.deterministic ? undefined : msg.contextKey
@@ -351,11 +356,11 @@ async function runTask (msg) {
       blocking = false
       if (outcome === null) {
         s.quick = false
-        outcome = await start.apply(undefined, [3], { result: { promise: true, copy: true }, timeout: remaining() })
+        outcome = await start.apply(undefined, [3], { result: { promise: true, copy: true }, timeout: remainingWall() })
       }
     } else {
       outcome = await start.apply(undefined, [0, batch ? msg.inputs : msg.input, msg.resumeFrom, batchInfo], {
-        arguments: { copy: true }, result: { promise: true, copy: true }, timeout: remaining()
+        arguments: { copy: true }, result: { promise: true, copy: true }, timeout: remainingWall()
       })
     }
     start.release()
