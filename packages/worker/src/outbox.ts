@@ -45,6 +45,18 @@ export class Outbox {
     this.#insert.run(submitter, taskId, attempt, result, now)
   }
 
+  /** put() for several results of one submitter, in one transaction. */
+  putMany (submitter: string, results: Array<{ taskId: string, attempt: number, result: Uint8Array }>, now = Date.now()): void {
+    if (results.length === 0) {
+      return
+    }
+    this.#db.transaction(() => {
+      for (const r of results) {
+        this.#insert.run(submitter, r.taskId, r.attempt, r.result, now)
+      }
+    })()
+  }
+
   /** Entries waiting for a submitter (or for every submitter), oldest first, at most `limit`. */
   pending (submitter?: string, limit = -1): OutboxEntry[] {
     const rows = (submitter == null

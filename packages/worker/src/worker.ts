@@ -982,6 +982,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     if (requeue.length > 0 && !this.#stopped) {
       this.#queue.unshift(...queued.filter(q => requeue.some(t => t.grant === q.grant)))
     }
+    const ended: Array<{ taskId: string, attempt: number, result: Uint8Array }> = []
     for (const t of ran) {
       let done = t.outcomes.map(o => o ?? { error: wireError(notRun('the sandbox ended the task without an outcome for this record')) })
       if (t.size > MAX_RESULT_SIZE) {
@@ -996,8 +997,10 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
         // a task cut short by our own stop is only worth requeueing, which the submitter does on disconnect
         continue
       }
-      this.#outbox.put(job.submitter.toString(), t.grant.taskId, t.grant.attempt, Result.encode(result))
+      ended.push({ taskId: t.grant.taskId, attempt: t.grant.attempt, result: Result.encode(result) })
     }
+    // a group's results in one commit
+    this.#outbox.putMany(job.submitter.toString(), ended)
     if (!this.#stopped) {
       this.#armRetry()
       void this.#deliverTo(job.submitter.toString())

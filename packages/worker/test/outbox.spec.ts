@@ -1,0 +1,33 @@
+// The result outbox on a real SQLite file: results of a group stored in one
+// commit, each once per attempt, and read back oldest first.
+import { join } from 'node:path'
+import { tempDir } from '@idlegrid/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Outbox } from '../src/outbox.js'
+import type { TempDir } from '@idlegrid/test-utils'
+
+describe('outbox', () => {
+  const dirs: TempDir[] = []
+  afterEach(async () => { await Promise.all(dirs.splice(0).map(async d => { await d.remove() })) })
+
+  it('stores a group of results at once, keeps one per task attempt, and survives a reopen', async () => {
+    const dir = await tempDir('idlegrid-outbox-')
+    dirs.push(dir)
+    const path = join(dir.path, 'outbox.db')
+    const outbox = new Outbox(path)
+    const bytes = (n: number): Uint8Array => new Uint8Array([n])
+    outbox.putMany('S', [{ taskId: 'j:0', attempt: 1, result: bytes(0) }, { taskId: 'j:1', attempt: 1, result: bytes(1) }])
+    // a second result for an attempt already held replaces nothing; another attempt is its own entry
+    outbox.putMany('S', [{ taskId: 'j:1', attempt: 1, result: bytes(9) }, { taskId: 'j:1', attempt: 2, result: bytes(2) }])
+    outbox.putMany('S', [])
+    outbox.close()
+
+    const reopened = new Outbox(path)
+    const pending = reopened.pending('S')
+    expect(pending.map(e => [e.taskId, e.attempt, [...e.result]])).toEqual([['j:0', 1, [0]], ['j:1', 1, [1]], ['j:1', 2, [2]]])
+    expect(reopened.pending('other')).toEqual([])
+    reopened.deleteMany(pending.map(e => e.id))
+    expect(reopened.size()).toBe(0)
+    reopened.close()
+  })
+})
