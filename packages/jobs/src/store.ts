@@ -255,6 +255,9 @@ CREATE TABLE IF NOT EXISTS results (
   task_id TEXT NOT NULL, ok INTEGER NOT NULL, value BLOB, error TEXT,
   UNIQUE (job_id, record)
 );
+-- results in the order they finished, per job (completed()): without it a
+-- read of the newest results scanned and sorted all of the job's so far
+CREATE INDEX IF NOT EXISTS results_seq ON results (job_id, seq);
 CREATE TABLE IF NOT EXISTS errors (
   id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, task_id TEXT NOT NULL,
   record INTEGER, attempt INTEGER, worker TEXT, error TEXT NOT NULL, at INTEGER NOT NULL
