@@ -54,6 +54,9 @@ export function trackJobActivity (submitter: Submitter): JobActivity {
   }
 }
 
+/** Jobs this node volunteered for that the log remembers, so it names each once. */
+const VOLUNTEERING_REMEMBERED = 1024
+
 /**
  * One log line per notable job event: a job submitted or ended, a volunteer
  * taking its first task of a job, a task retried or resumed from its
@@ -133,10 +136,15 @@ export function logJobEvents (submitter: Submitter, worker: Worker, log: (line: 
     const j = evt.detail
     log(`job ${j.id} ${j.state === 'cancelled' ? 'cancelled' : 'done'}: ${j.records.ok}/${j.records.total} records ok, ${j.records.failed} failed, ${j.volunteers.length} volunteer(s)`)
   }
-  // This node as a volunteer for other submitters: one line per job it starts working on.
+  // This node as a volunteer for other submitters: one line per job it starts
+  // working on. The volunteer never hears that a job ended, so only the
+  // latest jobs are remembered (a long-lived volunteer runs many small jobs).
   const volunteering = new Set<string>()
   const onTaskStart = (evt: CustomEvent<{ jobId: string, submitter: string }>): void => {
     if (!volunteering.has(evt.detail.jobId)) {
+      if (volunteering.size >= VOLUNTEERING_REMEMBERED) {
+        volunteering.delete(volunteering.values().next().value as string)
+      }
       volunteering.add(evt.detail.jobId)
       log(`volunteering for job ${evt.detail.jobId} of ${evt.detail.submitter}`)
     }
