@@ -141,6 +141,8 @@ interface KnownJob {
   marginMs?: number
   /** Set when a group of this job's tasks broke a limit: its tasks run one by one from then on. */
   noGroups?: boolean
+  /** Tasks of this job running here much longer than its recent ones: nothing is leased ahead meanwhile. */
+  slowRunning?: number
 }
 
 /** A granted task waiting for a slot (leased ahead). */
@@ -514,7 +516,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    */
   #ahead (job: KnownJob): number {
     const average = recentAverage(job)
-    if (this.#leaseAhead === 0 || average == null || job.marginMs == null) {
+    if (this.#leaseAhead === 0 || average == null || job.marginMs == null || (job.slowRunning ?? 0) > 0) {
       return 0
     }
     const longest = Math.max(...job.recentMs)
@@ -792,6 +794,19 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     const grants = queued.map(q => q.grant)
     const grouped = grants.length > 1
     const started = Date.now()
+    // Tasks leased ahead of this one wait behind it: once it runs SLOWDOWN
+    // times longer than the job's recent tasks, they go back to the submitter
+    // for a free volunteer instead of waiting for its end.
+    const before = recentAverage(job)
+    let late = false
+    const slow = before == null
+      ? undefined
+      : setTimeout(() => {
+        late = true
+        job.slowRunning = (job.slowRunning ?? 0) + 1
+        this.#giveBack(job)
+      }, Math.max(this.#aheadMs, SLOWDOWN * before) * grants.length)
+    slow?.unref?.()
     let cancelled = false
     let current: { cancel(reason?: string): void } | undefined
     const cancel = (): void => {
@@ -967,9 +982,12 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       }
       requeue = []
     }
+    clearTimeout(slow)
+    if (late) {
+      job.slowRunning = (job.slowRunning ?? 1) - 1
+    }
     const ran = tasks.filter(t => !requeue.includes(t))
     const ms = Date.now() - started
-    const before = recentAverage(job)
     for (const t of tasks) {
       this.#running.delete(t.grant.taskId)
     }

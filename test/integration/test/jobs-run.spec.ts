@@ -46,6 +46,38 @@ describe('jobs: submitter and volunteers', () => {
     await waitFor(() => volunteers.every(v => v.node.slots.used === 0), { message: 'slots released' })
   })
 
+  it('gives back the tasks leased ahead of one that runs far longer than the job\'s recent ones, while it runs', async () => {
+    side = await startSubmitter(await dir())
+    const address = side.node.addresses()[0]
+    const v1 = await startVolunteer(await dir(), address)
+    volunteers = [v1]
+    // Quick tasks teach v1 to lease ahead; then a long one, and two quick
+    // ones that v1 has leased ahead of it by the time it starts.
+    const quick = (n: number): { n: number, steps: number, stepMs: number } => ({ n, steps: 1, stepMs: 30 })
+    const inputs = [...[0, 1, 2, 3, 4, 5].map(quick), { n: 6, steps: 15, stepMs: 200 }, quick(7), quick(8)]
+    const events: string[] = []
+    const v2Started = Promise.withResolvers<Volunteer>()
+    v1.worker.addEventListener('task:start', (e) => {
+      if (e.detail.taskId.endsWith(':6')) {
+        // a second volunteer, free while v1 runs the long task
+        void startVolunteer(tempPath, address).then(v => { volunteers.push(v); listen(v, 'v2'); v2Started.resolve(v) }, v2Started.reject)
+      }
+    })
+    const listen = (v: Volunteer, name: string): void => {
+      v.worker.addEventListener('task:end', (e) => { events.push(`${name} ${e.detail.taskId.split(':').pop() ?? ''}`) })
+    }
+    listen(v1, 'v1')
+    const tempPath = await dir()
+    const jobId = await side.submitter.submit({ signedBundle: await fixtureBundle(side), inputs })
+
+    const results = await allResults(side.submitter, jobId)
+    expect(results).toMatchObject(inputs.map(({ n }) => ({ n, square: n * n })))
+    await v2Started.promise
+    // The long task ends last: what v1 had leased ahead of it ran on v2 meanwhile.
+    expect(events.at(-1), events.join(', ')).toBe('v1 6')
+    expect(events, events.join(', ')).toEqual(expect.arrayContaining(['v2 7', 'v2 8']))
+  })
+
   it('runs batches record by record: one failing record fails only itself', async () => {
     side = await startSubmitter(await dir())
     volunteers = [await startVolunteer(await dir(), side.node.addresses()[0])]
