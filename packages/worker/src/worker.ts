@@ -18,7 +18,7 @@ import { Outbox } from './outbox.js'
 import type { OutboxEntry } from './outbox.js'
 import { SessionClient } from './session.js'
 import type { BundleCache, SignedBundle } from '@idlegrid/bundle'
-import type { AcceptResult, Ledger } from '@idlegrid/ledger'
+import type { AcceptResult, Ledger, Receipt } from '@idlegrid/ledger'
 import { InvalidInputError } from '@idlegrid/interface'
 import type { SandboxEvent, TaskErrorInfo, TaskRequirements } from '@idlegrid/interface'
 import type { Offer, RecordOutcome, TaskGrant } from '@idlegrid/protocol-work'
@@ -737,15 +737,16 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     const submitter = session.peer.toString()
     const statuses: ReceiptStatus[] = []
-    // decoded here to check the issuer and name the receipt; the rest is the ledger's, in one transaction
-    const checked: Array<{ hash: string, bytes?: Uint8Array, error?: unknown }> = receipts.map(bytes => {
+    // decoded here to check the issuer; the rest is the ledger's, in one
+    // transaction, and it names what it took (the hash is computed here only
+    // for what it refuses: a receipt's hash costs an encoding and a digest)
+    const checked: Array<{ receipt?: Receipt, hash?: string, bytes?: Uint8Array, error?: unknown }> = receipts.map(bytes => {
       try {
         const receipt = decodeReceipt(bytes)
-        const hash = receiptHash(receipt)
         if (receipt.issuer !== submitter) {
-          return { hash, error: Object.assign(new Error(`the receipt is issued by ${receipt.issuer} but arrived from ${submitter}: only an issuer hands over its own receipts`), { reason: 'wrong-issuer' }) }
+          return { receipt, error: Object.assign(new Error(`the receipt is issued by ${receipt.issuer} but arrived from ${submitter}: only an issuer hands over its own receipts`), { reason: 'wrong-issuer' }) }
         }
-        return { hash, bytes }
+        return { receipt, bytes }
       } catch (err) {
         return { hash: '', error: err }
       }
@@ -754,7 +755,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     let next = 0
     for (const c of checked) {
       const outcome: PromiseSettledResult<AcceptResult> = c.bytes == null ? { status: 'rejected', reason: c.error } : settled[next++]
-      const hash = c.hash
+      const hash = outcome.status === 'fulfilled' ? outcome.value.hash : c.hash ?? (c.receipt == null ? '' : receiptHash(c.receipt))
       if (outcome.status === 'rejected') {
         const err: any = outcome.reason
         const reason = `${String(err?.reason ?? err?.name ?? 'error')}: ${String(err?.message ?? err)}`.slice(0, MAX_REASON_LENGTH)
