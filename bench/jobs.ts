@@ -269,12 +269,19 @@ try {
     swarmMs.push(swarm.totalMs)
     pairMs.push(Math.max(...halves.map(h => h.ms)))
   }
+  // What the daemons use while tasks run, apart from handling each task:
+  // two long tasks (~2 s), one per volunteer, and the CPU per second meanwhile.
+  const longBefore = await cpuOf(pids)
+  const long = await runJob(client, mc, [{ seed: 101, samples: MC_SAMPLES * 20 }, { seed: 102, samples: MC_SAMPLES * 20 }], 1)
+  const longAfter = await cpuOf(pids)
+  const perSecond = (k: string): string => fmt((longAfter[k] - longBefore[k]) * 1000 / (long.totalMs / 1000))
   const speedups = swarmMs.map((s, i) => serialMs[i] / s)
   const machine = pairMs.map((p, i) => serialMs[i] / p)
   console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process, and in two at once (all nice 19, as the runners)`)
   console.log(`   serial ${fmt(median(serialMs))} ms (${fmt(median(serialMs) / MC_TASKS)} ms/task), 2 volunteers ${fmt(median(swarmMs))} ms -> speedup ${median(speedups).toFixed(2)}x   (target >= 1.8x)   [runs ${speedups.map(x => x.toFixed(2)).join(' ')}]`)
   console.log(`   per volunteer (runner CPU as its receipts claim): ${shareLines.join('; ')}`)
   console.log(`   CPU ms during the swarm run (clock ticks): ${cpuLines.join('; ')}; the serial run used ${fmt(median(serialMs))} ms of one core`)
+  console.log(`   while two long tasks ran (${fmt(long.totalMs)} ms): submitter ${perSecond('submitter')}, volunteer daemons ${perSecond('volunteers')}, runners ${perSecond('runners')} ms of CPU per second`)
   console.log(`   two plain processes at once ${fmt(median(pairMs))} ms -> ${median(machine).toFixed(2)}x: the most 2 workers got from this machine meanwhile; swarm / that = ${(median(speedups) / median(machine)).toFixed(2)}`)
   }
   console.log(`\nload average at start ${loadStart}, at the end ${load()} (2 cores shared with other work: figures scale with it)`)
