@@ -30,7 +30,7 @@ const log = logger('idlegrid:jobs:submitter')
 /** Owed results paid per round of the credit pass. */
 const CREDIT_ROUND = 256
 /** Wait between a result and the credit round that pays it, so results of a busy moment share a round. */
-const CREDIT_DELAY_MS = 20
+const CREDIT_DELAY_MS = 500
 /** How long a DHT walk for volunteers waits when some already hold sessions with this node. */
 const FIND_DELAY_MS = 200
 /** How long a peer median of credited CPU time is reused. */
