@@ -602,8 +602,11 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       this.#afterGrant(work.jobId, link.worker, outcome.tasks)
       const offer = { work, tasks: outcome.tasks, ...(outcome.exhausted ? { remaining: 0 } : {}) }
       void link.write({ offer }).catch(err => {
-        // the session broke: the volunteer's disconnect or the lease deadline requeues the tasks
+        // the session broke: the tasks go back at once rather than at their deadline
         log('could not offer tasks of job %s to %s: %e', work.jobId, link.worker, err)
+        if (!this.#stopped) {
+          this.#afterLost(this.#store.release(link.worker, outcome.tasks), 'the offer could not be sent')
+        }
       })
     }
     return served

@@ -656,6 +656,8 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       }
       held = now * cores
       this.#aheadAsked += ahead
+      // a lease request ends a standing Ready on both sides
+      this.#readyAt.delete(job.submitter.toString())
       const response = await this.#session(job.submitter).lease({ jobId: job.jobId, maxTasks: now + ahead })
       if (response.status !== LeaseResponse.Status.GRANTED) {
         log('job %s from %p: %s %s', job.jobId, job.submitter, response.status, response.reason)
