@@ -483,6 +483,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (this.#store.state(jobId) === 'done' && !this.#finished.has(jobId)) {
       this.#finished.add(jobId)
       this.#justPushed.delete(jobId)
+      this.#credit(true)
       this.safeDispatchEvent('job:done', { detail: this.#store.job(jobId) })
     }
   }
@@ -786,9 +787,21 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
 
   // --- credit -----------------------------------------------------------------
 
-  /** Pays what accepted results are owed (trust, claim cap, receipt), one pass at a time. */
-  #credit (): void {
+  /**
+   * Pays what accepted results are owed (trust, claim cap, receipt), one
+   * pass at a time: CREDIT_DELAY_MS after a result, or at once (`now`) when a
+   * job has ended, so its credit is settled when its owner looks.
+   */
+  #credit (now = false): void {
+    if (now && this.#creditTimer != null) {
+      clearTimeout(this.#creditTimer)
+      this.#creditTimer = undefined
+    }
     if (this.#creditTimer != null || this.#stopped) {
+      return
+    }
+    if (now) {
+      this.#crediting = this.#crediting.then(async () => { await this.#creditPass() }).catch(err => { log.error('crediting results failed: %e', err) })
       return
     }
     // a short wait lets the results of a busy moment be paid in one round

@@ -46,7 +46,7 @@ describe('jobs: submitter and volunteers', () => {
     await waitFor(() => volunteers.every(v => v.node.slots.used === 0), { message: 'slots released' })
   })
 
-  it('gives back the tasks leased ahead of one that runs far longer than the job\'s recent ones, while it runs', async () => {
+  it('gives back the tasks leased ahead of one that runs far longer than the job\'s recent ones, while it runs', { timeout: 30_000 }, async () => {
     side = await startSubmitter(await dir())
     const address = side.node.addresses()[0]
     const v1 = await startVolunteer(await dir(), address)
