@@ -156,7 +156,7 @@ function request (code: string, extra: Partial<RunRequest> = {}, bundle = false)
 
 async function trivial (): Promise<void> {
   const ev = await pool.run(request('return input + 1', { input: 41 })).done()
-  expect(ev).toMatchObject({ type: 'result', value: 42 })
+  expect(ev, JSON.stringify(ev)).toMatchObject({ type: 'result', value: 42 })
 }
 
 async function timed (req: RunRequest): Promise<{ ev: FinalEvent, ms: number }> {
