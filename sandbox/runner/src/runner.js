@@ -21,14 +21,13 @@ import ivm from 'isolated-vm'
 const RUNTIME_SOURCE = readFileSync(new URL('./guest-runtime.js', import.meta.url), 'utf8')
 const TASK_ERROR_NAMES = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError'])
 const LIMIT_ERROR_NAMES = new Set(['SizeLimitError', 'RateLimitError'])
-// The watchdog's clocks and memory are read every POLL_MS for the first
-// POLL_FAST_FOR_MS of a task, then less often: up to POLL_MAX_MS, but never
-// later than the CPU budget or a record's limit runs out, nor than the
-// resident memory could reach its cap growing RSS_MB_PER_MS (faster than
-// page faults come on these machines). A wake-up costs ~0.2-0.3 ms of CPU
-// here, so a 25 ms poll alone was 1-1.5 % of a CPU-bound task.
+// The watchdog's clocks and memory are read POLL_MS after a task starts,
+// then up to every POLL_MAX_MS, but never later than the CPU budget or a
+// record's limit runs out, nor than the resident memory could reach its cap
+// growing RSS_MB_PER_MS (faster than page faults come on these machines),
+// and never more often than every POLL_MS. A wake-up costs ~0.3-0.6 ms of
+// CPU here, so a 25 ms poll alone was 1-2 % of a CPU-bound task.
 const POLL_MS = 25
-const POLL_FAST_FOR_MS = 250
 const POLL_MAX_MS = 100
 const RSS_MB_PER_MS = 4
 // Make the next task's context right after the end is sent, while the host
@@ -240,7 +239,6 @@ async function runTask (msg) {
   }
   const nextPoll = () => {
     const now = performance.now()
-    if (now - t0 < POLL_FAST_FOR_MS) return POLL_MS
     let ms = Math.min(POLL_MAX_MS, cpuBudgetMs - cpuMs)
     if (msg.maxRssMb > 0) ms = Math.min(ms, (msg.maxRssMb - rss) / RSS_MB_PER_MS)
     if (recordLimitMs > 0) ms = Math.min(ms, recordLimitMs - (now - recordAt), recordLimitMs - (cpuMs - recordCpuAt))
