@@ -60,6 +60,18 @@ describe('control client', () => {
     expect((await client.find({ cpu: 2 }))[0].capacity.freeCores).toBe(2)
   })
 
+  it('follows a daemon that restarted on the same data dir, with a new port and token', async () => {
+    await startDaemonLike()
+    const client = createControlClient({ dataDir })
+    expect((await client.status()).peerId).toBe('12D3KooWtest')
+    expect((await client.status()).peerId).toBe('12D3KooWtest')
+    await server!.close()
+    const token2 = generateToken()
+    server = await createControlServer({ token: token2, routes: { 'GET /v1/status': () => ({ peerId: 'restarted', addresses: [] }) } })
+    await writeControlFiles(dataDir, { version: 1, host: server.host, port: server.port, pid: process.pid, startedAt: new Date().toISOString() }, token2)
+    expect((await client.status()).peerId).toBe('restarted')
+  })
+
   it('rebuilds named errors from answers', async () => {
     await startDaemonLike()
     const client = createControlClient({ dataDir })
