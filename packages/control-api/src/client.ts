@@ -76,8 +76,9 @@ const IDLE_SOCKET_MS = 4_000
 interface Endpoint { url: URL, token: string }
 
 /**
- * Creates a client. With `dataDir`, control.json and the token are read at
- * each request, so a restarted daemon is picked up.
+ * Creates a client. With `dataDir`, control.json and the token are read
+ * again whenever control.json changed, so a restarted daemon is picked up;
+ * requests share one kept-alive connection.
  *
  * Errors: DaemonNotRunningError when nothing answers for the data directory,
  * UnauthorizedError for a wrong token, and the daemon's named errors
