@@ -252,6 +252,8 @@ async function runTask (msg) {
   }
   poll = setTimeout(tick, POLL_MS)
 
+  // The job whose tasks may share this task's context (never a deterministic one's).
+  const key = msg.deterministic ? undefined : msg.contextKey
   /** @type {ivm.Context | null} */
   let context = null
   /** @type {ivm.Reference | null} */
@@ -276,7 +278,6 @@ async function runTask (msg) {
     const remainingWall = () => Math.max(1, Math.ceil(timeoutMs - (performance.now() - t0)))
     // The warm context of the last task of this job, else the spare made
     // after the last task ended, else a new one.
-    const key = msg.deterministic ? undefined : msg.contextKey
     if (s.warm !== null && key !== undefined && s.warm.key === key) {
       context = s.warm.context
       setupFn = s.warm.setup
@@ -404,9 +405,9 @@ async function runTask (msg) {
       if (slot === s) slot = null
       try { if (!s.isolate.isDisposed) s.isolate.dispose() } catch {}
     }
-    if (reusable && !exitAfter && s !== null && slot === s && context !== null && setupFn !== null && msg.contextKey !== undefined) {
+    if (reusable && !exitAfter && s !== null && slot === s && context !== null && setupFn !== null && key !== undefined) {
       if (s.warm !== null) { try { s.warm.setup.release(); s.warm.context.release() } catch {} }
-      s.warm = { key: msg.contextKey, context, setup: setupFn }
+      s.warm = { key, context, setup: setupFn }
     } else {
       try { setupFn?.release() } catch {}
       try { context?.release() } catch {}
