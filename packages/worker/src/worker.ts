@@ -801,14 +801,16 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     // times longer than the job's recent tasks, they go back to the submitter
     // for a free volunteer instead of waiting for its end.
     const before = recentAverage(job)
+    /** Wall ms per task past which the job's tasks here count as slow. */
+    const slowMs = before == null ? undefined : Math.max(this.#aheadMs, SLOWDOWN * before)
     let late = false
-    const slow = before == null
+    const slow = slowMs == null
       ? undefined
       : setTimeout(() => {
         late = true
         job.slowRunning = (job.slowRunning ?? 0) + 1
         this.#giveBack(job)
-      }, Math.max(this.#aheadMs, SLOWDOWN * before) * grants.length)
+      }, slowMs * grants.length)
     slow?.unref?.()
     let cancelled = false
     let current: { cancel(reason?: string): void } | undefined
@@ -997,7 +999,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     for (const t of ran) {
       noteTaskMs(job, ms / ran.length)
     }
-    if (before != null && ms / ran.length > Math.max(this.#aheadMs, SLOWDOWN * before)) {
+    if (slowMs != null && ms / ran.length > slowMs) {
       this.#giveBack(job)
     }
     if (requeue.length > 0 && !this.#stopped) {
