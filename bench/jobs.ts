@@ -152,6 +152,12 @@ async function cpuOf (pids: { submitter: number, volunteers: number[] }): Promis
   return { submitter: await seconds(pids.submitter), volunteers, runners }
 }
 
+/** CPU seconds each group used since `before` (an earlier cpuOf reading). */
+async function cpuSince (pids: { submitter: number, volunteers: number[] }, before: Record<string, number>): Promise<Record<string, number>> {
+  const after = await cpuOf(pids)
+  return Object.fromEntries(Object.keys(after).map(k => [k, after[k] - (before[k] ?? 0)]))
+}
+
 try {
   const loadStart = load()
   console.log(`jobs benchmark (Node ${process.version}${QUICK ? ', --quick' : ''}, median of ${RUNS} run${RUNS > 1 ? 's' : ''}); load average at start ${loadStart}`)
@@ -198,8 +204,8 @@ try {
       rates[batch].push(NOOP_TASKS / (res.totalMs / 1000))
       submits[batch].push(res.submitMs)
       if (before != null) {
-        const after = await cpuOf(pids)
-        cpuPerTask.push(Object.fromEntries(Object.keys(after).map(k => [k, (after[k] - (before[k] ?? 0)) * 1e6 / NOOP_TASKS])))
+        const used = await cpuSince(pids, before)
+        cpuPerTask.push(Object.fromEntries(Object.entries(used).map(([k, v]) => [k, v * 1e6 / NOOP_TASKS])))
       }
     }
   }
@@ -258,8 +264,8 @@ try {
     const serial = await serialBaseline(mcFile, mcInputs)
     const before = await cpuOf(pids)
     const swarm = await runJob(client, mc, mcInputs, 1)
-    const after = await cpuOf(pids)
-    cpuLines.push(['submitter', 'volunteers', 'runners'].map(k => `${k} ${fmt((after[k] - before[k]) * 1000)}`).join(', '))
+    const used = await cpuSince(pids, before)
+    cpuLines.push(['submitter', 'volunteers', 'runners'].map(k => `${k} ${fmt(used[k] * 1000)}`).join(', '))
     const shares = (await client.jobInfo(swarm.jobId)).volunteers
     shareLines.push(shares.map(v => `${v.tasks} tasks, ${fmt(v.cpuMs / v.tasks)} ms CPU each`).join(' / '))
     if (JSON.stringify(serial.values) !== JSON.stringify(swarm.values)) throw new Error('Monte Carlo: the swarm and the serial run disagree')
@@ -273,8 +279,8 @@ try {
   // two long tasks (~2 s), one per volunteer, and the CPU per second meanwhile.
   const longBefore = await cpuOf(pids)
   const long = await runJob(client, mc, [{ seed: 101, samples: MC_SAMPLES * 20 }, { seed: 102, samples: MC_SAMPLES * 20 }], 1)
-  const longAfter = await cpuOf(pids)
-  const perSecond = (k: string): string => fmt((longAfter[k] - longBefore[k]) * 1000 / (long.totalMs / 1000))
+  const longUsed = await cpuSince(pids, longBefore)
+  const perSecond = (k: string): string => fmt(longUsed[k] * 1000 / (long.totalMs / 1000))
   const speedups = swarmMs.map((s, i) => serialMs[i] / s)
   const machine = pairMs.map((p, i) => serialMs[i] / p)
   console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process, and in two at once (all nice 19, as the runners)`)
