@@ -6,23 +6,34 @@ import { SessionClient } from '@idlegrid/worker'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { describe, expect, it } from 'vitest'
 import { fixtureBundle, startSubmitter, testScope } from './jobs-harness.js'
+import type { SubmitterSide } from './jobs-harness.js'
+import type { SignedBundle } from '@idlegrid/bundle'
 import type { Announce, Offer } from '@idlegrid/protocol-work'
 
 const { dir, defer } = testScope('idlegrid-push-')
 
+/**
+ * A submitter with a one-task job, and a bare node (it speaks the session
+ * protocol only, so an announce stream to it fails) with a session client
+ * to it that keeps what is pushed and offered on the session.
+ */
+async function sessionWithJob (): Promise<{ side: SubmitterSide, bundle: SignedBundle, first: string, session: SessionClient, pushed: Announce[], offers: Offer[] }> {
+  const side = await startSubmitter(await dir(), { announceIntervalMs: 60_000 })
+  defer(side.stop)
+  const peer = await startNode({ bootstrap: [side.node.addresses()[0]] })
+  defer(async () => { await peer.stop() })
+  const bundle = await fixtureBundle(side)
+  const first = await side.submitter.submit({ signedBundle: bundle, inputs: [{ n: 1 }] })
+  const pushed: Announce[] = []
+  const offers: Offer[] = []
+  const session = new SessionClient(peer.libp2p, peerIdFromString(side.node.peerId), { onWork: work => { pushed.push(work) }, onOffer: offer => { offers.push(offer) } })
+  defer(async () => { session.close() })
+  return { side, bundle, first, session, pushed, offers }
+}
+
 describe('work pushed on a session', { timeout: 30_000 }, () => {
   it('tells a peer with an open session of each new job, where announce streams cannot reach it', async () => {
-    const side = await startSubmitter(await dir(), { announceIntervalMs: 60_000 })
-    defer(side.stop)
-    // a bare node: it speaks the session protocol only, so an announce stream to it fails
-    const peer = await startNode({ bootstrap: [side.node.addresses()[0]] })
-    defer(async () => { await peer.stop() })
-    const bundle = await fixtureBundle(side)
-    const first = await side.submitter.submit({ signedBundle: bundle, inputs: [{ n: 1 }] })
-
-    const pushed: Announce[] = []
-    const session = new SessionClient(peer.libp2p, peerIdFromString(side.node.peerId), { onWork: work => { pushed.push(work) } })
-    defer(async () => { session.close() })
+    const { side, bundle, first, session, pushed } = await sessionWithJob()
     // the lease opens the session
     expect((await session.lease({ jobId: first, maxTasks: 1 })).status).toBe('GRANTED')
 
@@ -34,17 +45,7 @@ describe('work pushed on a session', { timeout: 30_000 }, () => {
   })
 
   it('answers a standing Ready with an Offer: the new job and its tasks in one message, no push and no lease request', async () => {
-    const side = await startSubmitter(await dir(), { announceIntervalMs: 60_000 })
-    defer(side.stop)
-    const peer = await startNode({ bootstrap: [side.node.addresses()[0]] })
-    defer(async () => { await peer.stop() })
-    const bundle = await fixtureBundle(side)
-    const first = await side.submitter.submit({ signedBundle: bundle, inputs: [{ n: 1 }] })
-
-    const pushed: Announce[] = []
-    const offers: Offer[] = []
-    const session = new SessionClient(peer.libp2p, peerIdFromString(side.node.peerId), { onWork: work => { pushed.push(work) }, onOffer: offer => { offers.push(offer) } })
-    defer(async () => { session.close() })
+    const { side, bundle, first, session, pushed, offers } = await sessionWithJob()
     // the only task of the job: the answer says nothing is left, so the volunteer need not ask again
     const lease = await session.lease({ jobId: first, maxTasks: 1 })
     expect(lease).toMatchObject({ status: 'GRANTED', remaining: 0 })
