@@ -13,7 +13,7 @@ import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** Bump when the build options change, so older bundles are rebuilt. */
-const RECIPE = 7
+const RECIPE = 8
 const CLI_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const WORKSPACE = join(CLI_ROOT, '..', '..')
 const ENTRY = join(CLI_ROOT, 'src', 'main.ts')
@@ -214,6 +214,21 @@ const PATCHES = [{
   // thousand instead of one each (docs/job-lifecycle.md, the per-task hot path).
   file: /[\\/]@libp2p[\\/]yamux[\\/]dist[\\/]src[\\/]stream\.js$/,
   apply: text => text.replace('if (this.recvWindowCapacity >= this.recvWindow && flags === 0) {', 'if (flags === 0 && this.recvWindowCapacity >= this.recvWindow / 2) {')
+}, {
+  // noise hands the TCP connection each frame as two buffers (its 2-byte
+  // length, then the ciphertext) and the connection writes each on its own:
+  // two syscalls and two TCP segments per message, and the reader wakes for
+  // each. Corked until the end of the current tick, everything written in it
+  // (every frame of every message) leaves in one writev, as Node's HTTP
+  // server does with its responses (docs/job-lifecycle.md, the per-task hot path).
+  file: /[\\/]@libp2p[\\/]tcp[\\/]dist[\\/]src[\\/]socket-to-conn\.js$/,
+  apply: text => text.replace('    sendData(data) {\n        let sentBytes = 0;', `    sendData(data) {
+        if (this.idlegridCorked !== true && !this.socket.destroyed) {
+            this.idlegridCorked = true;
+            this.socket.cork();
+            process.nextTick(() => { this.idlegridCorked = false; this.socket.uncork(); });
+        }
+        let sentBytes = 0;`)
 }]
 
 /** Builds the bundle and its list of inputs; returns the bundle's path, or undefined when it cannot. */
