@@ -796,6 +796,11 @@ export class JobStore {
     }
   }
 
+  /** Whether some result of the job still owes its volunteer a receipt or a trust update. */
+  owesCredit (jobId: string): boolean {
+    return this.#sql('SELECT 1 FROM submissions WHERE job_id = ? AND credit_state = \'owed\' LIMIT 1').get(jobId) != null
+  }
+
   /** Results that still owe their volunteer a receipt or a trust update, oldest first. */
   owedCredits (limit = 100): OwedCredit[] {
     const rows = this.#sql(`SELECT s.job_id, s.task_id, s.worker, s.verdict, s.cpu_ms, s.observed_ms, t.record_count, j.requirements
@@ -1010,6 +1015,14 @@ export class JobStore {
       tasks[r.state] = r.n
       tasks.total += r.n
     }
+    // A job with no task ended and no result in (one just submitted, say) has
+    // no records done, volunteers, quorum or credit to count: the queries for
+    // them are skipped (the answer to a submit, the daemon's log line).
+    const untouched = tasks.done === 0 && tasks.failed === 0 &&
+      this.#sql('SELECT 1 FROM submissions WHERE job_id = ? LIMIT 1').get(row.id) == null
+    if (untouched) {
+      return this.#infoOf(row, tasks, { ok: 0, failed: 0 }, [], this.#failures(row.id), { single: 0, quorum: 0, 'no-quorum': 0 }, [], { owed: 0, receipts: 0, creditedMs: 0 }, [])
+    }
     const rec = this.#sql('SELECT COALESCE(SUM(ok), 0) AS ok, COUNT(*) - COALESCE(SUM(ok), 0) AS failed FROM results WHERE job_id = ?').get(row.id) as { ok: number, failed: number }
     // every replica whose result counted, plus volunteers of tasks that ended without a stored result (retries given up)
     const volunteers = (this.#sql(`SELECT peerId, COUNT(*) AS tasks, SUM(records) AS records, COALESCE(SUM(cpuMs), 0) AS cpuMs FROM (
@@ -1019,8 +1032,7 @@ export class JobStore {
         SELECT t.done_by, t.record_count, t.cpu_ms FROM tasks t
           WHERE t.job_id = ? AND t.done_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id)
       ) GROUP BY peerId ORDER BY tasks DESC, peerId`).all(row.id, row.id)) as VolunteerShare[]
-    const failures = (this.#sql('SELECT task_id, record, attempt, worker, error FROM errors WHERE job_id = ? ORDER BY id LIMIT 100').all(row.id) as Array<{ task_id: string, record: number | null, attempt: number | null, worker: string | null, error: string }>)
-      .map(e => ({ ...JSON.parse(e.error), taskId: e.task_id, record: e.record ?? undefined, attempt: e.attempt ?? undefined, worker: e.worker ?? undefined }))
+    const failures = this.#failures(row.id)
     const settled = { single: 0, quorum: 0, 'no-quorum': 0 } as Record<string, number>
     for (const r of this.#sql('SELECT settled_by, COUNT(*) AS n FROM tasks WHERE job_id = ? AND settled_by IS NOT NULL GROUP BY settled_by').all(row.id) as Array<{ settled_by: string, n: number }>) {
       settled[r.settled_by] = r.n
@@ -1039,6 +1051,16 @@ export class JobStore {
     const flags = (this.#sql(`SELECT task_id, worker, cpu_ms, credited_ms, credit_note FROM submissions
       WHERE job_id = ? AND credit_note IS NOT NULL ORDER BY at LIMIT 100`).all(row.id) as Array<{ task_id: string, worker: string, cpu_ms: number, credited_ms: number | null, credit_note: string }>)
       .map(f => ({ taskId: f.task_id, worker: f.worker, claimedMs: f.cpu_ms, creditedMs: f.credited_ms ?? 0, reason: f.credit_note }))
+    return this.#infoOf(row, tasks, rec, volunteers, failures, settled, split, credit, flags, disagreements)
+  }
+
+  #failures (jobId: string): JobInfo['failures'] {
+    return (this.#sql('SELECT task_id, record, attempt, worker, error FROM errors WHERE job_id = ? ORDER BY id LIMIT 100').all(jobId) as Array<{ task_id: string, record: number | null, attempt: number | null, worker: string | null, error: string }>)
+      .map(e => ({ ...JSON.parse(e.error), taskId: e.task_id, record: e.record ?? undefined, attempt: e.attempt ?? undefined, worker: e.worker ?? undefined }))
+  }
+
+  #infoOf (row: JobRow, tasks: JobInfo['tasks'], rec: { ok: number, failed: number }, volunteers: VolunteerShare[], failures: JobInfo['failures'],
+    settled: Record<string, number>, split: unknown[], credit: { owed: number, receipts: number, creditedMs: number }, flags: JobInfo['credit']['flags'], disagreements: JobInfo['disagreements'] = []): JobInfo {
     return {
       id: row.id,
       name: row.name,

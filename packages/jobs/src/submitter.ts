@@ -354,8 +354,13 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     })
   }
 
+  /** Resolves once the job has ended and its results are paid (its receipts issued), with its info. */
   async done (id: string, options: { signal?: AbortSignal } = {}): Promise<JobInfo> {
     for await (const _ of this.#follow(id, options, () => [])) {} // eslint-disable-line no-unused-vars
+    if (this.#store.owesCredit(id)) {
+      this.#credit(true)
+      await this.#crediting
+    }
     return this.job(id)
   }
 
@@ -483,7 +488,9 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (this.#store.state(jobId) === 'done' && !this.#finished.has(jobId)) {
       this.#finished.add(jobId)
       this.#justPushed.delete(jobId)
-      this.#credit(true)
+      // paid with the next round, like any result: a job of one quick task
+      // after another (a client's loop) shares its rounds; done() waits for it
+      this.#credit()
       this.safeDispatchEvent('job:done', { detail: this.#store.job(jobId) })
     }
   }
@@ -789,8 +796,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
 
   /**
    * Pays what accepted results are owed (trust, claim cap, receipt), one
-   * pass at a time: CREDIT_DELAY_MS after a result, or at once (`now`) when a
-   * job has ended, so its credit is settled when its owner looks.
+   * pass at a time: CREDIT_DELAY_MS after a result, or at once (`now`) when
+   * someone waits for a job's credit (done()).
    */
   #credit (now = false): void {
     if (now && this.#creditTimer != null) {

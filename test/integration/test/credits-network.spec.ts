@@ -174,10 +174,11 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     const jobId = await side.submitter.submit({ signedBundle: await bundle(side), inputs })
 
     expect(await squares(side, jobId)).toEqual(inputs.map(({ n }) => n * n))
-    await waitFor(() => side.submitter.job(jobId).credit.receipts === 6, { timeoutMs: 10_000, message: 'six receipts issued' })
+    // done() resolves once the job's results are paid, not only once they are in
+    const info = await side.submitter.done(jobId)
+    expect(info.credit).toMatchObject({ owed: 0, receipts: 6 })
     await expectLedgersAgree(side.ledger, [v1.ledger, v2.ledger])
     expect(receivedCount(v1.ledger) + receivedCount(v2.ledger)).toBe(6)
-    const info = side.submitter.job(jobId)
     expect(info).toMatchObject({ replicas: 1, quorum: { unreplicated: 6, verified: 0 }, credit: { owed: 0, receipts: 6 } })
     expect(info.credit.creditedMs).toBe(side.ledger.balances().spentMilli)
     for (const r of [...v1.ledger.recent(), ...v2.ledger.recent()]) {

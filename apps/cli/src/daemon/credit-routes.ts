@@ -116,6 +116,8 @@ function recentCount (value: string | null): number {
 
 /** How long a job's receipts may still be owed after it ended before its summary is logged anyway, ms. */
 const OWED_GRACE_MS = 10_000
+/** When an ended job's credit is first looked at: after the submitter's next credit round (500 ms after a result). */
+const FIRST_LOOK_MS = 600
 /** A volunteer logs what a submitter paid for a job once no receipt of that job came for this long, ms. */
 const RECEIVED_QUIET_MS = 3_000
 
@@ -157,8 +159,9 @@ export function logCreditEvents (submitter: Submitter, worker: Worker, log: (lin
   const onDone = (evt: CustomEvent<{ id: string }>): void => {
     const jobId = evt.detail.id
     ended.set(jobId, { deadline: Date.now() + OWED_GRACE_MS })
-    // job:done fires before the last results are paid; look once they had a moment.
-    later(50, () => { summarize(jobId, false) })
+    // job:done fires before the last results are paid (the submitter pays in
+    // rounds half a second apart); look once a round had time to run.
+    later(FIRST_LOOK_MS, () => { summarize(jobId, false) })
     later(OWED_GRACE_MS, () => { summarize(jobId, true) })
   }
   // a receipt is issued per task: an ended job is looked at again once its receipts pause, not once each

@@ -201,7 +201,8 @@ export async function * jobEvents (jobs: DaemonJobs, id: string, options: { inte
         yield snapshot
         if (snapshot.state !== 'running') {
           yield * queue.splice(0)
-          yield { type: 'done', jobId: id, at: Date.now(), job: submitter.job(id) }
+          // its info once its results are paid, as `idlegrid job` would show it a moment later
+          yield { type: 'done', jobId: id, at: Date.now(), job: await submitter.done(id, { signal: options.signal }) }
           return
         }
         continue
