@@ -30,9 +30,10 @@ const LIMIT_ERROR_NAMES = new Set(['SizeLimitError', 'RateLimitError'])
 const POLL_MS = 25
 const POLL_MAX_MS = 100
 const RSS_MB_PER_MS = 4
-// Make the next task's context right after the end is sent, while the host
-// handles it: synchronously, since a context made on isolated-vm's thread
-// costs the same CPU and two more thread hops (and its first use is slower).
+// Make the next task's context (with the guest runtime evaluated in it)
+// right after the end is sent, while the host handles it: synchronously,
+// since a context made on isolated-vm's thread costs the same CPU and two
+// more thread hops (and its first use is slower).
 const SPARE = true
 // When the last task of an isolate ran within this time, the next one starts
 // with a synchronous call: it saves two thread hops (~0.3-0.8 ms) per task.
@@ -67,7 +68,7 @@ const caps = {
 
 /**
  * The isolate of the bundle last run, kept while tasks of that bundle follow.
- * @type {{ bundleId: string, source: string, memoryMb: number, isolate: ivm.Isolate, runtime: ivm.Script, bundle: ivm.Script | null, compileError: ErrorFields | null, tasks: number, spare: ivm.Context | null, warm: { key: string, context: ivm.Context, setup: ivm.Reference } | null, quick: boolean } | null}
+ * @type {{ bundleId: string, source: string, memoryMb: number, isolate: ivm.Isolate, runtime: ivm.Script, bundle: ivm.Script | null, compileError: ErrorFields | null, tasks: number, spare: { context: ivm.Context, setup: ivm.Reference } | null, warm: { key: string, context: ivm.Context, setup: ivm.Reference } | null, quick: boolean } | null}
  */
 let slot = null
 /** @type {{ id: number, abort: (name: string, message: string, kind: string) => void } | null} */
@@ -283,10 +284,12 @@ async function runTask (msg) {
       setupFn = s.warm.setup
       s.warm = null
       warm = true
-    } else {
-      context = s.spare
+    } else if (s.spare !== null) {
+      context = s.spare.context
+      setupFn = s.spare.setup
       s.spare = null
-      if (context === null) context = iso.createContextSync()
+    } else {
+      context = iso.createContextSync()
       setupFn = s.runtime.runSync(context, { reference: true, timeout: remaining() })
     }
     const meta = {
@@ -413,9 +416,16 @@ async function runTask (msg) {
       try { context?.release() } catch {}
     }
     if (!ended) end({ ok: false, kind: 'task', error: { name: 'Error', message: 'task ended without an outcome' } })
-    if (exitAfter) { dropSlot(); setTimeout(() => process.exit(0), 50) } else if (SPARE && slot !== null && slot === s && slot.spare === null && !reusable) {
+    if (exitAfter) { dropSlot(); setTimeout(() => process.exit(0), 50) } else if (SPARE && slot !== null && slot === s && slot.spare === null) {
+      // also after a task whose context stays warm for its job: the first
+      // task of the next job (a client submitting job after job) finds one
       let spare = null
-      try { spare = slot.isolate.createContextSync() } catch {}
+      try {
+        const context = slot.isolate.createContextSync()
+        try {
+          spare = { context, setup: slot.runtime.runSync(context, { reference: true, timeout: 1000 }) }
+        } catch { context.release() }
+      } catch {}
       slot.spare = spare
     }
   }
