@@ -74,6 +74,15 @@ export interface WorkerInit {
    */
   leaseAheadMs?: number
   /**
+   * Longest a task's result waits for the result of the task of the same
+   * submitter that runs or starts next here, so both travel in one Results
+   * message (one message, commit and sync on each side for both). Results
+   * with nothing of their submitter after them leave at once. 0 sends each
+   * group's results as soon as it ends.
+   * @default 250
+   */
+  resultHoldMs?: number
+  /**
    * The node's credit ledger (the same one its submitter uses). Receipts
    * that submitters send are checked and stored in it, then acknowledged.
    * Without one, receipts are ignored (and re-sent by their submitter).
@@ -180,6 +189,8 @@ const GROUP_MS = 20
 const GROUP_RECORDS = 256
 /** Verified bundles kept in memory. */
 const VERIFIED_BUNDLES = 16
+/** Default resultHoldMs: longest a result waits here for the results of the task after it, to travel together (#deliverSoon). */
+const DELIVER_HOLD_MS = 250
 /** A task this many times slower than the job's recent ones gives back what was leased ahead of it. */
 const SLOWDOWN = 4
 
@@ -206,6 +217,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   readonly #progressIntervalMs: number
   readonly #leaseAhead: number
   readonly #aheadMs: number
+  readonly #holdMs: number
   /** Leased tasks waiting for a slot, oldest first. */
   readonly #queue: QueuedTask[] = []
   /** Tasks asked for ahead of free slots by lease requests in flight. */
@@ -223,6 +235,8 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   readonly #running = new Map<string, RunningTask & { cancel(): void }>()
   /** Delivery loops running, by submitter; `again` asks a loop for one more pass. */
   readonly #deliveries = new Map<string, { again: boolean, done: Promise<void> }>()
+  /** Results held back for a moment, by submitter (see #deliverSoon). */
+  readonly #held = new Map<string, ReturnType<typeof setTimeout>>()
   #retryTimer?: ReturnType<typeof setInterval>
   #stopped = false
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
@@ -244,6 +258,10 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     this.#progressIntervalMs = init.progressIntervalMs ?? 250
     this.#leaseAhead = init.leaseAhead ?? 256
     this.#aheadMs = init.leaseAheadMs ?? AHEAD_MS
+    this.#holdMs = init.resultHoldMs ?? DELIVER_HOLD_MS
+    if (!(this.#holdMs >= 0)) {
+      throw new InvalidInputError(`resultHoldMs must be a number of ms from 0, got ${String(init.resultHoldMs)}`)
+    }
     if (!(this.#aheadMs > 0)) {
       throw new InvalidInputError(`leaseAheadMs must be a number of ms above 0, got ${String(init.leaseAheadMs)}`)
     }
@@ -274,6 +292,10 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     this.#stopped = true
     clearInterval(this.#retryTimer)
+    // held results stay in the outbox, delivered at the next start
+    for (const timer of this.#held.values()) {
+      clearTimeout(timer)
+    }
     this.#libp2p.removeEventListener('peer:connect', this.#onConnect)
     await this.#libp2p.unhandle(ANNOUNCE_PROTOCOL).catch(() => {})
     for (const task of this.#running.values()) {
@@ -1026,7 +1048,39 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     this.#outbox.putMany(job.submitter.toString(), ended)
     if (!this.#stopped) {
       this.#armRetry()
-      void this.#deliverTo(job.submitter.toString())
+      this.#deliverSoon(job)
+    }
+  }
+
+  /**
+   * Delivers the results of the job's submitter now, unless another task of
+   * that submitter runs or starts next here (one leased ahead): then they
+   * wait for its end, at most resultHoldMs (and a quarter of the job's
+   * lease margin), and leave together in one Results message, which costs
+   * each side one message, one commit and one sync for all of them instead
+   * of one each. The last results of a job here leave as soon as they end.
+   */
+  #deliverSoon (job: KnownJob): void {
+    const submitter = job.submitter.toString()
+    const more = this.#queue.some(q => q.job.submitter.toString() === submitter) ||
+      [...this.#running.values()].some(t => t.submitter === submitter)
+    const holdMs = Math.min(this.#holdMs, (job.marginMs ?? 0) / 4)
+    if (!more || holdMs < 1) {
+      const held = this.#held.get(submitter)
+      if (held != null) {
+        clearTimeout(held)
+        this.#held.delete(submitter)
+      }
+      void this.#deliverTo(submitter)
+      return
+    }
+    if (!this.#held.has(submitter)) {
+      const timer = setTimeout(() => {
+        this.#held.delete(submitter)
+        void this.#deliverTo(submitter)
+      }, holdMs)
+      timer.unref?.()
+      this.#held.set(submitter, timer)
     }
   }
 

@@ -1,8 +1,8 @@
 // The job the worker's batch tests run in the real sandbox: returns its random
 // draw and clock (to compare seeds), what it resumed from and where it sits in
 // its batch and how many calls its context has seen; throws, spins or
-// checkpoints when its input says so.
-interface Input { n: number, throws?: boolean, spin?: boolean, checkpoint?: boolean }
+// checkpoints or stays busy when its input says so.
+interface Input { n: number, throws?: boolean, spin?: boolean, checkpoint?: boolean, busyMs?: number }
 interface Ctx { taskId: string, record: number, records: number, resumeFrom?: unknown, checkpoint(state: unknown): void }
 
 export default async function (input: Input, ctx: Ctx): Promise<unknown> {
@@ -14,6 +14,11 @@ export default async function (input: Input, ctx: Ctx): Promise<unknown> {
   }
   if (input.spin === true) {
     while (true) { /* runs into the time limit */ }
+  }
+  if (input.busyMs != null) {
+    // keeps the CPU busy this long (non-deterministic jobs only: a deterministic clock stands still)
+    const end = Date.now() + input.busyMs
+    while (Date.now() < end) { /* busy */ }
   }
   // calls made in this context so far: above 1 when tasks ran together in a group
   const g = globalThis as { calls?: number }

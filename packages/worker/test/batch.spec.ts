@@ -45,6 +45,8 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
   /** Per job: tasks granted and not yet returned, after each grant. */
   const outstanding = new Map<string, number[]>()
   const returned = new Map<string, number>()
+  /** Per job: how many of its results each Results message carried. */
+  const delivered = new Map<string, number[]>()
   const granted = new Map<string, number>()
   /** Every grant handed out, and the tasks given back unrun. */
   const issued = new Map<string, TaskGrant>()
@@ -139,9 +141,17 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
           } else if (message.checkpoint != null) {
             checkpoints.push(message.checkpoint)
           } else if (message.results != null) {
-            const { requestId, results: delivered } = message.results
-            await lp.write(SubmitterMessage.encode({ acks: { requestId, acks: delivered.map(() => ({ requestId: 0, status: ResultAck.Status.ACCEPTED, reason: '' })) } }))
-            for (const r of delivered) {
+            const { requestId, results: arrived } = message.results
+            await lp.write(SubmitterMessage.encode({ acks: { requestId, acks: arrived.map(() => ({ requestId: 0, status: ResultAck.Status.ACCEPTED, reason: '' })) } }))
+            const perJob = new Map<string, number>()
+            for (const r of arrived) {
+              const job = r.taskId.slice(0, r.taskId.lastIndexOf(':'))
+              perJob.set(job, (perJob.get(job) ?? 0) + 1)
+            }
+            for (const [job, n] of perJob) {
+              delivered.set(job, [...(delivered.get(job) ?? []), n])
+            }
+            for (const r of arrived) {
               const job = r.taskId.slice(0, r.taskId.lastIndexOf(':'))
               returned.set(job, (returned.get(job) ?? 0) + 1)
               const s = slot(`${r.taskId}/${r.attempt}`)
@@ -155,7 +165,8 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       }
     })
     pool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
-    worker = await createWorker({ node: volunteer, sandbox: pool, dbPath: join(dir.path, 'outbox.db'), bundleCache: cache, outboxRetryMs: 300, leaseAhead: 1, leaseAheadMs: 60_000 })
+    // results leave as each task ends: the tests below count the tasks out from the submitter's side
+    worker = await createWorker({ node: volunteer, sandbox: pool, dbPath: join(dir.path, 'outbox.db'), bundleCache: cache, outboxRetryMs: 300, leaseAhead: 1, leaseAheadMs: 60_000, resultHoldMs: 0 })
   })
 
   afterAll(async () => {
@@ -217,6 +228,28 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
     // no margin beyond the time limit: a task waiting in line could miss its deadline
     await run('job-d', 10_000, Array.from({ length: 6 }, (_, i) => grant('job-d', i, 1, [{ n: i }], 10_000, undefined, 0)))
     expect(outstanding.get('job-d')?.every(n => n === 1)).toBe(true)
+  })
+
+  it('holds a result while the next task of its submitter runs, and delivers both in one message', async () => {
+    const other = await startNode({ bootstrap: [submitter.addresses()[0]], limits: { maxCores: 1 } })
+    const otherPool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
+    const cache = createBundleCache(join(dir.path, 'bundles-3'))
+    await cache.put(bundle)
+    // one slot, one task leased ahead (tasks of ~60 ms), results held as by default
+    const holding = await createWorker({ node: other, sandbox: otherPool, dbPath: join(dir.path, 'outbox-3.db'), bundleCache: cache, outboxRetryMs: 60_000, leaseAhead: 1, leaseAheadMs: 60_000 })
+    try {
+      const done = await run('job-h', 10_000, Array.from({ length: 8 }, (_, i) => grant('job-h', i, 1, [{ n: i, busyMs: 60 }], 10_000)), { to: other, deterministic: false })
+      expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 8 }, (_, i) => i))
+      const counts = delivered.get('job-h') ?? []
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(8)
+      // each task takes ~60 ms and its ack a few: sent as they end, every message would carry one
+      expect(Math.max(...counts)).toBeGreaterThan(1)
+      expect(counts.length).toBeLessThan(8)
+    } finally {
+      await holding.stop()
+      await other.stop()
+      await otherPool.stop()
+    }
   })
 
   it('runs quick tasks of a job together in one sandbox call, each told its own task; a task past its limit fails alone and the rest run again', async () => {
