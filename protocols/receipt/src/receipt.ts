@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, message, streamMessage } from 'protons-runtime'
+import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -14,6 +14,7 @@ export interface Receipt {
   prevHash: Uint8Array<ArrayBuffer>
   timestamp: number
   signature: Uint8Array<ArrayBuffer>
+  moreTaskIds: string[]
 }
 
 export namespace Receipt {
@@ -76,6 +77,13 @@ export namespace Receipt {
           w.bytes(obj.signature)
         }
 
+        if (obj.moreTaskIds != null && obj.moreTaskIds.length > 0) {
+          for (const value of obj.moreTaskIds) {
+            w.uint32(90)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -90,7 +98,8 @@ export namespace Receipt {
           seq: 0,
           prevHash: uint8ArrayAlloc(0),
           timestamp: 0,
-          signature: uint8ArrayAlloc(0)
+          signature: uint8ArrayAlloc(0),
+          moreTaskIds: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -139,6 +148,14 @@ export namespace Receipt {
               obj.signature = reader.bytes()
               break
             }
+            case 11: {
+              if (opts.limits?.moreTaskIds != null && obj.moreTaskIds.length === opts.limits.moreTaskIds) {
+                throw new MaxLengthError('Decode error - repeated field "moreTaskIds" had too many elements')
+              }
+
+              obj.moreTaskIds.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -148,6 +165,10 @@ export namespace Receipt {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          moreTaskIds: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -224,6 +245,21 @@ export namespace Receipt {
               }
               break
             }
+            case 11: {
+              if (opts.limits?.moreTaskIds != null && obj.moreTaskIds === opts.limits.moreTaskIds) {
+                throw new MaxLengthError('Streaming decode error - repeated field "moreTaskIds" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.moreTaskIds[]`,
+                index: obj.moreTaskIds,
+                value: reader.string()
+              }
+
+              obj.moreTaskIds++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -286,6 +322,12 @@ export namespace Receipt {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ReceiptMoreTaskIdsFieldEvent {
+    field: '$.moreTaskIds[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<Receipt>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Receipt.codec())
   }
@@ -294,7 +336,7 @@ export namespace Receipt {
     return decodeMessage(buf, Receipt.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Generator<ReceiptIssuerFieldEvent | ReceiptWorkerFieldEvent | ReceiptJobIdFieldEvent | ReceiptTaskIdFieldEvent | ReceiptCpuMsFieldEvent | ReceiptMilliCreditsFieldEvent | ReceiptSeqFieldEvent | ReceiptPrevHashFieldEvent | ReceiptTimestampFieldEvent | ReceiptSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Generator<ReceiptIssuerFieldEvent | ReceiptWorkerFieldEvent | ReceiptJobIdFieldEvent | ReceiptTaskIdFieldEvent | ReceiptCpuMsFieldEvent | ReceiptMilliCreditsFieldEvent | ReceiptSeqFieldEvent | ReceiptPrevHashFieldEvent | ReceiptTimestampFieldEvent | ReceiptSignatureFieldEvent | ReceiptMoreTaskIdsFieldEvent> {
     return streamMessage(buf, Receipt.codec(), opts)
   }
 }
