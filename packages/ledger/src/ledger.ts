@@ -1,24 +1,34 @@
 // The credit ledger: receipts this node issued and received, in one SQLite
 // file (WAL; receipts are on disk before issue() or accept() resolves).
 // Balances are derived from receipts on read.
+import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { walSync } from '@idlegrid/sqlite'
 import { InvalidInputError } from '@idlegrid/interface'
-import { MAX_RECEIPT_ID_LENGTH, Receipt } from '@idlegrid/protocol-receipt'
+import { MAX_RECEIPT_ID_LENGTH, MAX_RECEIPT_SIZE, MAX_RECEIPT_TASKS, Receipt } from '@idlegrid/protocol-receipt'
 import { logger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ReceiptRejected } from './errors.js'
 import {
-  MAX_RECEIPT_CPU_MS, checkReceiptFields, decodeReceipt, encodeReceipt, milliCreditsFor, publicKeyOf,
-  receiptHash, signReceipt, verifyReceiptSignature
+  MAX_RECEIPT_CPU_MS, checkReceiptFields, decodeReceipt, milliCreditsFor, publicKeyOf, receiptTaskIds, sealReceipt,
+  unsignedReceiptBytes, verifyUnsignedBytes
 } from './receipt.js'
+import type { SealedReceipt } from './receipt.js'
 import { createTrustStore } from './trust.js'
 import type { TrustInit, TrustStore } from './trust.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 const log = logger('idlegrid:ledger')
+
+/**
+ * Largest receipt issueMany() signs unless told otherwise, in bytes: what
+ * the work session protocol carries per receipt (protocols/work
+ * MAX_RECEIPT_BYTES). The tasks of a round that would make a larger receipt
+ * are split over several.
+ */
+export const DEFAULT_MAX_ISSUED_RECEIPT_SIZE = 4096
 
 export interface LedgerInit {
   /** SQLite file of the ledger; created (with its folder) if missing. */
@@ -29,6 +39,12 @@ export interface LedgerInit {
   trust?: TrustInit
   /** Clock for receipt timestamps, ms. Default Date.now. */
   now?(): number
+  /**
+   * Largest receipt issued, in bytes (1024 to MAX_RECEIPT_SIZE): the tasks
+   * of one worker and job that would not fit one receipt go into several.
+   * @default DEFAULT_MAX_ISSUED_RECEIPT_SIZE (4096)
+   */
+  maxReceiptSize?: number
 }
 
 export interface IssueRequest {
@@ -53,6 +69,15 @@ export interface StoredReceipt {
   acknowledged: boolean
   /** When this ledger stored it, ms. */
   storedAt: number
+}
+
+/** What issue() answers for one request: the receipt that pays its task, which may pay other tasks too. */
+export interface IssuedReceipt extends StoredReceipt {
+  /**
+   * CPU ms credited for this request's own task; the receipt's cpuMs is the
+   * sum over its tasks. For a task paid before: what was first credited.
+   */
+  taskCpuMs: number
 }
 
 export type ForkKind =
@@ -130,16 +155,21 @@ export interface Ledger {
   readonly trust: TrustStore
   /**
    * Creates, signs and durably stores the next receipt of this node's chain
-   * before it resolves. Idempotent per (jobId, taskId, worker): the first
-   * receipt is returned again, whatever cpuMs the repeat names.
+   * before it resolves. Idempotent per (jobId, taskId, worker): the receipt
+   * that first paid the task is returned again (with the cpuMs first
+   * credited for it), whatever cpuMs the repeat names.
    */
-  issue(request: IssueRequest): Promise<StoredReceipt>
+  issue(request: IssueRequest): Promise<IssuedReceipt>
   /**
-   * issue() for several requests: signed in order as consecutive receipts of
-   * the chain and stored in one transaction (one fsync for all). Answers in
-   * the order of `requests`. Every request is checked before any is signed.
+   * issue() for several requests, one answer per request in their order.
+   * The requests whose task is not paid yet are grouped by (worker, jobId),
+   * in order of first appearance: each group becomes one receipt paying all
+   * its tasks (at most MAX_RECEIPT_TASKS, and within maxReceiptSize; more
+   * make several), so several answers may be the same receipt. The receipts
+   * are consecutive in the chain and stored in one transaction (one fsync
+   * for all). Every request is checked before any is signed.
    */
-  issueMany(requests: IssueRequest[]): Promise<StoredReceipt[]>
+  issueMany(requests: IssueRequest[]): Promise<IssuedReceipt[]>
   /** Checks and stores a receipt issued to this node (bytes from the wire, or a decoded Receipt). Throws ReceiptRejected. */
   accept(receipt: Uint8Array | Receipt): Promise<AcceptResult>
   /**
@@ -189,7 +219,16 @@ CREATE TABLE IF NOT EXISTS receipts (
   stored_at INTEGER NOT NULL,
   UNIQUE (issuer, seq)
 );
-CREATE INDEX IF NOT EXISTS receipts_task ON receipts (job_id, task_id, worker);
+-- Every task an issued receipt pays (one row per task): what makes issuing
+-- idempotent per (job, task, worker) when a receipt pays several tasks.
+CREATE TABLE IF NOT EXISTS receipt_tasks (
+  hash TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  worker TEXT NOT NULL,
+  cpu_ms INTEGER NOT NULL,
+  UNIQUE (job_id, task_id, worker)
+);
 CREATE INDEX IF NOT EXISTS receipts_unacked ON receipts (direction, acknowledged, worker);
 CREATE TABLE IF NOT EXISTS forks (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -258,6 +297,31 @@ function toEvidence (row: ForkRow): ForkEvidence {
   }
 }
 
+/** Bytes of a varint protobuf field holding `value`. */
+function numberSize (value: number): number {
+  let size = 2
+  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) size++
+  return size
+}
+
+/** Bytes of a length-delimited protobuf field whose value is `length` bytes. */
+function fieldSize (length: number): number {
+  return numberSize(length) + length
+}
+
+/**
+ * Encoded size of a receipt paying `request`'s task at `seq` (or below),
+ * without its cpuMs and milliCredits fields: the tasks after the first add
+ * fieldSize(byteLength) each.
+ */
+function receiptSizeWithout (issuer: string, request: IssueRequest, seq: number, timestamp: number): number {
+  return fieldSize(Buffer.byteLength(issuer)) + fieldSize(Buffer.byteLength(request.worker)) + fieldSize(Buffer.byteLength(request.jobId)) +
+    fieldSize(Buffer.byteLength(request.taskId)) + numberSize(seq) + fieldSize(32) + numberSize(timestamp) + fieldSize(64)
+}
+
+/** Bytes of the cpuMs and milliCredits fields of a receipt crediting `cpuMs`. */
+const creditSize = (cpuMs: number): number => numberSize(cpuMs) + numberSize(milliCreditsFor(cpuMs))
+
 function checkHash (hash: string): void {
   if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) {
     throw new InvalidInputError(`a receipt hash is 64 lowercase hex characters, got ${JSON.stringify(hash)}`)
@@ -288,6 +352,10 @@ function sumBalances (rows: Array<{ peer: string, direction: ReceiptDirection, m
 export function openLedger (init: LedgerInit): Ledger {
   const self = peerIdFromPrivateKey(init.privateKey).toString()
   const now = init.now ?? Date.now
+  const maxReceiptSize = init.maxReceiptSize ?? DEFAULT_MAX_ISSUED_RECEIPT_SIZE
+  if (!Number.isSafeInteger(maxReceiptSize) || maxReceiptSize < 1024 || maxReceiptSize > MAX_RECEIPT_SIZE) {
+    throw new InvalidInputError(`maxReceiptSize must be a whole number of bytes from 1024 to ${MAX_RECEIPT_SIZE}, got ${maxReceiptSize}`)
+  }
   mkdirSync(dirname(init.path), { recursive: true })
   const db = new Database(init.path)
   try {
@@ -303,6 +371,16 @@ export function openLedger (init: LedgerInit): Ledger {
     } else if (owner.value !== self) {
       throw new InvalidInputError(`the ledger ${init.path} belongs to node ${owner.value}, not ${self}: open it with that node's key, or use another file`)
     }
+    // A ledger written before receipts paid several tasks: every issued
+    // receipt pays the one task of its columns, so repeats keep their answer.
+    if (db.prepare("SELECT 1 FROM meta WHERE key = 'receipt-tasks'").get() == null) {
+      db.transaction(() => {
+        db.exec(`INSERT OR IGNORE INTO receipt_tasks (hash, job_id, task_id, worker, cpu_ms)
+          SELECT hash, job_id, task_id, worker, cpu_ms FROM receipts WHERE direction = 'issued' ORDER BY seq;
+          DROP INDEX IF EXISTS receipts_task;
+          INSERT INTO meta (key, value) VALUES ('receipt-tasks', '1')`)
+      })()
+    }
   } catch (err) {
     db.close()
     throw err
@@ -312,9 +390,12 @@ export function openLedger (init: LedgerInit): Ledger {
 
   const byHash = db.prepare<[string], ReceiptRow>('SELECT * FROM receipts WHERE hash = ?')
   const bySeq = db.prepare<[string, number], ReceiptRow>('SELECT * FROM receipts WHERE issuer = ? AND seq = ?')
-  const issuedForTask = db.prepare<[string, string, string], ReceiptRow>(
-    "SELECT * FROM receipts WHERE direction = 'issued' AND job_id = ? AND task_id = ? AND worker = ? ORDER BY seq LIMIT 1")
-  const lastIssued = db.prepare<[string], ReceiptRow>('SELECT * FROM receipts WHERE issuer = ? ORDER BY seq DESC LIMIT 1')
+  const paidTask = db.prepare<[string, string, string], { hash: string, cpu_ms: number }>(
+    'SELECT hash, cpu_ms FROM receipt_tasks WHERE job_id = ? AND task_id = ? AND worker = ?')
+  const insertTask = db.prepare<[string, string, string, string, number]>(
+    'INSERT INTO receipt_tasks (hash, job_id, task_id, worker, cpu_ms) VALUES (?, ?, ?, ?, ?)')
+  const allTasks = db.prepare<[], { hash: string, task_id: string, cpu_ms: number }>('SELECT hash, task_id, cpu_ms FROM receipt_tasks ORDER BY rowid')
+  const lastIssued = db.prepare<[string], { seq: number, hash: string }>('SELECT seq, hash FROM receipts WHERE issuer = ? ORDER BY seq DESC LIMIT 1')
   const insert = db.prepare(`INSERT INTO receipts
     (hash, issuer, worker, job_id, task_id, cpu_ms, milli_credits, seq, prev_hash, timestamp, bytes, direction, acknowledged, stored_at)
     VALUES (@hash, @issuer, @worker, @jobId, @taskId, @cpuMs, @milliCredits, @seq, @prevHash, @timestamp, @bytes, @direction, @acknowledged, @storedAt)`)
@@ -333,7 +414,7 @@ export function openLedger (init: LedgerInit): Ledger {
   const allRows = db.prepare<[], ReceiptRow>('SELECT * FROM receipts ORDER BY issuer, seq')
   const allForks = db.prepare<[], ForkRow>('SELECT * FROM forks ORDER BY id')
 
-  const store = (receipt: Receipt, hash: string, bytes: Uint8Array, direction: ReceiptDirection): void => {
+  const store = (receipt: Receipt, hash: string, bytes: Uint8Array, direction: ReceiptDirection, storedAt = now()): void => {
     insert.run({
       hash,
       issuer: receipt.issuer,
@@ -348,9 +429,24 @@ export function openLedger (init: LedgerInit): Ledger {
       bytes: Buffer.from(bytes),
       direction,
       acknowledged: direction === 'received' ? 1 : 0,
-      storedAt: now()
+      storedAt
     })
   }
+
+  /** One group of a round's requests for one (worker, job): one receipt. `size`: its encoding's bytes but for cpuMs and milliCredits. */
+  interface Group { request: IssueRequest, taskIds: string[], cpuMs: number[], totalCpuMs: number, size: number, sealed?: SealedReceipt }
+
+  const storeIssued = db.transaction((base: number, groups: Group[], storedAt: number) => {
+    // Another process on the same file would break the chain: refuse rather than fork.
+    if ((lastIssued.get(self)?.seq ?? 0) !== base) {
+      throw new InvalidInputError(`the ledger ${init.path} was changed by another process while issuing: only one daemon may use a ledger file`)
+    }
+    for (const g of groups) {
+      const { receipt, hash, bytes } = g.sealed as SealedReceipt
+      store(receipt, hash, bytes, 'issued', storedAt)
+      g.taskIds.forEach((taskId, i) => insertTask.run(hash, receipt.jobId, taskId, receipt.worker, g.cpuMs[i]))
+    }
+  })
 
   // issue() signs asynchronously between reading the chain head and writing
   // the next receipt; one at a time keeps the chain linear.
@@ -386,28 +482,30 @@ export function openLedger (init: LedgerInit): Ledger {
 
   /** Decodes and checks a receipt issued to this node; throws ReceiptRejected. */
   const prepareAccept = async (input: Uint8Array | Receipt): Promise<{ receipt: Receipt, hash: string, bytes: Uint8Array }> => {
-    let receipt: Receipt
+    let bytes: Uint8Array
     if (input instanceof Uint8Array) {
-      receipt = decodeReceipt(input)
+      bytes = input
     } else {
-      let bytes: Uint8Array
       try {
         bytes = Receipt.encode(input)
       } catch (err) {
         throw new ReceiptRejected('garbled', 'the receipt object does not encode: a field has the wrong type', { cause: err })
       }
-      receipt = decodeReceipt(bytes)
     }
+    // canonical: these bytes are exactly the encoding of what they decode to
+    const receipt = decodeReceipt(bytes)
     if (receipt.worker !== self) {
       throw new ReceiptRejected('wrong-worker', `the receipt credits ${receipt.worker}, not this node (${self})`)
     }
     if (receipt.issuer === self) {
       throw new ReceiptRejected('self-issued', 'the receipt is issued by this node to itself')
     }
-    if (!await verifyReceiptSignature(receipt)) {
+    // one unsigned encoding for both the signature check and the hash
+    const unsigned = unsignedReceiptBytes(receipt)
+    if (!await verifyUnsignedBytes(receipt, unsigned)) {
       throw new ReceiptRejected('bad-signature', `the receipt signature is not valid for issuer ${receipt.issuer}`)
     }
-    return { receipt, hash: receiptHash(receipt), bytes: encodeReceipt(receipt) }
+    return { receipt, hash: createHash('sha256').update(unsigned).digest('hex'), bytes }
   }
 
   /** Stores a checked receipt, or the fork evidence it is; inside a transaction. */
@@ -456,65 +554,91 @@ export function openLedger (init: LedgerInit): Ledger {
       return serialize(async () => {
         const head = lastIssued.get(self)
         const base = head?.seq ?? 0
-        let seq = base
-        let prevHash = head == null ? new Uint8Array(0) : fromHex(head.hash)
-        // each answer: a receipt already stored, or the index into `fresh`
-        const answers: Array<StoredReceipt | number> = []
-        const fresh: Array<{ receipt: Receipt, hash: string, bytes: Uint8Array }> = []
-        const inCall = new Map<string, number>()
+        // each answer: a receipt already stored, or the group (new receipt) paying the task
+        const answers: Array<IssuedReceipt | { group: Group, taskCpuMs: number }> = []
+        const groups: Group[] = []
+        const open = new Map<string, Group>()
+        const inCall = new Map<string, { group: Group, taskCpuMs: number }>()
+        const paid = new Map<string, StoredReceipt>()
+        const timestamp = now()
+        // no call makes more receipts than it has requests
+        const lastSeq = base + requests.length
         for (const request of requests) {
-          const existing = issuedForTask.get(request.jobId, request.taskId, request.worker)
-          if (existing != null) {
-            answers.push(toStored(existing))
-            continue
-          }
-          const key = `${request.jobId}\0${request.taskId}\0${request.worker}`
-          const earlier = inCall.get(key)
+          const taskKey = `${request.jobId}\0${request.taskId}\0${request.worker}`
+          const earlier = inCall.get(taskKey)
           if (earlier != null) {
             answers.push(earlier)
             continue
           }
-          seq++
-          const receipt = await signReceipt({
-            issuer: self,
-            worker: request.worker,
-            jobId: request.jobId,
-            taskId: request.taskId,
-            cpuMs: request.cpuMs,
-            milliCredits: milliCreditsFor(request.cpuMs),
-            seq,
-            prevHash,
-            timestamp: now()
-          }, init.privateKey)
-          checkReceiptFields(receipt)
-          const hash = receiptHash(receipt)
-          prevHash = fromHex(hash)
-          inCall.set(key, fresh.length)
-          answers.push(fresh.length)
-          fresh.push({ receipt, hash, bytes: encodeReceipt(receipt) })
+          const existing = paidTask.get(request.jobId, request.taskId, request.worker)
+          if (existing != null) {
+            let stored = paid.get(existing.hash)
+            if (stored == null) {
+              const row = byHash.get(existing.hash)
+              if (row == null) {
+                throw new Error(`receipt ${existing.hash} pays task ${request.taskId} but is not in the ledger`)
+              }
+              stored = toStored(row)
+              paid.set(existing.hash, stored)
+            }
+            answers.push({ ...stored, taskCpuMs: existing.cpu_ms })
+            continue
+          }
+          const groupKey = `${request.worker}\0${request.jobId}`
+          let group = open.get(groupKey)
+          const extra = fieldSize(Buffer.byteLength(request.taskId))
+          if (group != null && (group.taskIds.length >= MAX_RECEIPT_TASKS || group.totalCpuMs + request.cpuMs > MAX_RECEIPT_CPU_MS ||
+              group.size + extra + creditSize(group.totalCpuMs + request.cpuMs) > maxReceiptSize)) {
+            group = undefined
+          }
+          if (group == null) {
+            group = { request, taskIds: [request.taskId], cpuMs: [request.cpuMs], totalCpuMs: request.cpuMs, size: receiptSizeWithout(self, request, lastSeq, timestamp) }
+            groups.push(group)
+            open.set(groupKey, group)
+          } else {
+            group.taskIds.push(request.taskId)
+            group.cpuMs.push(request.cpuMs)
+            group.totalCpuMs += request.cpuMs
+            group.size += extra
+          }
+          const answer = { group, taskCpuMs: request.cpuMs }
+          inCall.set(taskKey, answer)
+          answers.push(answer)
         }
-        if (fresh.length > 0) {
-          db.transaction(() => {
-            // Another process on the same file would break the chain: refuse rather than fork.
-            if ((lastIssued.get(self)?.seq ?? 0) !== base) {
-              throw new InvalidInputError(`the ledger ${init.path} was changed by another process while issuing: only one daemon may use a ledger file`)
+        if (groups.length > 0) {
+          let seq = base
+          let prevHash = head == null ? new Uint8Array(0) : fromHex(head.hash)
+          for (const g of groups) {
+            seq++
+            g.sealed = await sealReceipt({
+              issuer: self,
+              worker: g.request.worker,
+              jobId: g.request.jobId,
+              taskId: g.taskIds[0],
+              moreTaskIds: g.taskIds.slice(1),
+              cpuMs: g.totalCpuMs,
+              milliCredits: milliCreditsFor(g.totalCpuMs),
+              seq,
+              prevHash,
+              timestamp
+            }, init.privateKey)
+            checkReceiptFields(g.sealed.receipt)
+            if (g.sealed.bytes.byteLength > maxReceiptSize) {
+              throw new Error(`receipt #${seq} came out ${g.sealed.bytes.byteLength} bytes, over maxReceiptSize ${maxReceiptSize}: the size estimate is wrong`)
             }
-            for (const f of fresh) {
-              store(f.receipt, f.hash, f.bytes, 'issued')
-            }
-          })()
-          log('issued receipts %d to %d', base + 1, seq)
+            prevHash = fromHex(g.sealed.hash)
+          }
+          const storedAt = now()
+          storeIssued(base, groups, storedAt)
+          log('issued receipts %d to %d for %d task(s)', base + 1, seq, inCall.size)
           // on disk before anyone can see them: after a power cut a lost receipt's seq would be signed again, a fork
           await durable()
-        }
-        const stored = fresh.map(f => {
-          const row = byHash.get(f.hash)
-          if (row == null) {
-            throw new Error('receipt vanished after its transaction committed')
+          for (const g of groups) {
+            const { receipt, hash, bytes } = g.sealed as SealedReceipt
+            paid.set(hash, { hash, receipt, bytes, direction: 'issued', acknowledged: false, storedAt })
           }
-          return toStored(row)
-        })
-        return answers.map(a => typeof a === 'number' ? stored[a] : a)
+        }
+        return answers.map(a => 'group' in a ? { ...(paid.get((a.group.sealed as SealedReceipt).hash) as StoredReceipt), taskCpuMs: a.taskCpuMs } : a)
       })
     },
 
@@ -588,7 +712,8 @@ export function openLedger (init: LedgerInit): Ledger {
           problems.push({ kind: 'garbled', hash: row.hash, issuer: row.issuer, seq: row.seq, message: `stored bytes do not decode: ${(err as Error).message}` })
           continue
         }
-        const hash = receiptHash(receipt)
+        const unsigned = unsignedReceiptBytes(receipt)
+        const hash = createHash('sha256').update(unsigned).digest('hex')
         const columnsMatch = hash === row.hash && receipt.issuer === row.issuer && receipt.worker === row.worker &&
           receipt.jobId === row.job_id && receipt.taskId === row.task_id && receipt.cpuMs === row.cpu_ms &&
           receipt.milliCredits === row.milli_credits && receipt.seq === row.seq &&
@@ -596,7 +721,7 @@ export function openLedger (init: LedgerInit): Ledger {
         if (!columnsMatch) {
           problems.push({ kind: 'tampered', hash: row.hash, issuer: row.issuer, seq: row.seq, message: `the stored columns of receipt ${row.issuer}#${row.seq} do not match its signed bytes: the file was edited` })
         }
-        if (!await verifyReceiptSignature(receipt)) {
+        if (!await verifyUnsignedBytes(receipt, unsigned)) {
           problems.push({ kind: 'bad-signature', hash: row.hash, issuer: receipt.issuer, seq: receipt.seq, message: `receipt ${receipt.issuer}#${receipt.seq} has an invalid signature` })
           continue
         }
@@ -606,6 +731,25 @@ export function openLedger (init: LedgerInit): Ledger {
           continue
         }
         decoded.push({ row, receipt, hash })
+      }
+
+      // The task index of our receipts (what answers repeats) must name exactly the tasks each pays, and its credited ms add up to the receipt's.
+      const index = new Map<string, { taskIds: string[], cpuMs: number }>()
+      for (const row of allTasks.all()) {
+        const entry = index.get(row.hash) ?? { taskIds: [], cpuMs: 0 }
+        entry.taskIds.push(row.task_id)
+        entry.cpuMs += row.cpu_ms
+        index.set(row.hash, entry)
+      }
+      for (const { row, receipt, hash } of decoded) {
+        if (row.direction !== 'issued') {
+          continue
+        }
+        const entry = index.get(hash)
+        const listed = receiptTaskIds(receipt)
+        if (entry == null || entry.cpuMs !== receipt.cpuMs || entry.taskIds.length !== listed.length || entry.taskIds.some((id, i) => id !== listed[i])) {
+          problems.push({ kind: 'tampered', hash, issuer: receipt.issuer, seq: receipt.seq, message: `the task index of receipt ${receipt.issuer}#${receipt.seq} does not match the tasks it pays (${listed.length}, ${receipt.cpuMs} CPU ms): repeats of those tasks would be answered wrongly` })
+        }
       }
 
       // Chains: ours must be 1..N with every link; others' links are checked where neighbours are known.

@@ -2,7 +2,7 @@
 // signed and hashed, strict decoding and signature checks.
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
-import { MAX_RECEIPT_ID_LENGTH, MAX_RECEIPT_SIZE, RECEIPT_HASH_LENGTH, RECEIPT_SIGNATURE_DOMAIN, Receipt } from '@idlegrid/protocol-receipt'
+import { MAX_RECEIPT_ID_LENGTH, MAX_RECEIPT_SIZE, MAX_RECEIPT_TASKS, RECEIPT_HASH_LENGTH, RECEIPT_SIGNATURE_DOMAIN, Receipt } from '@idlegrid/protocol-receipt'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
@@ -11,7 +11,10 @@ import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
 export { Receipt }
 
-/** Most CPU time one receipt may credit: 24 h on 1024 cores. */
+/** A receipt before it is signed; `moreTaskIds` may be left out for a one-task receipt. */
+export type UnsignedReceipt = Omit<Receipt, 'signature' | 'moreTaskIds'> & { moreTaskIds?: string[] }
+
+/** Most CPU time one receipt may credit (all its tasks together): 24 h on 1024 cores. */
 export const MAX_RECEIPT_CPU_MS = 24 * 60 * 60 * 1000 * 1024
 
 /** Milli-credits per CPU millisecond: 1 credit = 1 CPU-second on one core. */
@@ -27,24 +30,31 @@ export function milliCreditsFor (cpuMs: number): number {
   return Math.floor(cpuMs * MILLI_CREDITS_PER_CPU_MS)
 }
 
+/** Every task a receipt pays for, in order: `taskId`, then `moreTaskIds`. */
+export function receiptTaskIds (receipt: Pick<Receipt, 'taskId' | 'moreTaskIds'>): string[] {
+  return receipt.moreTaskIds.length === 0 ? [receipt.taskId] : [receipt.taskId, ...receipt.moreTaskIds]
+}
+
 /** The canonical encoding of a receipt without its signature: what is hashed and (after the domain prefix) signed. */
-export function unsignedReceiptBytes (receipt: Receipt): Uint8Array {
+export function unsignedReceiptBytes (receipt: UnsignedReceipt | Receipt): Uint8Array {
   return Receipt.encode({ ...receipt, signature: new Uint8Array(0) })
 }
 
+const signingPrefix = utf8.encode(RECEIPT_SIGNATURE_DOMAIN)
+
 /** The bytes an issuer signs: RECEIPT_SIGNATURE_DOMAIN followed by the unsigned encoding. */
-export function receiptSigningBytes (receipt: Receipt): Uint8Array {
-  return uint8ArrayConcat([utf8.encode(RECEIPT_SIGNATURE_DOMAIN), unsignedReceiptBytes(receipt)])
+export function receiptSigningBytes (receipt: UnsignedReceipt | Receipt): Uint8Array {
+  return uint8ArrayConcat([signingPrefix, unsignedReceiptBytes(receipt)])
 }
 
 /** sha256 of the unsigned encoding (32 bytes); the next receipt's prevHash. */
-export function receiptHashBytes (receipt: Receipt): Uint8Array {
+export function receiptHashBytes (receipt: UnsignedReceipt | Receipt): Uint8Array {
   return new Uint8Array(createHash('sha256').update(unsignedReceiptBytes(receipt)).digest())
 }
 
 /** The receipt hash as lowercase hex: how the ledger names a receipt (acknowledgements use it). */
-export function receiptHash (receipt: Receipt): string {
-  return Buffer.from(receiptHashBytes(receipt)).toString('hex')
+export function receiptHash (receipt: UnsignedReceipt | Receipt): string {
+  return createHash('sha256').update(unsignedReceiptBytes(receipt)).digest('hex')
 }
 
 /** The full encoding (with signature) for transport and storage. */
@@ -79,9 +89,34 @@ export function publicKeyOf (peer: string, field: string): PublicKey {
 }
 
 function checkId (field: string, value: string): void {
-  const length = utf8.encode(value).byteLength
+  const length = typeof value === 'string' ? Buffer.byteLength(value) : 0
   if (length === 0 || length > MAX_RECEIPT_ID_LENGTH) {
     throw new ReceiptRejected('bad-field', `receipt ${field} must be 1 to ${MAX_RECEIPT_ID_LENGTH} bytes, got ${length}`)
+  }
+}
+
+const tooManyTasks = (count: number): ReceiptRejected =>
+  new ReceiptRejected('bad-field', `a receipt pays for at most ${MAX_RECEIPT_TASKS} tasks (taskId and ${MAX_RECEIPT_TASKS - 1} moreTaskIds), got ${count}`)
+
+function checkTaskIds (receipt: Receipt): void {
+  checkId('taskId', receipt.taskId)
+  const more = receipt.moreTaskIds
+  if (!Array.isArray(more)) {
+    throw new ReceiptRejected('bad-field', 'receipt moreTaskIds must be a list of task ids')
+  }
+  if (more.length === 0) {
+    return
+  }
+  if (more.length > MAX_RECEIPT_TASKS - 1) {
+    throw tooManyTasks(more.length + 1)
+  }
+  const seen = new Set([receipt.taskId])
+  for (const [i, id] of more.entries()) {
+    checkId(`moreTaskIds[${i}]`, id)
+    if (seen.has(id)) {
+      throw new ReceiptRejected('bad-field', `receipt task ${JSON.stringify(id)} is listed twice: a receipt pays each task once`)
+    }
+    seen.add(id)
   }
 }
 
@@ -96,7 +131,7 @@ export function checkReceiptFields (receipt: Receipt): void {
   publicKeyOf(receipt.issuer, 'issuer')
   publicKeyOf(receipt.worker, 'worker')
   checkId('jobId', receipt.jobId)
-  checkId('taskId', receipt.taskId)
+  checkTaskIds(receipt)
   checkCount('cpuMs', receipt.cpuMs, 0, MAX_RECEIPT_CPU_MS)
   checkCount('milliCredits', receipt.milliCredits, 0, milliCreditsFor(MAX_RECEIPT_CPU_MS))
   checkCount('seq', receipt.seq, 1, Number.MAX_SAFE_INTEGER)
@@ -113,7 +148,9 @@ export function checkReceiptFields (receipt: Receipt): void {
 /**
  * Decodes transported bytes, refusing oversize, truncated or garbled input
  * and any encoding that is not exactly the canonical one (unknown fields,
- * repeated fields, trailing bytes). Checks field shapes, not the signature.
+ * repeated or reordered fields, trailing bytes). Checks field shapes (task
+ * ids included: at most MAX_RECEIPT_TASKS, each 1 to MAX_RECEIPT_ID_LENGTH
+ * bytes, no repeats), not the signature.
  */
 export function decodeReceipt (bytes: Uint8Array): Receipt {
   if (!(bytes instanceof Uint8Array)) {
@@ -124,8 +161,11 @@ export function decodeReceipt (bytes: Uint8Array): Receipt {
   }
   let receipt: Receipt
   try {
-    receipt = Receipt.decode(bytes)
+    receipt = Receipt.decode(bytes, { limits: { moreTaskIds: MAX_RECEIPT_TASKS - 1 } })
   } catch (err) {
+    if ((err as Error).name === 'MaxLengthError') {
+      throw tooManyTasks(MAX_RECEIPT_TASKS + 1)
+    }
     throw new ReceiptRejected('garbled', `the receipt bytes do not decode (${(err as Error).message}): they are truncated or corrupt`, { cause: err })
   }
   let canonical: Uint8Array
@@ -178,20 +218,43 @@ function checkingKey (peer: string, publicKey: PublicKey): KeyObject | undefined
   return key
 }
 
-/** Signs a receipt (all fields but `signature` set) with the issuer's key; returns it with the signature. */
-export async function signReceipt (unsigned: Omit<Receipt, 'signature'>, privateKey: PrivateKey): Promise<Receipt> {
-  const receipt: Receipt = { ...unsigned, signature: new Uint8Array(0) }
-  const bytes = receiptSigningBytes(receipt)
+/** A signed receipt with its hash and its signed encoding. */
+export interface SealedReceipt {
+  receipt: Receipt
+  /** Lowercase hex sha256 of the unsigned encoding. */
+  hash: string
+  /** The signed encoding. */
+  bytes: Uint8Array
+}
+
+/**
+ * Signs a receipt and encodes it, encoding the unsigned form once for both
+ * the hash and the signature (what issuing costs per receipt).
+ */
+export async function sealReceipt (unsigned: UnsignedReceipt, privateKey: PrivateKey): Promise<SealedReceipt> {
+  const receipt: Receipt = { ...unsigned, moreTaskIds: unsigned.moreTaskIds ?? [], signature: new Uint8Array(0) }
+  const encoded = Receipt.encode(receipt)
+  const signing = uint8ArrayConcat([signingPrefix, encoded])
   const key = signingKey(privateKey)
-  const signature = key != null ? nodeSign(null, bytes, key) : await privateKey.sign(bytes)
-  return { ...receipt, signature: new Uint8Array(signature) }
+  receipt.signature = new Uint8Array(key != null ? nodeSign(null, signing, key) : await privateKey.sign(signing))
+  return { receipt, hash: createHash('sha256').update(encoded).digest('hex'), bytes: Receipt.encode(receipt) }
+}
+
+/** Signs a receipt (all fields but `signature` set) with the issuer's key; returns it with the signature. */
+export async function signReceipt (unsigned: UnsignedReceipt, privateKey: PrivateKey): Promise<Receipt> {
+  return (await sealReceipt(unsigned, privateKey)).receipt
 }
 
 /** Whether the receipt's signature verifies against the issuer's PeerId key. */
 export async function verifyReceiptSignature (receipt: Receipt): Promise<boolean> {
+  return await verifyUnsignedBytes(receipt, unsignedReceiptBytes(receipt))
+}
+
+/** verifyReceiptSignature() for a receipt whose unsigned encoding the caller already has (and hashes too). */
+export async function verifyUnsignedBytes (receipt: Receipt, unsigned: Uint8Array): Promise<boolean> {
   try {
     const publicKey = publicKeyOf(receipt.issuer, 'issuer')
-    const bytes = receiptSigningBytes(receipt)
+    const bytes = uint8ArrayConcat([signingPrefix, unsigned])
     const key = checkingKey(receipt.issuer, publicKey)
     return key != null ? nodeVerify(null, bytes, key, receipt.signature) : await publicKey.verify(bytes, receipt.signature)
   } catch {

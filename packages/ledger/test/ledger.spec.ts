@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { Receipt, decodeReceipt, encodeReceipt, openLedger, receiptHash, signReceipt } from '../src/index.js'
+import { MAX_RECEIPT_SIZE, Receipt, decodeReceipt, encodeReceipt, openLedger, receiptHash, signReceipt } from '../src/index.js'
 import type { Ledger } from '../src/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -190,8 +190,8 @@ describe('in groups (one transaction each)', () => {
 
   it('acceptMany answers each receipt as accept() would in turn, refusing bad ones without losing the good', async () => {
     const [r1, r2] = await alice.issueMany([
-      { worker: bob.peerId, jobId: 'job', taskId: 't1', cpuMs: 100 },
-      { worker: bob.peerId, jobId: 'job', taskId: 't2', cpuMs: 200 }
+      { worker: bob.peerId, jobId: 'job-a', taskId: 't1', cpuMs: 100 },
+      { worker: bob.peerId, jobId: 'job-b', taskId: 't2', cpuMs: 200 }
     ])
     const forged = encodeReceipt({ ...r2.receipt, cpuMs: 999_999, milliCredits: 999_999 })
     const fork = await aliceSigns({ seq: 1, taskId: 'other' })
@@ -204,9 +204,10 @@ describe('in groups (one transaction each)', () => {
 
   it('markAcknowledgedAll says, per hash, whether it names an issued receipt', async () => {
     const [r1, r2] = await alice.issueMany([
-      { worker: bob.peerId, jobId: 'job', taskId: 't1', cpuMs: 1 },
-      { worker: bob.peerId, jobId: 'job', taskId: 't2', cpuMs: 1 }
+      { worker: bob.peerId, jobId: 'job-a', taskId: 't1', cpuMs: 1 },
+      { worker: bob.peerId, jobId: 'job-b', taskId: 't2', cpuMs: 1 }
     ])
+    expect(r1.hash).not.toBe(r2.hash)
     expect(alice.markAcknowledgedAll([r1.hash])).toEqual([true])
     expect(alice.markAcknowledgedAll([r1.hash, r2.hash, 'f'.repeat(64)])).toEqual([true, true, false])
     expect(alice.unacknowledged(bob.peerId)).toEqual([])
@@ -246,7 +247,7 @@ describe('bad receipts are refused or flagged, and nothing changes', () => {
       expect(err?.name, `cut at ${cut}`).toBe('ReceiptRejectedError')
     }
     await expectRejected(bob.accept(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f])), 'garbled')
-    await expectRejected(bob.accept(new Uint8Array(5000)), 'oversize')
+    await expectRejected(bob.accept(new Uint8Array(MAX_RECEIPT_SIZE + 1)), 'oversize')
     await expectRejected(bob.accept(new Uint8Array([...good, 0x78, 0x01])), 'non-canonical')
     await expectRejected(bob.accept({ ...decodeReceipt(good), cpuMs: 'lots' } as unknown as Receipt), 'garbled')
     expect(snapshot('bob')).toEqual(before)
