@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { InvalidInputError } from '@idlegrid/interface'
 import { encodeSignedBundle, verifyBundle } from '@idlegrid/bundle'
-import { capCpuClaim } from '@idlegrid/ledger'
+import { capCpuClaim, milliCreditsFor } from '@idlegrid/ledger'
 import {
   ANNOUNCE_PROTOCOL, ANNOUNCE_TIMEOUT_MS, Announce, AnnounceResponse, BUNDLE_CHUNK_SIZE, BUNDLE_PROTOCOL, BUNDLE_TIMEOUT_MS, BundleChunk, BundleRequest,
   LeaseResponse, MAX_ANNOUNCE_SIZE, MAX_BUNDLE_CHUNK_SIZE, MAX_BUNDLE_REQUEST_SIZE, MAX_BUNDLE_SIZE, MAX_CHECKPOINT_SIZE, MAX_INBOUND_BUNDLE_STREAMS,
@@ -875,25 +875,27 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
         : await ledger.issueMany(toIssue.map(({ credit: c, cpuMs }) => ({ worker: c.worker, jobId: c.jobId, taskId: c.taskId, cpuMs })))
       toIssue.forEach(({ credit: c, capped }, i) => {
         const stored = receipts[i]
-        settled.push({ taskId: c.taskId, worker: c.worker, state: 'issued', creditedMs: stored.receipt.cpuMs, receiptHash: stored.hash, note: capped })
+        // a receipt pays all of a round's tasks of one worker and job: the task's own ms, not the receipt's sum
+        settled.push({ taskId: c.taskId, worker: c.worker, state: 'issued', creditedMs: stored.taskCpuMs, receiptHash: stored.hash, note: capped })
       })
       this.#store.settleCredits(settled)
-      const paid = new Map<string, typeof receipts>()
+      // each receipt once per worker, however many of its tasks this round paid
+      const paid = new Map<string, Map<string, (typeof receipts)[number]>>()
       toIssue.forEach(({ credit: c, capped }, i) => {
         const stored = receipts[i]
         if (capped != null) {
-          this.#flagCredit(c, stored.receipt.cpuMs, false, capped)
+          this.#flagCredit(c, stored.taskCpuMs, false, capped)
         }
         let issued = paid.get(c.worker)
         if (issued == null) {
-          issued = []
+          issued = new Map()
           paid.set(c.worker, issued)
         }
-        issued.push(stored)
-        this.safeDispatchEvent('receipt:issued', { detail: { jobId: c.jobId, taskId: c.taskId, worker: c.worker, hash: stored.hash, cpuMs: stored.receipt.cpuMs, milliCredits: stored.receipt.milliCredits } })
+        issued.set(stored.hash, stored)
+        this.safeDispatchEvent('receipt:issued', { detail: { jobId: c.jobId, taskId: c.taskId, worker: c.worker, hash: stored.hash, cpuMs: stored.taskCpuMs, milliCredits: milliCreditsFor(stored.taskCpuMs) } })
       })
       for (const [worker, issued] of paid) {
-        this.#sendIssued(worker, issued)
+        this.#sendIssued(worker, [...issued.values()])
       }
     }
   }
