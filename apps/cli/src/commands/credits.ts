@@ -21,6 +21,16 @@ export function shortPeer (peer: string): string {
   return peer.length <= 20 ? peer : `${peer.slice(0, 10)}…${peer.slice(-6)}`
 }
 
+/**
+ * The TASK column of a receipt: its (first) task without the job id prefix,
+ * and how many more tasks it pays ('17 +41 more').
+ */
+export function taskColumn (r: ReceiptInfo & { moreTaskIds?: string[] }): string {
+  const task = r.taskId.startsWith(`${r.jobId}:`) ? r.taskId.slice(r.jobId.length + 1) : r.taskId
+  const more = r.moreTaskIds?.length ?? 0
+  return more > 0 ? `${task} +${more} more` : task
+}
+
 /** Everything `idlegrid credits` shows. */
 export function creditsText (info: CreditsInfo, now = Date.now()): string {
   const out: string[] = []
@@ -46,7 +56,7 @@ export function creditsText (info: CreditsInfo, now = Date.now()): string {
       r.direction === 'issued' ? `paid to${r.acknowledged ? '' : '*'}` : 'earned from',
       shortPeer(r.direction === 'issued' ? r.worker : r.issuer),
       r.jobId,
-      r.taskId.startsWith(`${r.jobId}:`) ? r.taskId.slice(r.jobId.length + 1) : r.taskId,
+      taskColumn(r),
       `${(r.cpuMs / 1000).toFixed(1)}s`,
       credits(r.milliCredits),
       String(r.seq),
@@ -92,7 +102,8 @@ export function jobQuorumText (job: Pick<JobInfo, 'id' | 'replicas' | 'quorum' |
   out.push(fields([
     ['replicas', job.replicas === 'auto' ? 'auto (a second volunteer checks as often as the first one\'s trust record asks)' : String(job.replicas)],
     ['quorum', `${q.verified} verified by quorum · ${q.unreplicated} unreplicated · ${q.disagreements} with disagreements · ${q.failed} failed without a majority`],
-    ['credit', `${plural(c.receipts, 'receipt')} issued for ${credits(c.creditedMs)} credits · ${c.owed} owed${c.flags.length > 0 ? ` · ${plural(c.flags.length, 'claim')} capped or refused` : ''}`]
+    // c.receipts counts paid results; one receipt may pay several
+    ['credit', `${plural(c.receipts, 'result')} paid for ${credits(c.creditedMs)} credits · ${c.owed} owed${c.flags.length > 0 ? ` · ${plural(c.flags.length, 'claim')} capped or refused` : ''}`]
   ]).trimEnd())
   if (job.disagreements.length > 0) {
     out.push('')

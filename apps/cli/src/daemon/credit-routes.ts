@@ -68,8 +68,15 @@ export function creditRoutes (ledger: Ledger | undefined): RouteFactory {
   }
 }
 
+/**
+ * A receipt as GET /v1/credits lists it: ReceiptInfo plus `moreTaskIds`, the
+ * tasks it pays after `taskId` (empty for a one-task receipt), until
+ * ReceiptInfo itself carries them.
+ */
+export type ReceiptListing = ReceiptInfo & { moreTaskIds: string[] }
+
 /** A stored receipt as JSON: hashes in hex, no signature or raw bytes. */
-export function receiptInfo (stored: StoredReceipt): ReceiptInfo {
+export function receiptInfo (stored: StoredReceipt): ReceiptListing {
   const r = stored.receipt
   return {
     hash: stored.hash,
@@ -78,6 +85,7 @@ export function receiptInfo (stored: StoredReceipt): ReceiptInfo {
     worker: r.worker,
     jobId: r.jobId,
     taskId: r.taskId,
+    moreTaskIds: r.moreTaskIds,
     cpuMs: r.cpuMs,
     milliCredits: r.milliCredits,
     seq: r.seq,
@@ -122,10 +130,11 @@ const FIRST_LOOK_MS = 600
 const RECEIVED_QUIET_MS = 3_000
 
 /**
- * Credit lines of the daemon log. Receipts are per task, so they are not
+ * Credit lines of the daemon log. Receipts come several per job (one per
+ * volunteer and credit round, each paying up to 256 tasks), so they are not
  * logged one by one: as a submitter, one line per job once it ended and its
- * receipts are issued; as a volunteer, one line per job and submitter once
- * its receipts stop coming. Refused receipts and forks are logged as they
+ * results are paid; as a volunteer, one line per job and submitter once its
+ * receipts stop coming. Refused receipts and forks are logged as they
  * happen: they are rare and mean something is wrong.
  */
 export function logCreditEvents (submitter: Submitter, worker: Worker, log: (line: string) => void): () => void {
@@ -154,7 +163,8 @@ export function logCreditEvents (submitter: Submitter, worker: Worker, log: (lin
     if (owed > 0 && !force && Date.now() < pending.deadline) return
     ended.delete(jobId)
     const paid = job.volunteers.length
-    log(`job ${jobId} credit: ${receipts} receipt(s) issued for ${credits(creditedMs)} credits${paid > 0 ? ` to ${paid} volunteer(s)` : ''}${flags.length > 0 ? `, ${flags.length} claim(s) capped or refused` : ''}${owed > 0 ? `, ${owed} still owed (issued as soon as possible)` : ''}`)
+    // job info counts paid results (a receipt may pay several), not receipts
+    log(`job ${jobId} credit: ${receipts} result(s) paid for ${credits(creditedMs)} credits${paid > 0 ? ` to ${paid} volunteer(s)` : ''}${flags.length > 0 ? `, ${flags.length} claim(s) capped or refused` : ''}${owed > 0 ? `, ${owed} still owed (issued as soon as possible)` : ''}`)
   }
   const onDone = (evt: CustomEvent<{ id: string }>): void => {
     const jobId = evt.detail.id
@@ -164,7 +174,7 @@ export function logCreditEvents (submitter: Submitter, worker: Worker, log: (lin
     later(FIRST_LOOK_MS, () => { summarize(jobId, false) })
     later(OWED_GRACE_MS, () => { summarize(jobId, true) })
   }
-  // a receipt is issued per task: an ended job is looked at again once its receipts pause, not once each
+  // receipt:issued fires per paid task: an ended job is looked at again once they pause, not once each
   const recheck = new Set<string>()
   const onIssued = (evt: CustomEvent<{ jobId: string }>): void => {
     const jobId = evt.detail.jobId
