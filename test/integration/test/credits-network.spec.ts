@@ -5,14 +5,19 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buildBundle, signBundle } from '@idlegrid/bundle'
-import { MAX_SESSION_MESSAGE_SIZE, ReceiptStatus, Result, ResultAck, SESSION_PROTOCOL, SubmitterMessage, decodeWorkerMessage } from '@idlegrid/protocol-work'
+import {
+  MAX_RECEIPTS_PER_MESSAGE, MAX_RECEIPT_BYTES, MAX_SESSION_MESSAGE_SIZE, ReceiptStatus, Result, ResultAck, SESSION_PROTOCOL, SubmitterMessage,
+  decodeSubmitterMessage, decodeWorkerMessage
+} from '@idlegrid/protocol-work'
 import { createSandboxPool } from '@idlegrid/sandbox-host'
 import { startNode, waitFor } from '@idlegrid/test-utils'
 import { createWorker, Outbox, SessionClient } from '@idlegrid/worker'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { describe, expect, it } from 'vitest'
-import { Receipt, encodeReceipt, openLedger, receiptHash, signReceipt } from '@idlegrid/ledger'
+import {
+  DEFAULT_MAX_ISSUED_RECEIPT_SIZE, MAX_RECEIPT_SIZE, MAX_RECEIPT_TASKS, Receipt, encodeReceipt, openLedger, receiptHash, receiptTaskIds, signReceipt
+} from '@idlegrid/ledger'
 import { startSubmitter, testScope } from './jobs-harness.js'
 import type { SubmitterSide } from './jobs-harness.js'
 import type { Ledger } from '@idlegrid/ledger'
@@ -46,6 +51,12 @@ function seeded (seed: number): () => number {
 
 /** Receipts a ledger holds that others issued to it. */
 const receivedCount = (ledger: Ledger): number => ledger.balances().peers.reduce((n, p) => n + p.received, 0)
+
+/** Every task the given receipts pay, sorted (a receipt pays one or more tasks of one job). */
+const paidTasks = (receipts: Array<{ receipt: Receipt }>): string[] => receipts.flatMap(r => receiptTaskIds(r.receipt)).sort()
+
+/** The tasks paid by the receipts a ledger received, sorted; a task paid twice shows twice. */
+const receivedTasks = (ledger: Ledger): string[] => paidTasks(ledger.recent(receivedCount(ledger) + 1).filter(r => r.direction === 'received'))
 
 /** Varint length-prefixed frames on a raw stream: the fake submitter's side of the session. */
 function frames (stream: Stream): { read(): Promise<Uint8Array>, write(bytes: Uint8Array): void } {
@@ -166,6 +177,25 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     expect(paid.spentMilli).toBe(payees.reduce((n, l) => n + l.balances().earnedMilli, 0))
   }
 
+  it('sizes: what a ledger issues is what a Receipts message carries, and 64 of the largest receipts the format allows fit one session message', async () => {
+    expect(DEFAULT_MAX_ISSUED_RECEIPT_SIZE).toBeLessThanOrEqual(MAX_RECEIPT_BYTES)
+    const d = await dir()
+    const key = await generateKeyPair('Ed25519')
+    const worker = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const ledger = openLedger({ path: join(d, 'ledger.db'), privateKey: key })
+    defer(async () => { ledger.close() })
+    // a credit round's worth of one volunteer's tasks with the ids the submitter gives them
+    const jobId = 'f'.repeat(16)
+    const issued = await ledger.issueMany(Array.from({ length: MAX_RECEIPT_TASKS }, (_, i) => ({ worker, jobId, taskId: `${jobId}:${i * 7}`, cpuMs: 1_000 + i })))
+    const receipts = [...new Map(issued.map(r => [r.hash, r.bytes])).values()]
+    expect(receipts.length).toBeLessThan(4)
+    const message = SubmitterMessage.encode({ receipts: { receipts: receipts.map(b => new Uint8Array(b)) } })
+    expect(decodeSubmitterMessage(message).message.receipts?.receipts).toHaveLength(receipts.length)
+
+    const largest = SubmitterMessage.encode({ receipts: { receipts: Array.from({ length: MAX_RECEIPTS_PER_MESSAGE }, () => new Uint8Array(MAX_RECEIPT_SIZE)) } })
+    expect(largest.byteLength).toBeLessThan(MAX_SESSION_MESSAGE_SIZE)
+  })
+
   it('pays every accepted result of a job with a receipt both sides hold and agree on', async () => {
     const side = await submitter()
     const address = side.node.addresses()[0]
@@ -178,7 +208,9 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     const info = await side.submitter.done(jobId)
     expect(info.credit).toMatchObject({ owed: 0, receipts: 6 })
     await expectLedgersAgree(side.ledger, [v1.ledger, v2.ledger])
-    expect(receivedCount(v1.ledger) + receivedCount(v2.ledger)).toBe(6)
+    // every result paid exactly once, by receipts that may each pay several of a volunteer's tasks
+    expect([...receivedTasks(v1.ledger), ...receivedTasks(v2.ledger)].sort()).toEqual(inputs.map((_, n) => `${jobId}:${n}`).sort())
+    expect(receivedCount(v1.ledger) + receivedCount(v2.ledger)).toBeLessThanOrEqual(6)
     expect(info).toMatchObject({ replicas: 1, quorum: { unreplicated: 6, verified: 0 }, credit: { owed: 0, receipts: 6 } })
     expect(info.credit.creditedMs).toBe(side.ledger.balances().spentMilli)
     for (const r of [...v1.ledger.recent(), ...v2.ledger.recent()]) {
@@ -264,7 +296,12 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     outbox.close()
 
     const genuine = await fakeLedger.issue({ worker: workerId, jobId: 'job-1', taskId: 'job-1:0', cpuMs: 1200 })
-    const second = await fakeLedger.issue({ worker: workerId, jobId: 'job-1', taskId: 'job-1:1', cpuMs: 800 })
+    // one receipt paying two tasks
+    const [second] = await fakeLedger.issueMany([
+      { worker: workerId, jobId: 'job-1', taskId: 'job-1:1', cpuMs: 800 },
+      { worker: workerId, jobId: 'job-1', taskId: 'job-1:3', cpuMs: 150 }
+    ])
+    expect(receiptTaskIds(second.receipt)).toEqual(['job-1:1', 'job-1:3'])
     const other = await generateKeyPair('Ed25519')
     const otherLedger = openLedger({ path: join(d, 'other-ledger.db'), privateKey: other })
     defer(async () => { otherLedger.close() })
@@ -278,7 +315,9 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
       ['issued by a third peer', (await otherLedger.issue({ worker: workerId, jobId: 'job-x', taskId: 'job-x:0', cpuMs: 10 })).bytes, 'REFUSED', /^wrong-issuer/],
       ['replayed', genuine.bytes, 'DUPLICATE', /^$/],
       ['forked: another seq 1', encodeReceipt(await signReceipt({ ...base, taskId: 'job-1:9', cpuMs: 50_000, milliCredits: 50_000, seq: 1, prevHash: new Uint8Array(0) }, fakeKey)), 'FORK', /conflicting-seq/],
-      ['out of sequence: seq 3 not after our seq 2', encodeReceipt(await signReceipt({ ...base, taskId: 'job-1:8', cpuMs: 50_000, milliCredits: 50_000, seq: 3, prevHash: new Uint8Array(32).fill(7) }, fakeKey)), 'FORK', /broken-link/]
+      ['out of sequence: seq 3 not after our seq 2', encodeReceipt(await signReceipt({ ...base, taskId: 'job-1:8', cpuMs: 50_000, milliCredits: 50_000, seq: 3, prevHash: new Uint8Array(32).fill(7) }, fakeKey)), 'FORK', /broken-link/],
+      ['a task added to a receipt under its signature', encodeReceipt({ ...second.receipt, moreTaskIds: ['job-1:3', 'job-1:4'] }), 'REFUSED', /^bad-signature/],
+      ['one task paid twice in a receipt', encodeReceipt(await signReceipt({ ...base, taskId: 'job-1:6', moreTaskIds: ['job-1:7', 'job-1:6'], cpuMs: 20, milliCredits: 20, seq: 9, prevHash: new Uint8Array(32).fill(3) }, fakeKey)), 'REFUSED', /^bad-field/]
     ]
 
     const acks: Array<ReturnType<typeof Promise.withResolvers<ReceiptStatus[]>>> = [Promise.withResolvers(), Promise.withResolvers()]
@@ -307,7 +346,8 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     const firstAck = await acks[0].promise
     expect(firstAck.map(s => [s.hash, s.status])).toEqual([[genuine.hash, 'ACCEPTED'], [second.hash, 'ACCEPTED']])
     const held = { recent: v.ledger.recent(), balances: v.ledger.balances() }
-    expect(held.balances).toMatchObject({ earnedMilli: 2000, peers: [{ peer: fakeId, earnedMilli: 2000, received: 2 }] })
+    expect(held.balances).toMatchObject({ earnedMilli: 2150, peers: [{ peer: fakeId, earnedMilli: 2150, received: 2 }] })
+    expect(paidTasks(held.recent)).toEqual(['job-1:0', 'job-1:1', 'job-1:3'])
 
     gate.resolve()
     const statuses = await acks[1].promise
@@ -342,7 +382,8 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     side.submitter.addEventListener('credit:flagged', evt => { flagged.push(evt.detail) })
 
     // a session that never acknowledges the receipts pushed to it
-    const deaf = new SessionClient(peer.libp2p, submitterPeer)
+    const pushed: string[] = []
+    const deaf = new SessionClient(peer.libp2p, submitterPeer, { onReceipts: receipts => { pushed.push(...receipts.map(b => receiptHash(Receipt.decode(b)))) } })
     const lease = await deaf.lease({ jobId, maxTasks: 3 })
     expect(lease.tasks).toHaveLength(3)
     const deliver = async (i: number, cpuMs: number): Promise<string> => {
@@ -369,10 +410,16 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     const capped = info.credit.flags.find(f => f.taskId === lease.tasks[2].taskId)
     expect(capped?.creditedMs).toBeLessThan(19_000)
     expect(side.ledger.balances()).toEqual(before)
-    expect(side.ledger.unacknowledged(peer.peerId)).toHaveLength(2)
+    // the two paid tasks (one receipt when both fell in one credit round), not yet acknowledged
+    const paidTaskIds = [lease.tasks[0].taskId, lease.tasks[2].taskId].sort()
+    expect(paidTasks(side.ledger.unacknowledged(peer.peerId))).toEqual(paidTaskIds)
+    expect(info.credit.creditedMs).toBe(before.spentMilli)
+    // pushed as soon as issued, each receipt once however many tasks it pays
+    await waitFor(() => pushed.length >= side.ledger.unacknowledged(peer.peerId).length, { timeoutMs: 5_000, message: 'receipts pushed on the session' })
+    expect(pushed.sort()).toEqual(side.ledger.unacknowledged(peer.peerId).map(r => r.hash).sort())
     deaf.close()
 
-    // next contact: a fresh session gets both receipts at once and acknowledges them
+    // next contact: a fresh session gets every unacknowledged receipt at once and acknowledges them
     const listening: SessionClient = new SessionClient(peer.libp2p, submitterPeer, {
       onReceipts: receipts => {
         void (async () => {
@@ -388,7 +435,7 @@ describe('credits: receipts, replicas and trust across real nodes', { timeout: 6
     defer(async () => { listening.close() })
     expect(await listening.lease({ jobId, maxTasks: 1 })).toMatchObject({ status: 'NONE_LEFT' })
     await waitFor(() => side.ledger.unacknowledged(peer.peerId).length === 0, { timeoutMs: 10_000, message: 'receipts acknowledged on the next contact' })
-    expect(receivedCount(ledger)).toBe(2)
+    expect(receivedTasks(ledger)).toEqual(paidTaskIds)
     await expectLedgersAgree(side.ledger, [ledger])
     expect(ledger.balances().earnedMilli).toBe(5 + (capped?.creditedMs ?? 0))
   })
