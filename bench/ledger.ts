@@ -1,7 +1,8 @@
 // Benchmark of the credit ledger alone: a credit round of 256 results (2
 // volunteers x 1 job, one-record task ids as the submitter makes them)
 // issued with issueMany, then accepted with acceptMany on each volunteer's
-// ledger; µs per task, median of RUNS runs, against a baseline in the same run.
+// ledger; wall and CPU µs per task, median of RUNS runs, against a baseline
+// in the same run.
 // Run: node --no-node-snapshot --import tsx bench/ledger.ts
 //        [--baseline=<path of another checkout's packages/ledger/src/index.ts>]
 // The built-in baseline is one receipt per task with today's code: the same
@@ -38,7 +39,8 @@ const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b)
 const median = (xs: number[]): number => sorted(xs)[Math.floor(xs.length / 2)]
 const load = (): string => loadavg().map(x => x.toFixed(1)).join(' ')
 
-interface Round { issueUs: number, acceptUs: number, receipts: number }
+/** Wall µs per task of each side, and the process's CPU µs per task for both (the fsyncs wait off the event loop). */
+interface Round { issueUs: number, acceptUs: number, cpuUs: number, receipts: number }
 
 /**
  * One round on fresh ledger files: the submitter issues TASKS requests over
@@ -59,6 +61,7 @@ async function round (mod: LedgerModule, keys: { submitter: PrivateKey, voluntee
       taskId: `${jobId}:${i}`,
       cpuMs: 1 + (i % 7)
     }))
+    const cpu = process.cpuUsage()
     let t = process.hrtime.bigint()
     const issued = await issuer.issueMany(requests)
     const issueNs = Number(process.hrtime.bigint() - t)
@@ -71,7 +74,8 @@ async function round (mod: LedgerModule, keys: { submitter: PrivateKey, voluntee
       }
     }
     const acceptNs = Number(process.hrtime.bigint() - t)
-    return { issueUs: issueNs / 1000 / TASKS, acceptUs: acceptNs / 1000 / TASKS, receipts: distinct.length }
+    const used = process.cpuUsage(cpu)
+    return { issueUs: issueNs / 1000 / TASKS, acceptUs: acceptNs / 1000 / TASKS, cpuUs: (used.user + used.system) / TASKS, receipts: distinct.length }
   } finally {
     issuer.close()
     for (const v of volunteers) v.ledger.close()
@@ -102,18 +106,19 @@ const summary = results.map(rs => ({
   issue: median(rs.map(r => r.issueUs)),
   accept: median(rs.map(r => r.acceptUs)),
   total: median(rs.map(r => r.issueUs + r.acceptUs)),
+  cpu: median(rs.map(r => r.cpuUs)),
   receipts: median(rs.map(r => r.receipts))
 }))
 const pad = (s: string, n: number): string => s.padEnd(n)
 const width = Math.max(...variants.map(v => v.name.length)) + 1
-console.log(`${pad('variant', width)} ${pad('receipts', 9)} ${pad('issue µs/task', 14)} ${pad('accept µs/task', 15)} total µs/task`)
+console.log(`${pad('variant', width)} ${pad('receipts', 9)} ${pad('issue µs/task', 14)} ${pad('accept µs/task', 15)} ${pad('total µs/task', 14)} CPU µs/task`)
 variants.forEach((v, j) => {
   const s = summary[j]
-  console.log(`${pad(v.name, width)} ${pad(String(s.receipts), 9)} ${pad(s.issue.toFixed(1), 14)} ${pad(s.accept.toFixed(1), 15)} ${s.total.toFixed(1)}`)
+  console.log(`${pad(v.name, width)} ${pad(String(s.receipts), 9)} ${pad(s.issue.toFixed(1), 14)} ${pad(s.accept.toFixed(1), 15)} ${pad(s.total.toFixed(1), 14)} ${s.cpu.toFixed(1)}`)
 })
 for (let j = 1; j < variants.length; j++) {
   const s = summary[j]
   const n = summary[0]
-  console.log(`${variants[j].name} / one receipt per (worker, job): issue ${(s.issue / n.issue).toFixed(1)}x, accept ${(s.accept / n.accept).toFixed(1)}x, total ${(s.total / n.total).toFixed(1)}x`)
+  console.log(`${variants[j].name} / one receipt per (worker, job): issue ${(s.issue / n.issue).toFixed(1)}x, accept ${(s.accept / n.accept).toFixed(1)}x, total ${(s.total / n.total).toFixed(1)}x, CPU ${(s.cpu / n.cpu).toFixed(1)}x`)
 }
 console.log(`load after: ${load()}`)
