@@ -159,7 +159,11 @@ export interface ReceiptInfo {
   issuer: string
   worker: string
   jobId: string
+  /** The first task the receipt pays. */
   taskId: string
+  /** The other tasks it pays, in order (empty for a one-task receipt). */
+  moreTaskIds: string[]
+  /** CPU ms of all the tasks it pays. */
   cpuMs: number
   milliCredits: number
   /** Position in the issuer's chain, from 1. */

@@ -94,7 +94,7 @@ export interface JobInfo {
   credit: {
     /** Results whose receipt is still to be issued. */
     owed: number
-    /** Receipts issued for this job. */
+    /** Results of this job paid by a receipt (one receipt may pay several). */
     receipts: number
     /** CPU ms credited in those receipts. */
     creditedMs: number
@@ -831,7 +831,7 @@ export class JobStore {
         update.run(s.state, s.creditedMs, s.receiptHash ?? null, s.note ?? null, s.taskId, s.worker)
       }
     }
-    // lost to a power cut, a credit is decided again: the ledger issues one receipt per task whatever is asked twice
+    // lost to a power cut, a credit is decided again: the ledger pays each task once whatever is asked twice
     this.#db.transaction(settle)()
   }
 

@@ -20,7 +20,7 @@ export const jobCommand: Command = {
   details: `\`job <id>\`: state, record and task counts, who ran what (per-volunteer
 share), every error with its volunteer and attempt, replicas and quorum
 (tasks verified by quorum, unreplicated, disagreements with each result hash
-and who returned it) and credit (receipts issued, owed, capped claims).
+and who returned it) and credit (results paid, owed, capped claims).
 --json prints the whole JobDetail (JobInfo + running tasks, active
 volunteers, requeues; quorum, disagreements and credit as in docs/replicas.md).
 

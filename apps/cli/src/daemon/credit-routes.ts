@@ -68,15 +68,8 @@ export function creditRoutes (ledger: Ledger | undefined): RouteFactory {
   }
 }
 
-/**
- * A receipt as GET /v1/credits lists it: ReceiptInfo plus `moreTaskIds`, the
- * tasks it pays after `taskId` (empty for a one-task receipt), until
- * ReceiptInfo itself carries them.
- */
-export type ReceiptListing = ReceiptInfo & { moreTaskIds: string[] }
-
 /** A stored receipt as JSON: hashes in hex, no signature or raw bytes. */
-export function receiptInfo (stored: StoredReceipt): ReceiptListing {
+export function receiptInfo (stored: StoredReceipt): ReceiptInfo {
   const r = stored.receipt
   return {
     hash: stored.hash,
