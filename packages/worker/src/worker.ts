@@ -79,7 +79,7 @@ export interface WorkerInit {
    * message (one message, commit and sync on each side for both). Results
    * with nothing of their submitter after them leave at once. 0 sends each
    * group's results as soon as it ends.
-   * @default 250
+   * @default 500
    */
   resultHoldMs?: number
   /**
@@ -190,7 +190,7 @@ const GROUP_RECORDS = 256
 /** Verified bundles kept in memory. */
 const VERIFIED_BUNDLES = 16
 /** Default resultHoldMs: longest a result waits here for the results of the task after it, to travel together (#deliverSoon). */
-const DELIVER_HOLD_MS = 250
+const DELIVER_HOLD_MS = 500
 /** A task this many times slower than the job's recent ones gives back what was leased ahead of it. */
 const SLOWDOWN = 4
 
