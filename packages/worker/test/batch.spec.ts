@@ -252,6 +252,28 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
     }
   })
 
+  it('leases tasks a bit longer than leaseAheadMs two at a time once none is waiting, instead of one per task', async () => {
+    const other = await startNode({ bootstrap: [submitter.addresses()[0]], limits: { maxCores: 1 } })
+    const otherPool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
+    const cache = createBundleCache(join(dir.path, 'bundles-4'))
+    await cache.put(bundle)
+    // default leasing (100 ms of work ahead per slot): tasks of ~150 ms are past it
+    const pairs = await createWorker({ node: other, sandbox: otherPool, dbPath: join(dir.path, 'outbox-4.db'), bundleCache: cache, outboxRetryMs: 60_000, resultHoldMs: 0 })
+    try {
+      const done = await run('job-t', 10_000, Array.from({ length: 10 }, (_, i) => grant('job-t', i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
+      expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 10 }, (_, i) => i))
+      const asks = asked.get('job-t') ?? []
+      // the first tasks go one by one until their pace is known, then two per request, never more
+      expect(asks).toContain(2)
+      expect(Math.max(...asks)).toBe(2)
+      expect(asks.length, JSON.stringify(asks)).toBeLessThan(10)
+    } finally {
+      await pairs.stop()
+      await other.stop()
+      await otherPool.stop()
+    }
+  })
+
   it('runs quick tasks of a job together in one sandbox call, each told its own task; a task past its limit fails alone and the rest run again', async () => {
     // a second volunteer with the default leaseAhead: it holds enough quick tasks to group them
     const other = await startNode({ bootstrap: [submitter.addresses()[0]], limits: { maxCores: 1 } })
