@@ -554,9 +554,11 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     if (longest > Math.max(this.#aheadMs, AHEAD_ONE_MS)) {
       return 0
     }
-    const perSlot = Math.min(this.#leaseAhead, Math.max(1, Math.floor(this.#aheadMs / Math.max(average, 0.01))), Math.floor(job.marginMs / 2 / Math.max(longest, 1)))
+    /** Tasks that can wait in line behind one another and still start within half their lease margin. */
+    const inMargin = Math.floor(job.marginMs / 2 / Math.max(longest, 1))
+    const perSlot = Math.min(this.#leaseAhead, Math.max(1, Math.floor(this.#aheadMs / Math.max(average, 0.01))), inMargin)
     const slots = Math.floor(this.#node.slots.total / Math.max(1, job.requirements.cores))
-    if (average > this.#aheadMs && average <= AHEAD_TWO_MS && perSlot === 1 && Math.floor(job.marginMs / 2 / Math.max(longest, 1)) >= 2) {
+    if (average > this.#aheadMs && average <= AHEAD_TWO_MS && perSlot === 1 && inMargin >= 2) {
       // tasks a bit longer than aheadMs: two per slot once none is left
       // waiting, so a lease round trip serves two tasks, not one
       return this.#queue.length === 0 && this.#aheadAsked === 0 ? 2 * slots : 0
