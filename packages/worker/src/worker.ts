@@ -182,7 +182,8 @@ const AHEAD_MS = 100
  */
 const AHEAD_ONE_MS = 2000
 /**
- * Jobs whose tasks take longer than AHEAD_MS, up to this, lease two tasks
+ * Jobs whose tasks typically (the median of the recent ones) take longer
+ * than AHEAD_MS, up to this, lease two tasks
  * per slot at a time once none is waiting (instead of one each time one
  * starts): half the lease round trips, which cost both daemons CPU that the
  * runners then lack (64 Monte Carlo tasks of ~100 ms: the daemons used ~18 %
@@ -205,6 +206,12 @@ const SLOWDOWN = 4
 /** Mean wall ms of the job's recent tasks here, once MIN_SAMPLES of them ran. */
 function recentAverage (job: KnownJob): number | undefined {
   return job.recentMs.length < MIN_SAMPLES ? undefined : job.recentMs.reduce((a, b) => a + b, 0) / job.recentMs.length
+}
+
+/** Median wall ms of the job's recent tasks here (a slow first task, a runner starting, does not move it). */
+function recentMedian (job: KnownJob): number {
+  const sorted = [...job.recentMs].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
 }
 
 function noteTaskMs (job: KnownJob, ms: number): void {
@@ -558,7 +565,8 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     const inMargin = Math.floor(job.marginMs / 2 / Math.max(longest, 1))
     const perSlot = Math.min(this.#leaseAhead, Math.max(1, Math.floor(this.#aheadMs / Math.max(average, 0.01))), inMargin)
     const slots = Math.floor(this.#node.slots.total / Math.max(1, job.requirements.cores))
-    if (average > this.#aheadMs && average <= AHEAD_TWO_MS && perSlot === 1 && inMargin >= 2) {
+    const typical = recentMedian(job)
+    if (typical > this.#aheadMs && typical <= AHEAD_TWO_MS && perSlot === 1 && inMargin >= 2) {
       // tasks a bit longer than aheadMs: two per slot once none is left
       // waiting, so a lease round trip serves two tasks, not one
       return this.#queue.length === 0 && this.#aheadAsked === 0 ? 2 * slots : 0
