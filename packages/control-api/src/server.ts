@@ -38,6 +38,8 @@ export type RouteHandler = (request: RouteRequest) => unknown
 export type RouteTable = Record<string, RouteHandler>
 
 const BODY_LIMIT = Symbol.for('idlegrid.control-api.maxBodyBytes')
+/** How long an NDJSON stream's headers wait to leave with its first line. */
+const HEADERS_ALONE_MS = 20
 
 /**
  * Lets one route accept a larger (or smaller) body than the server's
@@ -323,15 +325,39 @@ async function streamNdjson (res: ServerResponse, response: NdjsonResponse, sign
     'content-type': 'application/x-ndjson; charset=utf-8',
     'cache-control': 'no-store'
   })
-  // Send the headers now: a followed stream may wait long for its first line,
-  // and the client's timeout covers only the wait for the headers.
-  res.flushHeaders()
+  // The headers leave with the first line when it comes soon, else on
+  // their own: a followed stream may wait long for its first line, and the
+  // client's timeout covers only the wait for the headers.
+  let alone: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
+    alone = undefined
+    if (!res.destroyed) {
+      res.flushHeaders()
+    }
+  }, HEADERS_ALONE_MS)
+  // Lines written in one tick, and the end right after them, leave in one
+  // write (a one-record job's result and the stream's end: one, not three)
+  let corked = false
+  const write = (text: string): boolean => {
+    if (alone != null) {
+      clearTimeout(alone)
+      alone = undefined
+    }
+    if (!corked) {
+      corked = true
+      res.cork()
+      process.nextTick(() => {
+        corked = false
+        res.uncork()
+      })
+    }
+    return res.write(text)
+  }
   try {
     for await (const value of response.source) {
       if (signal.aborted) {
         break
       }
-      if (!res.write(JSON.stringify(value) + '\n')) {
+      if (!write(JSON.stringify(value) + '\n')) {
         await new Promise<void>(resolve => {
           const done = (): void => { res.off('drain', done); res.off('close', done); resolve() }
           res.once('drain', done)
@@ -341,8 +367,9 @@ async function streamNdjson (res: ServerResponse, response: NdjsonResponse, sign
     }
   } catch (err) {
     if (!signal.aborted) {
-      res.write(JSON.stringify(errorBody(err)) + '\n')
+      write(JSON.stringify(errorBody(err)) + '\n')
     }
   }
+  clearTimeout(alone)
   res.end()
 }
