@@ -185,6 +185,15 @@ export function createControlClient (init: ControlClientInit): ControlClient {
     return errorFromBody(res.statusCode ?? 500, body)
   }
 
+  /** Checks a submission's size; the time its POST may take (a large one takes a while to store). */
+  function submitTimeout (submission: JobSubmission): number {
+    const size = Buffer.byteLength(JSON.stringify(submission))
+    if (size > MAX_JOB_SUBMISSION_BYTES) {
+      throw new PayloadTooLargeError(`the job is ${size} bytes of JSON, over the ${MAX_JOB_SUBMISSION_BYTES} bytes one submission may carry: split the input into several jobs`)
+    }
+    return Math.max(defaultTimeout, 60_000 + Math.ceil(size / (1024 * 1024)) * 1000)
+  }
+
   const client: ControlClient = {
     async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
       const { res } = await send(method, path, options, 'application/json')
@@ -242,8 +251,19 @@ export function createControlClient (init: ControlClientInit): ControlClient {
 
     async submit (bundleOrPath, inputs, options = {}) {
       const bundle = await bundleFor(client, bundleOrPath, options)
-      const submitted = await client.submitJob({ bundle, inputs, ...(options.batch != null ? { batch: options.batch } : {}) }, { signal: options.signal })
-      return jobHandle(client, submitted.jobId)
+      const submission = { bundle, inputs, ...(options.batch != null ? { batch: options.batch } : {}) }
+      // One request: the answer, then the job's results as they complete,
+      // kept for the handle's completed() when it is called at once (the
+      // usual submit-then-iterate); otherwise closed (jobHandle).
+      const cancel = new AbortController()
+      const signal = options.signal == null ? cancel.signal : AbortSignal.any([options.signal, cancel.signal])
+      const stream = client.stream<SubmittedJob | RecordResult>('POST', ROUTES.jobs, { signal, timeoutMs: submitTimeout(submission), body: submission, query: { follow: 'completed' } })
+      const first = await stream.next()
+      if (first.done === true || typeof (first.value as SubmittedJob).jobId !== 'string') {
+        await stream.return(undefined)
+        throw new Error('the daemon answered the submission without the job it stored')
+      }
+      return jobHandle(client, (first.value as SubmittedJob).jobId, { completed: stream as AsyncGenerator<RecordResult, void, undefined>, cancel })
     },
 
     job (id) {
@@ -251,12 +271,7 @@ export function createControlClient (init: ControlClientInit): ControlClient {
     },
 
     async submitJob (submission, options = {}) {
-      const size = Buffer.byteLength(JSON.stringify(submission))
-      if (size > MAX_JOB_SUBMISSION_BYTES) {
-        throw new PayloadTooLargeError(`the job is ${size} bytes of JSON, over the ${MAX_JOB_SUBMISSION_BYTES} bytes one submission may carry: split the input into several jobs`)
-      }
-      // A large submission takes a while to store; give it room.
-      const timeoutMs = options.timeoutMs ?? Math.max(defaultTimeout, 60_000 + Math.ceil(size / (1024 * 1024)) * 1000)
+      const timeoutMs = options.timeoutMs ?? submitTimeout(submission)
       return client.request<SubmittedJob>('POST', ROUTES.jobs, { ...options, timeoutMs, body: submission })
     },
 

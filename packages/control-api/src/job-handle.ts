@@ -48,8 +48,49 @@ export interface JobHandle extends AsyncIterable<RecordResult> {
   cancel(options?: RequestOptions): Promise<boolean>
 }
 
-/** A handle on job `id` through `client`; nothing is sent until a method is called. */
-export function jobHandle (client: ControlClient, id: string): JobHandle {
+/**
+ * The rest of the stream that submitted the job (`POST /v1/jobs?follow=completed`,
+ * after its answer line): the job's results as they complete, and the
+ * controller that closes it.
+ */
+export interface SubmitStream {
+  completed: AsyncGenerator<RecordResult, void, undefined>
+  cancel: AbortController
+}
+
+/**
+ * A handle on job `id` through `client`; nothing is sent until a method is
+ * called. With `submitted`, the first completed() (or iteration) that starts
+ * before the next turn of the event loop reads the results from that stream
+ * instead of asking again; after that turn the stream is closed.
+ */
+export function jobHandle (client: ControlClient, id: string, submitted?: SubmitStream): JobHandle {
+  let kept = submitted
+  if (kept != null) {
+    setImmediate(() => {
+      if (kept != null) {
+        // as a consumer that stops early: the request is closed, the daemon stops following
+        void kept.completed.return(undefined).catch(() => {})
+        kept = undefined
+      }
+    })
+  }
+  /** The submit's stream, once, for a completed() that follows the submit at once. */
+  const fromSubmit = (signal?: AbortSignal): AsyncIterable<RecordResult> | undefined => {
+    const stream = kept
+    kept = undefined
+    if (stream == null) {
+      return undefined
+    }
+    if (signal != null) {
+      if (signal.aborted) {
+        stream.cancel.abort(signal.reason)
+      } else {
+        signal.addEventListener('abort', () => { stream.cancel.abort(signal.reason) }, { once: true })
+      }
+    }
+    return stream.completed
+  }
   const handle: JobHandle = {
     id,
     async info (options) {
@@ -66,7 +107,7 @@ export function jobHandle (client: ControlClient, id: string): JobHandle {
       return client.jobResults(id, { ...options, order: 'input' })
     },
     completed (options = {}) {
-      return client.jobResults(id, { ...options, order: 'completed' })
+      return (options.follow !== false ? fromSubmit(options.signal) : undefined) ?? client.jobResults(id, { ...options, order: 'completed' })
     },
     events (options = {}) {
       return client.jobEvents(id, options)
@@ -88,7 +129,7 @@ export function jobHandle (client: ControlClient, id: string): JobHandle {
       return (await client.cancelJob(id, options)).cancelled
     },
     [Symbol.asyncIterator] () {
-      return client.jobResults(id, { order: 'completed' })[Symbol.asyncIterator]()
+      return (fromSubmit() ?? client.jobResults(id, { order: 'completed' }))[Symbol.asyncIterator]()
     }
   }
   return handle

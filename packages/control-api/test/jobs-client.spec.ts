@@ -49,6 +49,44 @@ describe('control API for jobs', () => {
     expect(ticks).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }, { i: 3 }])
   })
 
+  it('submits and reads the results in one request when completed() follows the submit at once; later, it asks again', async () => {
+    const seen: string[] = []
+    const stopped: string[] = []
+    let n = 0
+    const client = await start({
+      'POST /v1/jobs': withBodyLimit(64 * 1024, ({ query, signal }) => {
+        const jobId = `j${++n}`
+        seen.push(`POST /v1/jobs?${query.toString()} -> ${jobId}`)
+        signal.addEventListener('abort', () => { stopped.push(jobId) })
+        return ndjson((async function * () {
+          yield { jobId, bundleId: 'b', job: { id: jobId } }
+          // the results come while the client reads
+          await new Promise(resolve => setTimeout(resolve, 30))
+          yield { index: 1, value: 'one' }
+          yield { index: 0, value: 'zero' }
+        })(), 201)
+      }),
+      'GET /v1/jobs/:id/results': ({ params, query }) => { seen.push(`GET /v1/jobs/${params.id}/results?${query.toString()}`); return ndjson([{ index: 0, value: 'again' }]) }
+    })
+    const bundle = { manifest: {}, source: '' } as unknown as Parameters<typeof client.submit>[0]
+    const job = await client.submit(bundle, [0, 1])
+    const arrived = []
+    for await (const r of job.completed()) arrived.push(r)
+    expect(job.id).toBe('j1')
+    expect(arrived).toEqual([{ index: 1, value: 'one' }, { index: 0, value: 'zero' }])
+    expect(seen).toEqual(['POST /v1/jobs?follow=completed -> j1'])
+
+    // a handle not read at once lets the submit's stream go: the daemon stops following, and completed() asks for the results
+    const later = await client.submit(bundle, [0])
+    await new Promise(resolve => setTimeout(resolve, 10))
+    const again = []
+    for await (const r of later.completed()) again.push(r)
+    expect(again).toEqual([{ index: 0, value: 'again' }])
+    expect(seen.slice(1)).toEqual(['POST /v1/jobs?follow=completed -> j2', 'GET /v1/jobs/j2/results?follow=1&order=completed'])
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(stopped).toContain('j2')
+  })
+
   it('sends the job methods to their routes with their queries', async () => {
     const seen: string[] = []
     const record = ({ method, path, query }: RouteRequest): void => { seen.push(`${method} ${path}${query.size > 0 ? `?${query.toString()}` : ''}`) }
