@@ -1,34 +1,27 @@
 // Tests of the ledger with real keys and real SQLite files: issue/accept
 // round trips, every refused or flagged receipt, acknowledgements and verify().
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { MAX_RECEIPT_SIZE, Receipt, decodeReceipt, encodeReceipt, openLedger, receiptHash, signReceipt } from '../src/index.js'
+import { ledgerFiles } from './ledger-files.js'
 import type { Ledger } from '../src/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 
-let dir: string
 let aliceKey: PrivateKey
 let bobKey: PrivateKey
 let carolKey: PrivateKey
 let alice: Ledger
 let bob: Ledger
 let carol: string
-const open: Ledger[] = []
-
-function openAs (name: string, privateKey: PrivateKey): Ledger {
-  const ledger = openLedger({ path: join(dir, `${name}.sqlite`), privateKey })
-  open.push(ledger)
-  return ledger
-}
+const files = ledgerFiles('idlegrid-ledger-')
+const openAs = files.openAs
 
 /** Row counts read through a second connection, so the test sees the file, not the ledger's view of it. */
 function snapshot (name: string): { receipts: number, forks: number, rows: string } {
-  const db = new Database(join(dir, `${name}.sqlite`), { readonly: true })
+  const db = new Database(join(files.dir, `${name}.sqlite`), { readonly: true })
   try {
     const receipts = (db.prepare('SELECT COUNT(*) AS n FROM receipts').get() as { n: number }).n
     const forks = (db.prepare('SELECT COUNT(*) AS n FROM forks').get() as { n: number }).n
@@ -71,16 +64,8 @@ beforeAll(async () => {
 })
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'idlegrid-ledger-'))
   alice = openAs('alice', aliceKey)
   bob = openAs('bob', bobKey)
-})
-
-afterEach(async () => {
-  for (const ledger of open.splice(0)) {
-    try { ledger.close() } catch {}
-  }
-  await rm(dir, { recursive: true, force: true })
 })
 
 describe('issue and accept', () => {
@@ -337,7 +322,7 @@ describe('acknowledgements', () => {
 
   it('refuses to open a ledger file with another node key', async () => {
     alice.close()
-    expect(() => openLedger({ path: join(dir, 'alice.sqlite'), privateKey: bobKey })).toThrow(/belongs to node .* not /)
+    expect(() => openLedger({ path: join(files.dir, 'alice.sqlite'), privateKey: bobKey })).toThrow(/belongs to node .* not /)
   })
 })
 
@@ -349,7 +334,7 @@ describe('verify()', () => {
     }
     expect((await alice.verify()).ok).toBe(true)
 
-    const db = new Database(join(dir, 'alice.sqlite'))
+    const db = new Database(join(files.dir, 'alice.sqlite'))
     db.prepare('UPDATE receipts SET milli_credits = 1 WHERE seq = 2').run()
     let report = await alice.verify()
     expect(report.ok).toBe(false)

@@ -2,37 +2,30 @@
 // files: one receipt per (worker, job) per issueMany call, per-task answers
 // and repeats, splitting, what a volunteer refuses, and ledgers written
 // before receipts paid more than one task.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   DEFAULT_MAX_ISSUED_RECEIPT_SIZE, MAX_RECEIPT_SIZE, MAX_RECEIPT_TASKS, Receipt, decodeReceipt, encodeReceipt, openLedger,
   receiptTaskIds, sealReceipt
 } from '../src/index.js'
+import { ledgerFiles } from './ledger-files.js'
 import type { IssueRequest, IssuedReceipt, Ledger, UnsignedReceipt } from '../src/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 
-let dir: string
 let aliceKey: PrivateKey
 let bobKey: PrivateKey
 let carolKey: PrivateKey
 let alice: Ledger
 let bob: Ledger
 let carol: Ledger
-const open: Ledger[] = []
-
-function openAs (name: string, privateKey: PrivateKey): Ledger {
-  const ledger = openLedger({ path: join(dir, `${name}.sqlite`), privateKey })
-  open.push(ledger)
-  return ledger
-}
+const files = ledgerFiles('idlegrid-ledger-multi-')
+const openAs = files.openAs
 
 function count (name: string, table: string): number {
-  const db = new Database(join(dir, `${name}.sqlite`), { readonly: true })
+  const db = new Database(join(files.dir, `${name}.sqlite`), { readonly: true })
   try {
     return (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
   } finally {
@@ -82,17 +75,9 @@ beforeAll(async () => {
 })
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'idlegrid-ledger-multi-'))
   alice = openAs('alice', aliceKey)
   bob = openAs('bob', bobKey)
   carol = openAs('carol', carolKey)
-})
-
-afterEach(async () => {
-  for (const ledger of open.splice(0)) {
-    try { ledger.close() } catch {}
-  }
-  await rm(dir, { recursive: true, force: true })
 })
 
 describe('issueMany pays a round with one receipt per (worker, job)', () => {
@@ -194,7 +179,7 @@ describe('issueMany pays a round with one receipt per (worker, job)', () => {
     const accepted = await bob.acceptMany(all)
     expect(accepted.every(a => a.status === 'fulfilled' && a.value.status === 'accepted')).toBe(true)
     expect(bob.balances().earnedMilli).toBe(MAX_RECEIPT_TASKS + 44 + 200)
-    expect(() => openLedger({ path: join(dir, 'x.sqlite'), privateKey: aliceKey, maxReceiptSize: MAX_RECEIPT_SIZE + 1 })).toThrow(/maxReceiptSize/)
+    expect(() => openLedger({ path: join(files.dir, 'x.sqlite'), privateKey: aliceKey, maxReceiptSize: MAX_RECEIPT_SIZE + 1 })).toThrow(/maxReceiptSize/)
   })
 })
 
@@ -245,7 +230,7 @@ describe('a volunteer and multi-task receipts', () => {
 describe('ledgers written when every receipt paid one task', () => {
   /** Turns a ledger file into the shape the previous code wrote: no task index, the old task index on receipts. */
   function makeOld (name: string): void {
-    const db = new Database(join(dir, `${name}.sqlite`))
+    const db = new Database(join(files.dir, `${name}.sqlite`))
     try {
       db.exec(`DROP TABLE receipt_tasks; DELETE FROM meta WHERE key = 'receipt-tasks';
         CREATE INDEX receipts_task ON receipts (job_id, task_id, worker)`)
@@ -284,7 +269,7 @@ describe('ledgers written when every receipt paid one task', () => {
     expect((await bob.accept(answers[2].bytes)).status).toBe('accepted')
     // the old index is gone, the new one is filled once
     reopened.close()
-    const db = new Database(join(dir, 'alice.sqlite'), { readonly: true })
+    const db = new Database(join(files.dir, 'alice.sqlite'), { readonly: true })
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'receipts_task'").all()).toEqual([])
     db.close()
     const again = openAs('alice', aliceKey)
@@ -298,7 +283,7 @@ describe('ledgers written when every receipt paid one task', () => {
 
   it('verify() reports a task index that no longer matches the receipt it names', async () => {
     await alice.issueMany(['a', 'b'].map(taskId => ({ worker: bob.peerId, jobId: 'job', taskId, cpuMs: 10 })))
-    const db = new Database(join(dir, 'alice.sqlite'))
+    const db = new Database(join(files.dir, 'alice.sqlite'))
     db.prepare("UPDATE receipt_tasks SET cpu_ms = 1 WHERE task_id = 'b'").run()
     db.close()
     const report = await alice.verify()

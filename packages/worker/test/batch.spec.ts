@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker } from '../src/index.js'
 import type { Checkpoint, Result, TaskGrant } from '@idlegrid/protocol-work'
 import type { SignedBundle } from '@idlegrid/bundle'
-import type { Worker } from '../src/index.js'
+import type { Worker, WorkerInit } from '../src/index.js'
 import type { SandboxPool } from '@idlegrid/sandbox-host'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { TempDir } from '@idlegrid/test-utils'
@@ -94,6 +94,27 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       Promise.all(waits),
       new Promise<never>((_resolve, reject) => setTimeout(() => { reject(new Error(`no results for job ${jobId} in time`)) }, 45_000).unref())
     ])
+  }
+
+  /**
+   * Runs `fn` with another one-slot volunteer, its own sandbox, bundle cache
+   * and outbox, and a worker made with `init`; stops them all after.
+   */
+  let others = 0
+  async function withVolunteer (init: Omit<WorkerInit, 'node' | 'sandbox' | 'dbPath' | 'bundleCache'>, fn: (other: IdleGridNode) => Promise<void>): Promise<void> {
+    const n = ++others
+    const other = await startNode({ bootstrap: [submitter.addresses()[0]], limits: { maxCores: 1 } })
+    const otherPool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
+    const cache = createBundleCache(join(dir.path, `bundles-other-${n}`))
+    await cache.put(bundle)
+    const otherWorker = await createWorker({ ...init, node: other, sandbox: otherPool, dbPath: join(dir.path, `outbox-other-${n}.db`), bundleCache: cache })
+    try {
+      await fn(other)
+    } finally {
+      await otherWorker.stop()
+      await other.stop()
+      await otherPool.stop()
+    }
   }
 
   beforeAll(async () => {
@@ -231,13 +252,8 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
   })
 
   it('holds a result while the next task of its submitter runs, and delivers both in one message', async () => {
-    const other = await startNode({ bootstrap: [submitter.addresses()[0]], limits: { maxCores: 1 } })
-    const otherPool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
-    const cache = createBundleCache(join(dir.path, 'bundles-3'))
-    await cache.put(bundle)
     // one slot, one task leased ahead (tasks of ~60 ms), results held as by default
-    const holding = await createWorker({ node: other, sandbox: otherPool, dbPath: join(dir.path, 'outbox-3.db'), bundleCache: cache, outboxRetryMs: 60_000, leaseAhead: 1, leaseAheadMs: 60_000 })
-    try {
+    await withVolunteer({ outboxRetryMs: 60_000, leaseAhead: 1, leaseAheadMs: 60_000 }, async other => {
       const done = await run('job-h', 10_000, Array.from({ length: 8 }, (_, i) => grant('job-h', i, 1, [{ n: i, busyMs: 60 }], 10_000)), { to: other, deterministic: false })
       expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 8 }, (_, i) => i))
       const counts = delivered.get('job-h') ?? []
@@ -245,21 +261,12 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       // each task takes ~60 ms and its ack a few: sent as they end, every message would carry one
       expect(Math.max(...counts)).toBeGreaterThan(1)
       expect(counts.length).toBeLessThan(8)
-    } finally {
-      await holding.stop()
-      await other.stop()
-      await otherPool.stop()
-    }
+    })
   })
 
   it('leases tasks a bit longer than leaseAheadMs two at a time once none is waiting, instead of one per task', async () => {
-    const other = await startNode({ bootstrap: [submitter.addresses()[0]], limits: { maxCores: 1 } })
-    const otherPool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
-    const cache = createBundleCache(join(dir.path, 'bundles-4'))
-    await cache.put(bundle)
     // default leasing (100 ms of work ahead per slot): tasks of ~150 ms are past it
-    const pairs = await createWorker({ node: other, sandbox: otherPool, dbPath: join(dir.path, 'outbox-4.db'), bundleCache: cache, outboxRetryMs: 60_000, resultHoldMs: 0 })
-    try {
+    await withVolunteer({ outboxRetryMs: 60_000, resultHoldMs: 0 }, async other => {
       const done = await run('job-t', 10_000, Array.from({ length: 24 }, (_, i) => grant('job-t', i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
       expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 24 }, (_, i) => i))
       const asks = asked.get('job-t') ?? []
@@ -268,21 +275,12 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       // ~14 requests, where one ahead at a time takes one per task, 24 or more
       expect(Math.max(...asks), JSON.stringify(asks)).toBeLessThanOrEqual(3)
       expect(asks.length, JSON.stringify(asks)).toBeLessThanOrEqual(18)
-    } finally {
-      await pairs.stop()
-      await other.stop()
-      await otherPool.stop()
-    }
+    })
   })
 
   it('runs quick tasks of a job together in one sandbox call, each told its own task; a task past its limit fails alone and the rest run again', async () => {
     // a second volunteer with the default leaseAhead: it holds enough quick tasks to group them
-    const other = await startNode({ bootstrap: [submitter.addresses()[0]], limits: { maxCores: 1 } })
-    const otherPool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
-    const cache = createBundleCache(join(dir.path, 'bundles-2'))
-    await cache.put(bundle)
-    const grouping = await createWorker({ node: other, sandbox: otherPool, dbPath: join(dir.path, 'outbox-2.db'), bundleCache: cache, outboxRetryMs: 300 })
-    try {
+    await withVolunteer({ outboxRetryMs: 300 }, async other => {
       const value = (r: Result): any => {
         expect(r.records[0].error, `${r.taskId}`).toBeUndefined()
         return JSON.parse(dec.decode(r.records[0].value))
@@ -305,10 +303,6 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
           expect(value(r).n).toBe(i)
         }
       })
-    } finally {
-      await grouping.stop()
-      await other.stop()
-      await otherPool.stop()
-    }
+    })
   })
 })
