@@ -212,6 +212,11 @@ export function createControlClient (init: ControlClientInit): ControlClient {
           throw await failure(res)
         }
         const lines = createInterface({ input: res, crlfDelay: Infinity })
+        // A consumer that stops reading before the end closes the request
+        // (below), and Node then fails the response with 'aborted', which
+        // readline passes on to its interface: with no one iterating any
+        // more, that error would crash the program.
+        lines.on('error', () => {})
         for await (const line of lines) {
           if (line.trim().length === 0) {
             continue
