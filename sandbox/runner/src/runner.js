@@ -131,6 +131,20 @@ function isolateFor (/** @type {RunMessage} */ msg, /** @type {string} */ source
   return slot
 }
 
+/**
+ * A new context of the slot's isolate with the guest runtime evaluated in
+ * it (no task code yet): the context and the runtime's setup function.
+ */
+function newContext (/** @type {NonNullable<typeof slot>} */ s, /** @type {number} */ timeout) {
+  const context = s.isolate.createContextSync()
+  try {
+    return { context, setup: /** @type {ivm.Reference} */ (s.runtime.runSync(context, { reference: true, timeout })) }
+  } catch (e) {
+    context.release()
+    throw e
+  }
+}
+
 function rssMb () {
   return process.memoryUsage.rss() / 1048576
 }
@@ -289,8 +303,9 @@ async function runTask (msg) {
       setupFn = s.spare.setup
       s.spare = null
     } else {
-      context = iso.createContextSync()
-      setupFn = s.runtime.runSync(context, { reference: true, timeout: remaining() })
+      const fresh = newContext(s, remaining())
+      context = fresh.context
+      setupFn = fresh.setup
     }
     const meta = {
       taskId: msg.taskId,
@@ -341,8 +356,11 @@ async function runTask (msg) {
       if (!warm || aborted !== null || iso.isDisposed) throw e
       warm = false
       try { setupFn.release(); context.release() } catch {}
-      context = iso.createContextSync()
-      setupFn = s.runtime.runSync(context, { reference: true, timeout: remaining() })
+      context = null
+      setupFn = null
+      const fresh = newContext(s, remaining())
+      context = fresh.context
+      setupFn = fresh.setup
       start = setupFn.applySync(undefined, setupArgs(), { result: { reference: true }, timeout: remaining() })
     }
     if (!warm) {
@@ -420,12 +438,7 @@ async function runTask (msg) {
       // also after a task whose context stays warm for its job: the first
       // task of the next job (a client submitting job after job) finds one
       let spare = null
-      try {
-        const context = slot.isolate.createContextSync()
-        try {
-          spare = { context, setup: slot.runtime.runSync(context, { reference: true, timeout: 1000 }) }
-        } catch { context.release() }
-      } catch {}
+      try { spare = newContext(slot, 1000) } catch {}
       slot.spare = spare
     }
   }
