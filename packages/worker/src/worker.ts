@@ -493,16 +493,8 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       const bundle = await this.#bundleOf(job)
       const cores = Math.max(1, job.requirements.cores)
       const room = this.#stopped ? 0 : Math.max(0, Math.floor(this.#node.slots.free / cores) - this.#queue.length)
-      const at = Date.now()
-      for (const grant of tasks.slice(0, room)) {
-        job.marginMs = Math.max(0, grant.leaseMs - job.requirements.timeoutMs * grant.inputs.length)
-        this.#queue.push({ job, bundle, grant, until: at + grant.leaseMs })
-      }
+      this.#enqueue(job, bundle, tasks.slice(0, room), offer.remaining)
       giveBack(tasks.slice(room))
-      if (offer.remaining === 0) {
-        // nothing more to ask for until the submitter tells of the job again
-        this.#jobs.delete(job.jobId)
-      }
       this.#startQueued()
     } catch (err) {
       log('could not take the tasks of job %s that %p offered, giving them back: %e', job.jobId, submitter, err)
@@ -682,6 +674,24 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     return bundle
   }
 
+  /**
+   * Queues granted tasks (offered or leased), each until its lease ends,
+   * and notes the job's lease margin; with `remaining` 0 the submitter has
+   * nothing more for us, and the job is forgotten until it tells of it again.
+   */
+  #enqueue (job: KnownJob, bundle: SignedBundle, grants: TaskGrant[], remaining?: number): void {
+    const at = Date.now()
+    for (const grant of grants) {
+      job.marginMs = Math.max(0, grant.leaseMs - job.requirements.timeoutMs * grant.inputs.length)
+      if (!this.#stopped) {
+        this.#queue.push({ job, bundle, grant, until: at + grant.leaseMs })
+      }
+    }
+    if (remaining === 0) {
+      this.#jobs.delete(job.jobId)
+    }
+  }
+
   async #leaseFor (job: KnownJob): Promise<void> {
     job.leasing = true
     let held = 0
@@ -712,18 +722,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       }
       granted = true
       // a submitter that grants more than asked gets the extra leases back by expiry
-      const tasks = response.tasks.slice(0, now + ahead)
-      const at = Date.now()
-      for (const grant of tasks) {
-        job.marginMs = Math.max(0, grant.leaseMs - job.requirements.timeoutMs * grant.inputs.length)
-        if (!this.#stopped) {
-          this.#queue.push({ job, bundle, grant, until: at + grant.leaseMs })
-        }
-      }
-      if (response.remaining === 0) {
-        // nothing more to ask for until the submitter tells of the job again
-        this.#jobs.delete(job.jobId)
-      }
+      this.#enqueue(job, bundle, response.tasks.slice(0, now + ahead), response.remaining)
       // the slots held for the request go back, and the queue takes them (quick tasks in groups)
       if (held > 0) {
         this.#node.slots.release(held)
