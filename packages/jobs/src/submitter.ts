@@ -912,13 +912,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (link == null || this.#stopped) {
       return
     }
-    const now = Date.now()
     for (let i = 0; i < issued.length; i += MAX_RECEIPTS_PER_MESSAGE) {
-      const chunk = issued.slice(i, i + MAX_RECEIPTS_PER_MESSAGE)
-      for (const r of chunk) {
-        link.sent.set(r.hash, now)
-      }
-      void link.write({ receipts: { receipts: chunk.map(r => new Uint8Array(r.bytes)) } }).catch(err => {
+      void link.sendReceipts(issued.slice(i, i + MAX_RECEIPTS_PER_MESSAGE)).catch(err => {
         log('could not send receipts to %s: %e', worker, err)
       })
     }
@@ -962,11 +957,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (due.length === 0) {
       return 0
     }
-    for (const r of due) {
-      link.sent.set(r.hash, now)
-    }
     log.trace('sending %d receipt(s) to %s', due.length, link.worker)
-    await link.write({ receipts: { receipts: due.map(r => new Uint8Array(r.bytes)) } })
+    await link.sendReceipts(due, now)
     return due.length
   }
 
@@ -1177,6 +1169,14 @@ class SessionLink {
     const run = this.#tail.then(async () => { await this.#lp.write(bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }) })
     this.#tail = run.catch(() => {})
     await run
+  }
+
+  /** Sends receipts in one Receipts message, noting that this stream carried them now. */
+  async sendReceipts (receipts: Array<{ hash: string, bytes: Uint8Array }>, now = Date.now()): Promise<void> {
+    for (const r of receipts) {
+      this.sent.set(r.hash, now)
+    }
+    await this.write({ receipts: { receipts: receipts.map(r => new Uint8Array(r.bytes)) } })
   }
 }
 
