@@ -993,13 +993,9 @@ export class JobStore {
         insert.run(task.job_id, record, task.id, 1, o.value, null)
       }
     })
-    if (settledBy == null) {
-      this.#sql('UPDATE tasks SET state = ?, done_by = ?, cpu_ms = ?, wall_ms = ?, checkpoint = NULL WHERE id = ?')
-        .run(failed ? 'failed' : 'done', worker, cpuMs, wallMs, task.id)
-    } else {
-      this.#sql('UPDATE tasks SET state = ?, done_by = ?, cpu_ms = ?, wall_ms = ?, checkpoint = NULL, settled_by = ? WHERE id = ?')
-        .run(failed ? 'failed' : 'done', worker, cpuMs, wallMs, settledBy, task.id)
-    }
+    // settled_by as #settle left it, unless the caller settled the task itself
+    this.#sql('UPDATE tasks SET state = ?, done_by = ?, cpu_ms = ?, wall_ms = ?, checkpoint = NULL, settled_by = COALESCE(?, settled_by) WHERE id = ?')
+      .run(failed ? 'failed' : 'done', worker, cpuMs, wallMs, settledBy ?? null, task.id)
     if (settleJob) {
       const open = this.#sql('SELECT 1 FROM tasks WHERE job_id = ? AND state IN (\'pending\', \'leased\') LIMIT 1').get(task.job_id)
       if (open == null) {
