@@ -126,7 +126,7 @@ export function createControlClient (init: ControlClientInit): ControlClient {
         url.searchParams.set(key, String(value))
       }
     }
-    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body))
+    const payload = options.body === undefined ? undefined : options.body instanceof EncodedJson ? options.body.bytes : Buffer.from(JSON.stringify(options.body))
     const timeoutMs = options.timeoutMs ?? defaultTimeout
     const timeoutController = new AbortController()
     const timeout = timeoutController.signal
@@ -185,13 +185,17 @@ export function createControlClient (init: ControlClientInit): ControlClient {
     return errorFromBody(res.statusCode ?? 500, body)
   }
 
-  /** Checks a submission's size; the time its POST may take (a large one takes a while to store). */
-  function submitTimeout (submission: JobSubmission): number {
-    const size = Buffer.byteLength(JSON.stringify(submission))
-    if (size > MAX_JOB_SUBMISSION_BYTES) {
-      throw new PayloadTooLargeError(`the job is ${size} bytes of JSON, over the ${MAX_JOB_SUBMISSION_BYTES} bytes one submission may carry: split the input into several jobs`)
+  /**
+   * A submission as the body of its POST, encoded once (it may be hundreds
+   * of MiB), its size checked, and the time the POST may take: a large one
+   * takes a while to store.
+   */
+  function encodeSubmission (submission: JobSubmission): { body: EncodedJson, timeoutMs: number } {
+    const bytes = Buffer.from(JSON.stringify(submission))
+    if (bytes.byteLength > MAX_JOB_SUBMISSION_BYTES) {
+      throw new PayloadTooLargeError(`the job is ${bytes.byteLength} bytes of JSON, over the ${MAX_JOB_SUBMISSION_BYTES} bytes one submission may carry: split the input into several jobs`)
     }
-    return Math.max(defaultTimeout, 60_000 + Math.ceil(size / (1024 * 1024)) * 1000)
+    return { body: new EncodedJson(bytes), timeoutMs: Math.max(defaultTimeout, 60_000 + Math.ceil(bytes.byteLength / (1024 * 1024)) * 1000) }
   }
 
   const client: ControlClient = {
@@ -262,7 +266,7 @@ export function createControlClient (init: ControlClientInit): ControlClient {
       // usual submit-then-iterate); otherwise closed (jobHandle).
       const cancel = new AbortController()
       const signal = options.signal == null ? cancel.signal : AbortSignal.any([options.signal, cancel.signal])
-      const stream = client.stream<SubmittedJob | RecordResult>('POST', ROUTES.jobs, { signal, timeoutMs: submitTimeout(submission), body: submission, query: { follow: 'completed' } })
+      const stream = client.stream<SubmittedJob | RecordResult>('POST', ROUTES.jobs, { ...encodeSubmission(submission), signal, query: { follow: 'completed' } })
       const first = await stream.next()
       if (first.done === true || typeof (first.value as SubmittedJob).jobId !== 'string') {
         await stream.return(undefined)
@@ -276,8 +280,8 @@ export function createControlClient (init: ControlClientInit): ControlClient {
     },
 
     async submitJob (submission, options = {}) {
-      const timeoutMs = options.timeoutMs ?? submitTimeout(submission)
-      return client.request<SubmittedJob>('POST', ROUTES.jobs, { ...options, timeoutMs, body: submission })
+      const { body, timeoutMs } = encodeSubmission(submission)
+      return client.request<SubmittedJob>('POST', ROUTES.jobs, { ...options, timeoutMs: options.timeoutMs ?? timeoutMs, body })
     },
 
     async jobs (options) {
@@ -317,6 +321,11 @@ export function createControlClient (init: ControlClientInit): ControlClient {
     }
   }
   return client
+}
+
+/** A request body already encoded as JSON (a large submission is not encoded twice). */
+class EncodedJson {
+  constructor (readonly bytes: Buffer) {}
 }
 
 function isErrorLine (value: unknown): boolean {
