@@ -78,8 +78,9 @@ export interface WorkerInit {
    * submitter that runs or starts next here, so both travel in one Results
    * message (one message, commit and sync on each side for both). Results
    * with nothing of their submitter after them leave at once. 0 sends each
-   * group's results as soon as it ends.
-   * @default 500
+   * group's results as soon as it ends. A job's lease margin caps it too
+   * (a quarter of it: 1,250 ms with the submitter's default 5 s margin).
+   * @default 2000
    */
   resultHoldMs?: number
   /**
@@ -199,7 +200,7 @@ const GROUP_RECORDS = 256
 /** Verified bundles kept in memory. */
 const VERIFIED_BUNDLES = 16
 /** Default resultHoldMs: longest a result waits here for the results of the task after it, to travel together (#deliverSoon). */
-const DELIVER_HOLD_MS = 500
+const DELIVER_HOLD_MS = 2000
 /** A task this many times slower than the job's recent ones gives back what was leased ahead of it. */
 const SLOWDOWN = 4
 
