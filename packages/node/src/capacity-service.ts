@@ -53,6 +53,14 @@ export interface FindOptions extends AbortOptions {
    * @default none
    */
   deadlineMs?: number
+  /**
+   * Peer ids (strings) to leave out: they are neither asked for their
+   * capacity nor returned, and do not count towards `limit`. For a caller
+   * that already reached some peers another way (a submitter whose
+   * connected volunteers heard of the job on their sessions).
+   * @default none
+   */
+  skip?: ReadonlySet<string>
 }
 
 export interface CapacityPublishedDetail {
@@ -333,7 +341,7 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
       const walk = async (): Promise<void> => {
         for await (const peer of this.providers(need.gpu ? 'gpu' : 'cpu', { signal: lookupSignal })) {
           const id = peer.peerId.toString()
-          if (id === self || seen.has(id)) {
+          if (id === self || seen.has(id) || options.skip?.has(id) === true) {
             continue
           }
           seen.add(id)

@@ -73,6 +73,17 @@ describe('discovery through the DHT', () => {
     const limited = await joiner.find({ cpu: 1 }, { limit: 2, signal: AbortSignal.timeout(10_000) })
     expect(limited).toHaveLength(2)
 
+    // peers the caller reached another way are left out, and do not count towards the limit
+    const skip = new Set(everyone.slice(0, 2))
+    for (const limit of [undefined, 3]) {
+      // a walk may miss a provider (as above): ask until all three are listed
+      const rest = await waitFor(async () => {
+        const peers = await joiner.find({ cpu: 1 }, { skip, limit, signal: AbortSignal.timeout(10_000) })
+        return peers.length >= everyone.length - skip.size ? peers : undefined
+      }, { timeoutMs: 20_000, message: `the three other volunteers (limit ${String(limit)})` })
+      expect(rest.map(p => p.peerId).sort()).toEqual(everyone.slice(2))
+    }
+
     expect(await joiner.find({ cpu: 1, memoryMb: 1_000_000 }, { signal: AbortSignal.timeout(10_000) })).toEqual([])
   })
 
