@@ -42,7 +42,7 @@ export interface SubmitterNode {
   readonly peerId: string
   readonly libp2p: Libp2p
   /** DHT lookup of volunteers whose free capacity fits; optional so a bare libp2p node works. */
-  find?(want: { cpu?: number, memoryMb?: number, gpu?: boolean }, options?: { signal?: AbortSignal, limit?: number }): Promise<Array<{ peerId: string, addresses: string[] }>>
+  find?(want: { cpu?: number, memoryMb?: number, gpu?: boolean }, options?: { signal?: AbortSignal, limit?: number, skip?: ReadonlySet<string> }): Promise<Array<{ peerId: string, addresses: string[] }>>
 }
 
 export interface SubmitterInit {
@@ -656,13 +656,25 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     // first leases for this event loop. Started on a later tick either way,
     // so the map holds it before its finally can run.
     const delayMs = this.#links.size > 0 ? FIND_DELAY_MS : 0
+    const first = last == null
     const running = new Promise(resolve => setTimeout(resolve, delayMs)).then(async () => {
-      if (this.#stopped || this.#store.state(job.id) !== 'running' || !this.#store.pendingJobs().some(j => j.id === job.id)) {
-        return
-      }
       try {
+        if (this.#stopped || this.#store.state(job.id) !== 'running' || !this.#store.pendingJobs().some(j => j.id === job.id)) {
+          return
+        }
+        // Volunteers holding sessions took tasks of the job by then: its first
+        // walk waits for the next announce round (announceIntervalMs), which
+        // walks if tasks are still waiting. A walk costs the submitter and
+        // every peer it asks some tens of ms of CPU, taken from the tasks
+        // running there; a job they finish within the interval needs none.
+        if (first && this.#store.job(job.id).tasks.leased > 0) {
+          log.trace('job %s: volunteers with sessions took its first tasks; the DHT walk waits for the next announce round', job.id)
+          return
+        }
         const signal = AbortSignal.any([this.#findAbort.signal, AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS)])
-        const found = await find({ cpu: job.requirements.cores, memoryMb: job.requirements.memoryMb, gpu: job.requirements.gpu }, { signal, limit: this.#findLimit })
+        // the peers already told are not asked for their capacity again
+        const skip = new Set(told.keys())
+        const found = await find({ cpu: job.requirements.cores, memoryMb: job.requirements.memoryMb, gpu: job.requirements.gpu }, { signal, limit: this.#findLimit, skip })
         const fresh = found.filter(f => f.peerId !== this.#node.peerId && !told.has(f.peerId))
         if (this.#stopped || fresh.length === 0 || this.#store.state(job.id) !== 'running') {
           return
