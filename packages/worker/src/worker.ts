@@ -193,8 +193,15 @@ const AHEAD_ONE_MS = 2000
 const AHEAD_TWO_MS = 250
 /** Largest leaseAhead. */
 const MAX_LEASE_AHEAD = 1024
-/** Expected ms of work run together in one sandbox call (a group of quick tasks). */
-const GROUP_MS = 20
+/**
+ * Expected ms of work run together in one sandbox call (a group of quick
+ * tasks). Bounded in practice by what is leased ahead (AHEAD_MS per slot,
+ * or two tasks of up to AHEAD_TWO_MS): tasks of ~100 ms run two to a call,
+ * which halves their IPC round trips and outbox commits (64 Monte Carlo
+ * tasks of ~100 ms, alternating jobs in one run: the daemons used 14 % less
+ * CPU and the makespan was 1 % shorter than with 20 ms groups).
+ */
+const GROUP_MS = 250
 /** Records in one group at most. */
 const GROUP_RECORDS = 256
 /** Verified bundles kept in memory. */
