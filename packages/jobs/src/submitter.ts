@@ -10,7 +10,7 @@ import {
   ANNOUNCE_PROTOCOL, ANNOUNCE_TIMEOUT_MS, Announce, AnnounceResponse, BUNDLE_CHUNK_SIZE, BUNDLE_PROTOCOL, BUNDLE_TIMEOUT_MS, BundleChunk, BundleRequest,
   LeaseResponse, MAX_ANNOUNCE_SIZE, MAX_BUNDLE_CHUNK_SIZE, MAX_BUNDLE_REQUEST_SIZE, MAX_BUNDLE_SIZE, MAX_CHECKPOINT_SIZE, MAX_INBOUND_BUNDLE_STREAMS,
   MAX_INBOUND_SESSION_STREAMS, MAX_REASON_LENGTH, MAX_RESULT_SIZE, MAX_SESSION_MESSAGE_SIZE, MAX_TASKS_PER_LEASE, REQUEST_TIMEOUT_MS, ResultAck,
-  MAX_RECEIPTS_PER_MESSAGE, ReceiptStatus, SESSION_IDLE_TIMEOUT_MS, SESSION_PROTOCOL, SubmitterMessage, checkId, decodeWorkerMessage, errorKindFromWire
+  MAX_RECEIPTS_PER_MESSAGE, ReceiptStatus, SESSION_IDLE_TIMEOUT_MS, SESSION_PROTOCOL, SubmitterMessage, checkId, decodeWorkerMessage, errorKindFromWire, timeoutSignal
 } from '@idlegrid/protocol-work'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
@@ -769,7 +769,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
         if (stream.remoteWriteStatus !== 'writable' && stream.readBufferLength === 0) {
           break // the volunteer closed its side between messages
         }
-        const buf = await lp.read({ signal: AbortSignal.timeout(SESSION_IDLE_TIMEOUT_MS) })
+        const buf = await lp.read({ signal: timeoutSignal(SESSION_IDLE_TIMEOUT_MS) })
         const { message } = decodeWorkerMessage(buf)
         const reply = this.#onWorkerMessage(link, message)
         if (reply instanceof Promise) {
@@ -1178,7 +1178,7 @@ class SessionLink {
 
   async write (message: SubmitterMessage): Promise<void> {
     const bytes = SubmitterMessage.encode(message)
-    const run = this.#tail.then(async () => { await this.#lp.write(bytes, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }) })
+    const run = this.#tail.then(async () => { await this.#lp.write(bytes, { signal: timeoutSignal(REQUEST_TIMEOUT_MS) }) })
     this.#tail = run.catch(() => {})
     await run
   }

@@ -2,7 +2,7 @@
 // submitter that carries lease requests, progress, checkpoints and results;
 // answers are matched to requests by request id. Reopened on demand.
 import {
-  MAX_SESSION_MESSAGE_SIZE, REQUEST_TIMEOUT_MS, SESSION_PROTOCOL, WorkerMessage, decodeSubmitterMessage
+  MAX_SESSION_MESSAGE_SIZE, REQUEST_TIMEOUT_MS, SESSION_PROTOCOL, WorkerMessage, decodeSubmitterMessage, timeoutSignal
 } from '@idlegrid/protocol-work'
 import { logger } from '@libp2p/logger'
 import { lpStream } from '@libp2p/utils'
@@ -85,7 +85,7 @@ export class SessionClient {
   async notify (message: WorkerMessage): Promise<void> {
     try {
       const lp = await this.#open()
-      await lp.write(WorkerMessage.encode(message), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+      await lp.write(WorkerMessage.encode(message), { signal: timeoutSignal(REQUEST_TIMEOUT_MS) })
     } catch (err) {
       log.trace('could not send a notification to %p: %e', this.peer, err)
     }
@@ -101,7 +101,7 @@ export class SessionClient {
     const lp = await this.#open(signal)
     const requestId = this.#nextId++
     const { promise, resolve, reject } = Promise.withResolvers<SubmitterMessage>()
-    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+    const timeout = timeoutSignal(REQUEST_TIMEOUT_MS)
     const combined = signal == null ? timeout : AbortSignal.any([signal, timeout])
     const onAbort = (): void => { reject(new SessionClosedError(`no answer from ${this.peer.toString()} in time`, { cause: combined.reason })) }
     combined.addEventListener('abort', onAbort, { once: true })

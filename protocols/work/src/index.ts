@@ -2,6 +2,7 @@
 // checks of the work protocols. Stream handling lives in packages/jobs and
 // packages/worker.
 export * from './constants.js'
+export * from './timeout-signal.js'
 export * from './messages.js'
 export {
   Requirements,
