@@ -101,7 +101,8 @@ export interface JobRefusal { jobId: string, worker: string, reason: string, at:
 
 export interface SubmitterEvents {
   /** A job was stored. */
-  'job:submitted': CustomEvent<{ jobId: string }>
+  /** A job was stored: its name, input records and tasks, so listeners need not read it back. */
+  'job:submitted': CustomEvent<{ jobId: string, name: string, records: number, tasks: number }>
   /** A volunteer reported progress (0..1 over the task's records). */
   'task:progress': CustomEvent<TaskProgressDetail>
   /** A checkpoint was stored. */
@@ -290,7 +291,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     // (the sync starts now, and runs while the volunteers are told)
     const synced = this.#store.sync()
     log('job %s stored: %d record(s) in batches of %d, replicas %s', id, records.length, batch, replicas)
-    this.safeDispatchEvent('job:submitted', { detail: { jobId: id } })
+    this.safeDispatchEvent('job:submitted', { detail: { jobId: id, name: verified.manifest.name, records: records.length, tasks: Math.ceil(records.length / batch) } })
     if (records.length === 0) {
       this.#afterTaskChange(id)
     } else {
@@ -366,7 +367,9 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
 
   /** Polls `read` after every change of the job until the job has ended and `read` returns nothing. */
   async * #follow<T> (id: string, options: { signal?: AbortSignal, follow?: boolean }, read: () => T[]): AsyncGenerator<T> {
-    this.#store.job(id) // throws NotFoundError early
+    if (this.#store.state(id) == null) {
+      this.#store.job(id) // throws NotFoundError, with its message, before the first read
+    }
     while (true) {
       this.#checkRunning()
       options.signal?.throwIfAborted()

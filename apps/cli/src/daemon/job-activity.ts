@@ -102,13 +102,9 @@ export function logJobEvents (submitter: Submitter, worker: Worker, log: (line: 
       setImmediate(flush)
     }
   }
-  const onSubmitted = (evt: CustomEvent<{ jobId: string }>): void => {
-    try {
-      const job = submitter.job(evt.detail.jobId)
-      log(`job ${job.id} submitted: ${job.name}, ${job.records.total} records in ${job.tasks.total} tasks`)
-    } catch {
-      log(`job ${evt.detail.jobId} submitted`)
-    }
+  const onSubmitted = (evt: CustomEvent<{ jobId: string, name: string, records: number, tasks: number }>): void => {
+    const { jobId, name, records, tasks } = evt.detail
+    log(`job ${jobId} submitted: ${name}, ${records} records in ${tasks} tasks`)
   }
   const onLeased = (evt: CustomEvent<{ jobId: string, taskId: string, attempt: number, worker: string }>): void => {
     const { jobId, taskId, attempt, worker: peer } = evt.detail
