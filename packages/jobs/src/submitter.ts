@@ -100,7 +100,6 @@ export interface TaskEventDetail { jobId: string, taskId: string, attempt: numbe
 export interface JobRefusal { jobId: string, worker: string, reason: string, at: number }
 
 export interface SubmitterEvents {
-  /** A job was stored. */
   /** A job was stored: its name, input records and tasks, so listeners need not read it back. */
   'job:submitted': CustomEvent<{ jobId: string, name: string, records: number, tasks: number }>
   /** A volunteer reported progress (0..1 over the task's records). */
