@@ -131,9 +131,19 @@ export interface LeasedTask {
   leaseMs: number
 }
 
+/**
+ * A grant counts the tasks that still wait for the same worker after it
+ * when fewer than this many do (`remaining`), so a volunteer can stop
+ * leasing ahead at the end of a job.
+ */
+export const REMAINING_TOLD_BELOW = 8
+
 export type LeaseOutcome =
-  /** exhausted: no other task of the job waits for this worker now. */
-  | { status: 'granted', tasks: LeasedTask[], exhausted: boolean }
+  /**
+   * exhausted: no other task of the job waits for this worker now.
+   * remaining: how many do, when fewer than REMAINING_TOLD_BELOW (absent: that many or more).
+   */
+  | { status: 'granted', tasks: LeasedTask[], exhausted: boolean, remaining?: number }
   | { status: 'none-left' | 'refused', reason: string, tasks: [] }
 
 /** One record's outcome as a worker reported it; value is JSON bytes. */
@@ -535,9 +545,10 @@ export class JobStore {
       const rows = this.#sql(`SELECT * FROM tasks t WHERE t.job_id = ? AND t.state = 'pending'
         AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.worker = ? AND l.state = 'active')
         AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id AND s.worker = ?)
-        ORDER BY t.idx LIMIT ?`).all(jobId, worker, worker, maxTasks + 1) as TaskRow[]
-      // one row more than asked tells whether the job has more for this worker
-      const more = rows.length > maxTasks
+        ORDER BY t.idx LIMIT ?`).all(jobId, worker, worker, maxTasks + REMAINING_TOLD_BELOW) as TaskRow[]
+      // the rows beyond those asked for tell how many more wait for this worker (up to the bound)
+      const seen = rows.length
+      const more = seen > maxTasks
       rows.length = Math.min(rows.length, maxTasks)
       const inputsOf = this.#sql('SELECT input FROM records WHERE job_id = ? AND idx >= ? AND idx < ? ORDER BY idx')
       const markLeased = this.#sql('UPDATE tasks SET attempt = ? WHERE id = ?')
@@ -594,7 +605,13 @@ export class JobStore {
           tasks: []
         }
       }
-      return { status: 'granted', tasks, exhausted: !more && tasks.length === rows.length }
+      const left = seen - tasks.length
+      return {
+        status: 'granted',
+        tasks,
+        exhausted: !more && tasks.length === rows.length,
+        ...(left < REMAINING_TOLD_BELOW ? { remaining: left } : {})
+      }
     })()
   }
 

@@ -610,7 +610,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       this.#ready.delete(link)
       served.add(link)
       this.#afterGrant(work.jobId, link.worker, outcome.tasks)
-      const offer = { work, tasks: outcome.tasks, ...(outcome.exhausted ? { remaining: 0 } : {}) }
+      const offer = { work, tasks: outcome.tasks, ...(outcome.remaining != null ? { remaining: outcome.remaining } : {}) }
       void link.write({ offer }).catch(err => {
         // the session broke: the tasks go back at once rather than at their deadline
         log('could not offer tasks of job %s to %s: %e', work.jobId, link.worker, err)
@@ -1035,7 +1035,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
         return { lease: { requestId, status: outcome.status === 'none-left' ? LeaseResponse.Status.NONE_LEFT : LeaseResponse.Status.REFUSED, reason: outcome.reason, tasks: [] } }
       }
       this.#afterGrant(jobId, worker, outcome.tasks)
-      return { lease: { requestId, status: LeaseResponse.Status.GRANTED, reason: '', tasks: outcome.tasks, ...(outcome.exhausted ? { remaining: 0 } : {}) } }
+      return { lease: { requestId, status: LeaseResponse.Status.GRANTED, reason: '', tasks: outcome.tasks, ...(outcome.remaining != null ? { remaining: outcome.remaining } : {}) } }
     }
     if (message.progress != null) {
       const { taskId, attempt, fraction } = message.progress

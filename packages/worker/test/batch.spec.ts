@@ -42,6 +42,8 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
   const checkpoints: Checkpoint[] = []
   /** maxTasks of each lease request, per job. */
   const asked = new Map<string, number[]>()
+  /** Per job: the `remaining` told in each lease answer, in order (undefined: not told). */
+  const toldRemaining = new Map<string, Array<number | undefined>>()
   /** Per job: tasks granted and not yet returned, after each grant. */
   const outstanding = new Map<string, number[]>()
   const returned = new Map<string, number>()
@@ -141,9 +143,13 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
             if (next.length > 0) {
               outstanding.set(jobId, [...(outstanding.get(jobId) ?? []), (granted.get(jobId) ?? 0) - (returned.get(jobId) ?? 0)])
             }
+            // jobs named job-end-* are told how many tasks still wait, below 8, as a submitter does
+            const left = grants.get(jobId)?.length ?? 0
+            const remaining = jobId.startsWith('job-end') && left < 8 ? left : undefined
+            toldRemaining.set(jobId, [...(toldRemaining.get(jobId) ?? []), remaining])
             const lease: LeaseResponse = next.length === 0
               ? { requestId, status: LeaseResponse.Status.NONE_LEFT, reason: 'nothing left', tasks: [] }
-              : { requestId, status: LeaseResponse.Status.GRANTED, reason: '', tasks: next }
+              : { requestId, status: LeaseResponse.Status.GRANTED, reason: '', tasks: next, ...(remaining != null ? { remaining } : {}) }
             await lp.write(SubmitterMessage.encode({ lease }))
           } else if (message.release != null) {
             // given back unrun: lease them again, as a submitter requeues them
@@ -275,6 +281,22 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       // ~14 requests, where one ahead at a time takes one per task, 24 or more
       expect(Math.max(...asks), JSON.stringify(asks)).toBeLessThanOrEqual(3)
       expect(asks.length, JSON.stringify(asks)).toBeLessThanOrEqual(18)
+    })
+  })
+
+  it('leases only for its free slot once the submitter says fewer than 8 tasks wait, so the last ones spread over free volunteers', async () => {
+    await withVolunteer({ outboxRetryMs: 60_000, resultHoldMs: 0 }, async other => {
+      const done = await run('job-end', 10_000, Array.from({ length: 24 }, (_, i) => grant('job-end', i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
+      expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 24 }, (_, i) => i))
+      const asks = asked.get('job-end') ?? []
+      const told = toldRemaining.get('job-end') ?? []
+      // request i+1 follows answer i (one lease request of a job at a time)
+      const end = told.findIndex(r => r != null && r > 0)
+      expect(end, JSON.stringify({ asks, told })).toBeGreaterThan(0)
+      // before it, tasks were leased ahead, two at a time (plus the free slot)
+      expect(Math.max(...asks.slice(0, end + 1)), JSON.stringify({ asks, told })).toBeGreaterThanOrEqual(2)
+      // after it, only what the free slot takes
+      expect(asks.slice(end + 1).every(n => n === 1), JSON.stringify({ asks, told })).toBe(true)
     })
   })
 
