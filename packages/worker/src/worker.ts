@@ -191,21 +191,24 @@ const AHEAD_MS = 100
 const AHEAD_ONE_MS = 2000
 /**
  * Jobs whose tasks typically (the median of the recent ones) take longer
- * than AHEAD_MS, up to this, lease two tasks
- * per slot at a time once none is waiting (instead of one each time one
- * starts): half the lease round trips, which cost both daemons CPU that the
- * runners then lack (64 Monte Carlo tasks of ~100 ms: the daemons used ~18 %
- * less CPU), while the end of a job is held back by at most two such tasks
- * (four when the two running form a group: GROUP_MS; in 14 alternating
- * Monte Carlo jobs the makespan was still 1 % shorter with groups).
+ * than AHEAD_MS, up to this, lease LEASE_SEVERAL tasks per slot at a time
+ * once none is waiting (instead of one each time one starts): a lease round
+ * trip for several tasks, which cost both daemons CPU that the runners then
+ * lack. 64 Monte Carlo tasks of ~100 ms: two at a time used ~18 % less
+ * daemon CPU than one; four (with groups of two, GROUP_MS) ~20 % less than
+ * two, and a 1-1.4 % shorter makespan, in jobs alternating in one run. The
+ * end of a job is protected by the end game (endgame()): with fewer than
+ * ENDGAME_TASKS waiting, nothing is leased ahead.
  */
-const AHEAD_TWO_MS = 250
+const AHEAD_SEVERAL_MS = 250
+/** Tasks per slot leased at a time for jobs of tasks up to AHEAD_SEVERAL_MS. */
+const LEASE_SEVERAL = 4
 /** Largest leaseAhead. */
 const MAX_LEASE_AHEAD = 1024
 /**
  * Expected ms of work run together in one sandbox call (a group of quick
  * tasks). Bounded in practice by what is leased ahead (AHEAD_MS per slot,
- * or two tasks of up to AHEAD_TWO_MS): tasks of ~100 ms run two to a call,
+ * or LEASE_SEVERAL tasks of up to AHEAD_SEVERAL_MS): tasks of ~100 ms run two to a call,
  * which halves their IPC round trips and outbox commits (64 Monte Carlo
  * tasks of ~100 ms, alternating jobs in one run: the daemons used 14 % less
  * CPU and the makespan was 1 % shorter than with 20 ms groups).
@@ -567,7 +570,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   /**
    * Tasks to lease beyond free slots, minus those already waiting or asked
    * for: about AHEAD_MS of work per slot at the pace of the job's recent
-   * tasks here (at least one; two at a time for tasks up to AHEAD_TWO_MS),
+   * tasks here (at least one; LEASE_SEVERAL at a time for tasks up to AHEAD_SEVERAL_MS),
    * at most leaseAhead per slot, and none when a
    * recent task took longer than AHEAD_ONE_MS or when one waiting behind the
    * others could miss half its lease margin. So a leased-ahead task keeps its deadline
@@ -588,10 +591,11 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     const perSlot = Math.min(this.#leaseAhead, Math.max(1, Math.floor(this.#aheadMs / Math.max(average, 0.01))), inMargin)
     const slots = Math.floor(this.#node.slots.total / Math.max(1, job.requirements.cores))
     const typical = recentMedian(job)
-    if (typical > this.#aheadMs && typical <= AHEAD_TWO_MS && perSlot === 1 && inMargin >= 2) {
-      // tasks a bit longer than aheadMs: two per slot once none is left
-      // waiting, so a lease round trip serves two tasks, not one
-      return this.#queue.length === 0 && this.#aheadAsked === 0 ? 2 * slots : 0
+    if (typical > this.#aheadMs && typical <= AHEAD_SEVERAL_MS && perSlot === 1 && inMargin >= 2) {
+      // tasks a bit longer than aheadMs: several per slot once none is left
+      // waiting (as many as can wait in half the lease margin), so a lease
+      // round trip serves several tasks, not one
+      return this.#queue.length === 0 && this.#aheadAsked === 0 ? Math.min(LEASE_SEVERAL, inMargin) * slots : 0
     }
     return Math.max(0, perSlot * slots - this.#queue.length - this.#aheadAsked)
   }
