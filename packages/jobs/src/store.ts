@@ -7,6 +7,7 @@ import Database from 'better-sqlite3'
 import { walSync } from '@idlegrid/sqlite'
 import type { WalSync } from '@idlegrid/sqlite'
 import { InvalidInputError, NotFoundError } from '@idlegrid/interface'
+import { REMAINING_TOLD_BELOW } from '@idlegrid/protocol-work'
 import type { TaskErrorInfo, TaskRequirements } from '@idlegrid/interface'
 
 /** What a finished record holds: the task's value, or why it failed for good. */
@@ -131,19 +132,12 @@ export interface LeasedTask {
   leaseMs: number
 }
 
-/**
- * A grant counts the tasks that still wait for the same worker after it
- * when fewer than this many do (`remaining`), so a volunteer can stop
- * leasing ahead at the end of a job.
- */
-export const REMAINING_TOLD_BELOW = 8
-
 export type LeaseOutcome =
   /**
-   * exhausted: no other task of the job waits for this worker now.
-   * remaining: how many do, when fewer than REMAINING_TOLD_BELOW (absent: that many or more).
+   * remaining: how many other tasks of the job wait for this worker now,
+   * when fewer than REMAINING_TOLD_BELOW (absent: that many or more; 0: none).
    */
-  | { status: 'granted', tasks: LeasedTask[], exhausted: boolean, remaining?: number }
+  | { status: 'granted', tasks: LeasedTask[], remaining?: number }
   | { status: 'none-left' | 'refused', reason: string, tasks: [] }
 
 /** One record's outcome as a worker reported it; value is JSON bytes. */
@@ -548,7 +542,6 @@ export class JobStore {
         ORDER BY t.idx LIMIT ?`).all(jobId, worker, worker, maxTasks + REMAINING_TOLD_BELOW) as TaskRow[]
       // the rows beyond those asked for tell how many more wait for this worker (up to the bound)
       const seen = rows.length
-      const more = seen > maxTasks
       rows.length = Math.min(rows.length, maxTasks)
       const inputsOf = this.#sql('SELECT input FROM records WHERE job_id = ? AND idx >= ? AND idx < ? ORDER BY idx')
       const markLeased = this.#sql('UPDATE tasks SET attempt = ? WHERE id = ?')
@@ -606,12 +599,7 @@ export class JobStore {
         }
       }
       const left = seen - tasks.length
-      return {
-        status: 'granted',
-        tasks,
-        exhausted: !more && tasks.length === rows.length,
-        ...(left < REMAINING_TOLD_BELOW ? { remaining: left } : {})
-      }
+      return { status: 'granted', tasks, ...(left < REMAINING_TOLD_BELOW ? { remaining: left } : {}) }
     })()
   }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { buildBundle, createBundleCache, signBundle } from '@idlegrid/bundle'
 import {
-  ANNOUNCE_PROTOCOL, Announce, AnnounceResponse, LeaseResponse, MAX_SESSION_MESSAGE_SIZE, ResultAck, SESSION_PROTOCOL,
+  ANNOUNCE_PROTOCOL, Announce, AnnounceResponse, LeaseResponse, MAX_SESSION_MESSAGE_SIZE, REMAINING_TOLD_BELOW, ResultAck, SESSION_PROTOCOL,
   SubmitterMessage, TaskError, decodeWorkerMessage
 } from '@idlegrid/protocol-work'
 import { createSandboxPool } from '@idlegrid/sandbox-host'
@@ -143,9 +143,9 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
             if (next.length > 0) {
               outstanding.set(jobId, [...(outstanding.get(jobId) ?? []), (granted.get(jobId) ?? 0) - (returned.get(jobId) ?? 0)])
             }
-            // jobs named job-end-* are told how many tasks still wait, below 8, as a submitter does
+            // jobs named job-end-* are told how many tasks still wait, once few do, as a submitter does
             const left = grants.get(jobId)?.length ?? 0
-            const remaining = jobId.startsWith('job-end') && left < 8 ? left : undefined
+            const remaining = jobId.startsWith('job-end') && left < REMAINING_TOLD_BELOW ? left : undefined
             toldRemaining.set(jobId, [...(toldRemaining.get(jobId) ?? []), remaining])
             const lease: LeaseResponse = next.length === 0
               ? { requestId, status: LeaseResponse.Status.NONE_LEFT, reason: 'nothing left', tasks: [] }

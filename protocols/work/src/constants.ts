@@ -41,6 +41,12 @@ export const MAX_RESULT_SIZE = 4 * MiB
 /** Most tasks granted by one LeaseResponse. */
 export const MAX_TASKS_PER_LEASE = 64
 /**
+ * A lease answer or offer says how many of the job's tasks still wait for
+ * the volunteer (`remaining`) when fewer than this many do; volunteers stop
+ * leasing ahead below it (the end game of a job).
+ */
+export const REMAINING_TOLD_BELOW = 8
+/**
  * Largest encoded WorkerMessage / SubmitterMessage. A lease response always
  * fits one task (input + checkpoint) and packs more only while they fit.
  */
