@@ -468,7 +468,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     this.#afterLost(this.#store.releaseWorker(worker), 'volunteer disconnected')
   }
 
-  #afterLost (lost: LostLease[], reason: string): void {
+  #afterLost (lost: LostLease[], reason: string, pushOnly = false): void {
     for (const l of lost) {
       this.#progress.delete(l.taskId)
       const detail = { jobId: l.jobId, taskId: l.taskId, attempt: l.attempt, worker: l.worker }
@@ -480,9 +480,23 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       }
       this.#afterTaskChange(l.jobId)
     }
-    if (lost.some(l => l.requeued)) {
-      void this.announce()
+    if (!lost.some(l => l.requeued)) {
+      return
     }
+    if (pushOnly) {
+      // tasks given back by a volunteer on its session: the volunteers on
+      // sessions hear of them at once (an offer for those standing ready),
+      // the next announce round tells everyone else; no DHT walk for them
+      const jobs = new Set(lost.filter(l => l.requeued).map(l => l.jobId))
+      for (const job of this.#store.pendingJobs()) {
+        if (jobs.has(job.id)) {
+          this.#offerAndPush({ jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending })
+        }
+      }
+      this.#armAnnounce()
+      return
+    }
+    void this.announce()
   }
 
   #afterTaskChange (jobId: string): void {
@@ -1060,7 +1074,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       return undefined
     }
     if (message.release != null) {
-      this.#afterLost(this.#store.release(worker, message.release.tasks), 'given back unrun by its volunteer')
+      this.#afterLost(this.#store.release(worker, message.release.tasks), 'given back unrun by its volunteer', true)
       return undefined
     }
     // an acknowledged result is deleted by the volunteer: it must be on disk here first

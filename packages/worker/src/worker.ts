@@ -173,7 +173,13 @@ interface QueuedTask {
 
 /** Task times kept per job to judge whether leasing ahead is safe. */
 const RECENT_TASKS = 8
-/** Tasks of a job that must have run here before any is leased ahead. */
+/**
+ * Tasks of a job that must have run here before its pace decides what is
+ * leased ahead; until then one task per slot is, and it goes back if the
+ * task before it runs past AHEAD_ONE_MS (64 Monte Carlo tasks of ~100 ms:
+ * the first three gaps between tasks went from 5-10 ms, a lease round trip,
+ * to under 1 ms).
+ */
 const MIN_SAMPLES = 3
 /**
  * Work a slot keeps leased ahead by default, in expected ms: enough to hide
@@ -528,6 +534,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       this.#enqueue(job, bundle, tasks.slice(0, room), offer.remaining)
       giveBack(tasks.slice(room))
       this.#startQueued()
+      this.#endgameGiveBack(job)
     } catch (err) {
       log('could not take the tasks of job %s that %p offered, giving them back: %e', job.jobId, submitter, err)
       this.#jobs.delete(job.jobId)
@@ -578,8 +585,18 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    */
   #ahead (job: KnownJob): number {
     const average = recentAverage(job)
-    if (this.#leaseAhead === 0 || average == null || job.marginMs == null || (job.slowRunning ?? 0) > 0 || endgame(job)) {
+    if (this.#leaseAhead === 0 || job.marginMs == null || (job.slowRunning ?? 0) > 0 || endgame(job)) {
       return 0
+    }
+    const slots = Math.floor(this.#node.slots.total / Math.max(1, job.requirements.cores))
+    if (average == null) {
+      // The job's first tasks here: one per slot, so that a slot does not
+      // wait a lease round trip for each of them. It goes back if the task
+      // before it runs past AHEAD_ONE_MS (#runGroup). None once a task of
+      // the job ran that long, nor when one could not wait that long within
+      // half the lease margin.
+      const patience = Math.max(this.#aheadMs, AHEAD_ONE_MS)
+      return job.marginMs / 2 < patience || job.recentMs.some(ms => ms > patience) ? 0 : Math.max(0, slots - this.#queue.length - this.#aheadAsked)
     }
     const longest = Math.max(...job.recentMs)
     if (longest > Math.max(this.#aheadMs, AHEAD_ONE_MS)) {
@@ -588,7 +605,6 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     /** Tasks that can wait in line behind one another and still start within half their lease margin. */
     const inMargin = Math.floor(job.marginMs / 2 / Math.max(longest, 1))
     const perSlot = Math.min(this.#leaseAhead, Math.max(1, Math.floor(this.#aheadMs / Math.max(average, 0.01))), inMargin)
-    const slots = Math.floor(this.#node.slots.total / Math.max(1, job.requirements.cores))
     const typical = recentMedian(job)
     if (typical > this.#aheadMs && typical <= AHEAD_SEVERAL_MS && perSlot === 1 && inMargin >= 2) {
       // tasks a bit longer than aheadMs: several per slot once none is left
@@ -645,12 +661,21 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     return Math.max(1, Math.min(GROUP_RECORDS, Math.floor(GROUP_MS / Math.max(average, 0.01))))
   }
 
-  /** Runs tasks on slots already acquired for them, and frees them when they end. */
+  /**
+   * Runs tasks on slots already acquired for them, and frees them when the
+   * sandbox is done with them: the slot takes its next task, or asks for
+   * one, before the results are stored and sent.
+   */
   #start (job: KnownJob, bundle: SignedBundle, queued: QueuedTask[]): void {
-    void this.#runGroup(job, bundle, queued).finally(() => {
-      this.#node.slots.release(Math.max(1, job.requirements.cores))
-      this.#pump()
-    })
+    let freed = false
+    const free = (): void => {
+      if (!freed) {
+        freed = true
+        this.#node.slots.release(Math.max(1, job.requirements.cores))
+        this.#pump()
+      }
+    }
+    void this.#runGroup(job, bundle, queued, free).finally(free)
   }
 
   /**
@@ -658,15 +683,28 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    * just ran much longer than the ones they were leased on the strength of,
    * so they could hold up the job here while another volunteer is free.
    */
-  #giveBack (job: KnownJob): void {
+  #giveBack (job: KnownJob, why = 'tasks got slower'): void {
     const back = this.#queue.filter(q => q.job === job)
     if (back.length === 0) {
       return
     }
     this.#queue.splice(0, this.#queue.length, ...this.#queue.filter(q => q.job !== job))
-    log('job %s: tasks got slower, giving %d leased task(s) back to %p', job.jobId, back.length, job.submitter)
+    log('job %s: %s, giving %d leased task(s) back to %p', job.jobId, why, back.length, job.submitter)
     for (let i = 0; i < back.length; i += MAX_RESULTS_PER_MESSAGE) {
       void this.#session(job.submitter).notify({ release: { tasks: back.slice(i, i + MAX_RESULTS_PER_MESSAGE).map(q => ({ taskId: q.grant.taskId, attempt: q.grant.attempt })) } })
+    }
+  }
+
+  /**
+   * In a job's end game, its tasks that wait here for a slot go back to the
+   * submitter, which gives them to whichever volunteer frees a slot first:
+   * a task queued here behind a running one would otherwise keep another
+   * volunteer idle at the end of the job. Leases made before the end game
+   * (several tasks per slot) are what fill the queue.
+   */
+  #endgameGiveBack (job: KnownJob): void {
+    if (endgame(job)) {
+      this.#giveBack(job, 'the end of the job is near')
     }
   }
 
@@ -684,21 +722,32 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   }
 
   /**
+   * The job's bundle when it was verified before, asking the owner's policy
+   * again; undefined when it must be fetched. Synchronous, so that a lease
+   * for a known bundle leaves before anything queued after it.
+   */
+  #verifiedBundle (job: KnownJob): SignedBundle | undefined {
+    const signer = job.submitter.toString()
+    const known = this.#verified.get(`${signer} ${job.bundleId}`)
+    if (known != null && (this.#policy.acceptSigner?.(signer) ?? true) !== true) {
+      throw new InvalidInputError(`the owner's policy no longer accepts work signed by ${signer}`)
+    }
+    return known
+  }
+
+  /**
    * The job's verified bundle. A bundle is immutable (its id is its hash):
    * once verified as signed by a submitter it is kept in memory, and later
    * leases and jobs only ask the owner's policy again.
    */
   async #bundleOf (job: KnownJob): Promise<SignedBundle> {
+    const known = this.#verifiedBundle(job)
+    if (known != null) {
+      return known
+    }
     const signer = job.submitter.toString()
     const trusted = (peer: string): boolean => (this.#policy.acceptSigner?.(peer) ?? true) === true
     const key = `${signer} ${job.bundleId}`
-    const known = this.#verified.get(key)
-    if (known != null) {
-      if (!trusted(signer)) {
-        throw new InvalidInputError(`the owner's policy no longer accepts work signed by ${signer}`)
-      }
-      return known
-    }
     const bundle = await loadBundle({ libp2p: this.#libp2p, cache: this.#cache, submitter: job.submitter, bundleId: job.bundleId, trusted })
     if (this.#verified.size >= VERIFIED_BUNDLES) {
       this.#verified.delete(this.#verified.keys().next().value as string)
@@ -734,7 +783,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     const cores = Math.max(1, job.requirements.cores)
     try {
       log.trace('leasing for job %s', job.jobId)
-      const bundle = await this.#bundleOf(job)
+      const bundle = this.#verifiedBundle(job) ?? await this.#bundleOf(job)
       if (this.#stopped) {
         return
       }
@@ -763,6 +812,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
         held = 0
       }
       this.#startQueued()
+      this.#endgameGiveBack(job)
     } catch (err) {
       log('could not get work of job %s from %p, forgetting it until the next announcement: %e', job.jobId, job.submitter, err)
       this.#jobs.delete(job.jobId)
@@ -871,26 +921,25 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    * In a group, a record past its time limit fails its own task; the tasks
    * after it that did not start go back to the queue to run one by one.
    */
-  async #runGroup (job: KnownJob, bundle: SignedBundle, queued: QueuedTask[]): Promise<void> {
+  async #runGroup (job: KnownJob, bundle: SignedBundle, queued: QueuedTask[], free: () => void): Promise<void> {
     const session = this.#session(job.submitter)
     const grants = queued.map(q => q.grant)
     const grouped = grants.length > 1
     const started = Date.now()
     // Tasks leased ahead of this one wait behind it: once it runs SLOWDOWN
-    // times longer than the job's recent tasks, they go back to the submitter
-    // for a free volunteer instead of waiting for its end.
+    // times longer than the job's recent tasks (AHEAD_ONE_MS while they are
+    // too few to judge by), they go back to the submitter for a free
+    // volunteer instead of waiting for its end.
     const before = recentAverage(job)
     /** Wall ms per task past which the job's tasks here count as slow. */
-    const slowMs = before == null ? undefined : Math.max(this.#aheadMs, SLOWDOWN * before)
+    const slowMs = before == null ? Math.max(this.#aheadMs, AHEAD_ONE_MS) : Math.max(this.#aheadMs, SLOWDOWN * before)
     let late = false
-    const slow = slowMs == null
-      ? undefined
-      : setTimeout(() => {
-        late = true
-        job.slowRunning = (job.slowRunning ?? 0) + 1
-        this.#giveBack(job)
-      }, slowMs * grants.length)
-    slow?.unref?.()
+    const slow = setTimeout(() => {
+      late = true
+      job.slowRunning = (job.slowRunning ?? 0) + 1
+      this.#giveBack(job)
+    }, slowMs * grants.length)
+    slow.unref?.()
     let cancelled = false
     let current: { cancel(reason?: string): void } | undefined
     const cancel = (): void => {
@@ -1078,12 +1127,15 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     for (const t of ran) {
       noteTaskMs(job, ms / ran.length)
     }
-    if (slowMs != null && ms / ran.length > slowMs) {
+    if (ms / ran.length > slowMs) {
       this.#giveBack(job)
     }
     if (requeue.length > 0 && !this.#stopped) {
       this.#queue.unshift(...queued.filter(q => requeue.some(t => t.grant === q.grant)))
     }
+    // the slot starts its next task, or its lease request leaves, before
+    // these results are stored and sent: a lease waits behind nothing
+    free()
     const ended: Array<{ taskId: string, attempt: number, result: Uint8Array }> = []
     for (const t of ran) {
       let done = t.outcomes.map(o => o ?? { error: wireError(notRun('the sandbox ended the task without an outcome for this record')) })
