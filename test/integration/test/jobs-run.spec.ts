@@ -37,7 +37,7 @@ describe('jobs: submitter and volunteers', () => {
     // a task leased ahead and given back unrun at the end of the job (the
     // end game) runs on its next lease, attempt 2; nothing failed
     expect(results).toEqual(inputs.map(({ n }) => ({ n, square: n * n, resumedAt: null, attempt: expect.any(Number) })))
-    expect(results.every(r => r.attempt === 1 || r.attempt === 2), JSON.stringify(results)).toBe(true)
+    expect((results as Array<{ attempt: number }>).every(r => r.attempt === 1 || r.attempt === 2), JSON.stringify(results)).toBe(true)
     const info = await side.submitter.done(jobId, { signal: AbortSignal.timeout(5000) })
     expect(info).toMatchObject({ state: 'done', records: { total: 12, ok: 12, failed: 0 }, tasks: { total: 12, done: 12 } })
     expect(info.failures).toEqual([])
