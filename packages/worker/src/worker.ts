@@ -160,6 +160,8 @@ interface KnownJob {
   remaining?: number
   /** Tasks of this job running here much longer than its recent ones: nothing is leased ahead meanwhile. */
   slowRunning?: number
+  /** In the end game: slots of this job expected to free within END_LEASE_EARLY_MS, each of which may have its next task leased now. */
+  endingSoon?: number
 }
 
 /** A granted task waiting for a slot (leased ahead). */
@@ -207,6 +209,15 @@ const AHEAD_ONE_MS = 2000
  * REMAINING_TOLD_BELOW waiting, nothing is leased ahead.
  */
 const AHEAD_SEVERAL_MS = 250
+/**
+ * In a job's end game, a slot asks for its next task this long before its
+ * task is expected to end (the median of the job's recent tasks here): a
+ * lease round trip took 4-10 ms there, with the other volunteer's runner
+ * busy, and the slot waited for it after every task. A task leased that
+ * early waits here for at most about this long (more when its predecessor
+ * runs late) while another volunteer might be free.
+ */
+const END_LEASE_EARLY_MS = 15
 /** Tasks per slot leased at a time for jobs of tasks up to AHEAD_SEVERAL_MS. */
 const LEASE_SEVERAL = 4
 /** Largest leaseAhead. */
@@ -237,7 +248,9 @@ function recentAverage (job: KnownJob): number | undefined {
 /**
  * The end of a job: the submitter said how many of its tasks still wait for
  * us, which it does once fewer than REMAINING_TOLD_BELOW do. From then on
- * tasks are leased only for free slots and run alone, so the last ones
+ * tasks are leased only for free slots (or one about to free,
+ * END_LEASE_EARLY_MS), tasks leased before wait here no more (they go back,
+ * #endgameGiveBack), and each runs alone, so the last ones
  * spread over the volunteers that are free instead of queueing behind one
  * another here (64 Monte Carlo tasks of ~100 ms on two volunteers: the
  * first to finish had waited 7-203 ms for the other, ~60 ms with this).
@@ -585,8 +598,12 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    */
   #ahead (job: KnownJob): number {
     const average = recentAverage(job)
-    if (this.#leaseAhead === 0 || job.marginMs == null || (job.slowRunning ?? 0) > 0 || endgame(job)) {
+    if (this.#leaseAhead === 0 || job.marginMs == null || (job.slowRunning ?? 0) > 0) {
       return 0
+    }
+    if (endgame(job)) {
+      // only for the slots about to free (#runGroup)
+      return Math.max(0, (job.endingSoon ?? 0) - this.#queue.filter(q => q.job === job).length - this.#aheadAsked)
     }
     const slots = Math.floor(this.#node.slots.total / Math.max(1, job.requirements.cores))
     if (average == null) {
@@ -683,12 +700,12 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    * just ran much longer than the ones they were leased on the strength of,
    * so they could hold up the job here while another volunteer is free.
    */
-  #giveBack (job: KnownJob, why = 'tasks got slower'): void {
-    const back = this.#queue.filter(q => q.job === job)
+  #giveBack (job: KnownJob, why = 'tasks got slower', keep = 0): void {
+    const back = this.#queue.filter(q => q.job === job).slice(keep)
     if (back.length === 0) {
       return
     }
-    this.#queue.splice(0, this.#queue.length, ...this.#queue.filter(q => q.job !== job))
+    this.#queue.splice(0, this.#queue.length, ...this.#queue.filter(q => !back.includes(q)))
     log('job %s: %s, giving %d leased task(s) back to %p', job.jobId, why, back.length, job.submitter)
     for (let i = 0; i < back.length; i += MAX_RESULTS_PER_MESSAGE) {
       void this.#session(job.submitter).notify({ release: { tasks: back.slice(i, i + MAX_RESULTS_PER_MESSAGE).map(q => ({ taskId: q.grant.taskId, attempt: q.grant.attempt })) } })
@@ -704,7 +721,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    */
   #endgameGiveBack (job: KnownJob): void {
     if (endgame(job)) {
-      this.#giveBack(job, 'the end of the job is near')
+      this.#giveBack(job, 'the end of the job is near', job.endingSoon ?? 0)
     }
   }
 
@@ -940,6 +957,18 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       this.#giveBack(job)
     }, slowMs * grants.length)
     slow.unref?.()
+    // In the end game nothing waits here: the next task is asked for just
+    // before this one is expected to end, not after.
+    let endingSoon = false
+    const typical = job.recentMs.length > 0 ? recentMedian(job) * grants.length : undefined
+    const early = endgame(job) && (job.remaining ?? 0) > 0 && typical != null
+      ? setTimeout(() => {
+        endingSoon = true
+        job.endingSoon = (job.endingSoon ?? 0) + 1
+        this.#pump()
+      }, Math.max(0, typical - END_LEASE_EARLY_MS))
+      : undefined
+    early?.unref?.()
     let cancelled = false
     let current: { cancel(reason?: string): void } | undefined
     const cancel = (): void => {
@@ -1116,6 +1145,10 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       requeue = []
     }
     clearTimeout(slow)
+    clearTimeout(early)
+    if (endingSoon) {
+      job.endingSoon = (job.endingSoon ?? 1) - 1
+    }
     if (late) {
       job.slowRunning = (job.slowRunning ?? 1) - 1
     }

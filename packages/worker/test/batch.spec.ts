@@ -44,6 +44,8 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
   const asked = new Map<string, number[]>()
   /** Per job: the `remaining` told in each lease answer, in order (undefined: not told). */
   const toldRemaining = new Map<string, Array<number | undefined>>()
+  /** Per job: called as each lease request comes. */
+  const onLease = new Map<string, () => void>()
   /** Per job: tasks granted and not yet returned when each lease request came (before its grant). */
   const heldAtAsk = new Map<string, number[]>()
   /** Per job: tasks granted and not yet returned, after each grant. */
@@ -105,7 +107,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
    * and outbox, and a worker made with `init`; stops them all after.
    */
   let others = 0
-  async function withVolunteer (init: Omit<WorkerInit, 'node' | 'sandbox' | 'dbPath' | 'bundleCache'>, fn: (other: IdleGridNode) => Promise<void>): Promise<void> {
+  async function withVolunteer (init: Omit<WorkerInit, 'node' | 'sandbox' | 'dbPath' | 'bundleCache'>, fn: (other: IdleGridNode, otherWorker: Worker) => Promise<void>): Promise<void> {
     const n = ++others
     const other = await startNode({ bootstrap: [submitter.addresses()[0]], limits: { maxCores: 1 } })
     const otherPool = createSandboxPool({ slots: 1, runnerHeapMb: 96 })
@@ -113,7 +115,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
     await cache.put(bundle)
     const otherWorker = await createWorker({ ...init, node: other, sandbox: otherPool, dbPath: join(dir.path, `outbox-other-${n}.db`), bundleCache: cache })
     try {
-      await fn(other)
+      await fn(other, otherWorker)
     } finally {
       await otherWorker.stop()
       await other.stop()
@@ -137,6 +139,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
           if (message.lease != null) {
             const { jobId, maxTasks, requestId } = message.lease
             asked.set(jobId, [...(asked.get(jobId) ?? []), maxTasks])
+            onLease.get(jobId)?.()
             heldAtAsk.set(jobId, [...(heldAtAsk.get(jobId) ?? []), (granted.get(jobId) ?? 0) - (returned.get(jobId) ?? 0)])
             const next = grants.get(jobId)?.splice(0, maxTasks) ?? []
             for (const g of next) {
@@ -315,6 +318,27 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       const held = heldAtAsk.get('job-end') ?? []
       expect(held.slice(end + 1).length, JSON.stringify({ held, told })).toBeGreaterThanOrEqual(3)
       expect(held.slice(end + 1).every(n => n >= 1), JSON.stringify({ held, told })).toBe(true)
+    })
+  })
+
+  it('in the end game, asks for the next task shortly before the running one is expected to end', async () => {
+    await withVolunteer({ outboxRetryMs: 60_000, resultHoldMs: 0 }, async (other, otherWorker) => {
+      let running = 0
+      otherWorker.addEventListener('task:start', () => { running++ })
+      otherWorker.addEventListener('task:end', () => { running-- })
+      /** Whether a task ran here when each lease request came. */
+      const whileRunning: boolean[] = []
+      onLease.set('job-end-early', () => { whileRunning.push(running > 0) })
+      const done = await run('job-end-early', 10_000, Array.from({ length: 24 }, (_, i) => grant('job-end-early', i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
+      expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 24 }, (_, i) => i))
+      const asks = asked.get('job-end-early') ?? []
+      const told = toldRemaining.get('job-end-early') ?? []
+      const end = told.findIndex(r => r != null && r > 0)
+      expect(end, JSON.stringify({ asks, told })).toBeGreaterThan(0)
+      // one task at a time, as in any end game, but asked for while the one
+      // before it still ran (after it, the slot would wait a round trip)
+      expect(asks.slice(end + 1).every(n => n === 1), JSON.stringify({ asks, told })).toBe(true)
+      expect(whileRunning.slice(end + 1).filter(Boolean).length, JSON.stringify({ whileRunning, told })).toBeGreaterThan(0)
     })
   })
 
