@@ -871,7 +871,7 @@ export class JobStore {
   /** Ends the active leases `worker` gives back unrun; not a failed attempt. Leases it does not hold are ignored. */
   release (worker: string, tasks: Array<{ taskId: string, attempt: number }>, now = Date.now()): LostLease[] {
     const rows = tasks.flatMap(t => this.#activeLease(t.taskId, t.attempt, worker) ?? [])
-    return this.#loseLeases(rows, 'lost', now)
+    return this.#loseLeases(rows, 'released', now)
   }
 
   /** Ends every active lease: the submitter restarted and cannot know what ran meanwhile. */
@@ -934,7 +934,7 @@ export class JobStore {
       .get(taskId, attempt, worker) as LeaseRow | undefined
   }
 
-  #loseLeases (rows: LeaseRow[], state: 'expired' | 'lost', now: number): LostLease[] {
+  #loseLeases (rows: LeaseRow[], state: 'expired' | 'lost' | 'released', now: number): LostLease[] {
     const db = this.#db
     const lost: LostLease[] = []
     db.transaction(() => {
@@ -952,16 +952,18 @@ export class JobStore {
           this.#recordError(task, lease.attempt, lease.worker, error, null, now)
           this.#sql('UPDATE tasks SET failures = ? WHERE id = ?').run(failures, task.id)
         }
-        // replicated tasks get one lease per replica on top of the lease limit
+        // replicated tasks get one lease per replica on top of the lease limit;
+        // leases given back unrun (a volunteer's queue at the end of a job) do not count
         const maxLeases = this.maxLeases + Math.max(0, (task.max_needed ?? 1) - 1)
+        const leases = task.attempt - (this.#sql('SELECT COUNT(*) AS n FROM leases WHERE task_id = ? AND state = \'released\'').get(task.id) as { n: number }).n
         let requeued = true
         if (this.#activeLeases(task.id) > 0) {
           // another replica still runs: the task waits for it
           this.#settle(task.id)
-        } else if (failures >= this.maxAttempts || task.attempt >= maxLeases) {
+        } else if (failures >= this.maxAttempts || leases >= maxLeases) {
           const final = failures >= this.maxAttempts
             ? giveUp(error ?? { name: 'LeaseExpiredError', message: 'lease expired', kind: 'runner-lost', retryable: true }, failures)
-            : { name: 'TooManyLeasesError', message: `task was leased ${task.attempt} times without a result; the last lessee went away`, kind: 'runner-lost' as const, retryable: false }
+            : { name: 'TooManyLeasesError', message: `task was leased ${leases} times without a result; the last lessee went away`, kind: 'runner-lost' as const, retryable: false }
           if (failures < this.maxAttempts) {
             this.#recordError(task, lease.attempt, lease.worker, final, null, now)
           }

@@ -252,4 +252,23 @@ describe('JobStore', () => {
     expect(store.resultsInOrder('a', 0)[0]).toMatchObject({ error: { name: 'TooManyLeasesError' } })
     expect(store.job('a').state).toBe('done')
   })
+
+  it('does not count leases given back unrun toward maxLeases', () => {
+    store.close()
+    store = new JobStore({ path: join(dir, 'jobs.db'), maxLeases: 2 })
+    store.createJob(newJob('a', 1))
+    // given back three times (the end of a job, volunteer after volunteer): still waiting, nothing failed
+    for (const worker of ['w1', 'w2', 'w3']) {
+      const [t] = store.lease('a', worker, 1, MiB, 0).tasks
+      expect(store.release(worker, [{ taskId: t.taskId, attempt: t.attempt }])[0].requeued).toBe(true)
+    }
+    expect(store.job('a').tasks).toMatchObject({ pending: 1, failed: 0 })
+    // two leases that went away do count
+    store.lease('a', 'w4', 1, MiB, 0)
+    expect(store.releaseWorker('w4')[0].requeued).toBe(true)
+    const [t] = store.lease('a', 'w5', 1, MiB, 0).tasks
+    expect(t.attempt).toBe(5)
+    expect(store.releaseWorker('w5')[0].requeued).toBe(false)
+    expect(store.resultsInOrder('a', 0)[0]).toMatchObject({ error: { name: 'TooManyLeasesError', message: expect.stringContaining('leased 2 times') } })
+  })
 })

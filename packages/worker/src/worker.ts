@@ -162,6 +162,8 @@ interface KnownJob {
   slowRunning?: number
   /** In the end game: slots of this job expected to free within END_LEASE_EARLY_MS, each of which may have its next task leased now. */
   endingSoon?: number
+  /** The job's end game began (see endgame()); it lasts while we know the job. */
+  endgame?: boolean
 }
 
 /** A granted task waiting for a slot (leased ahead). */
@@ -256,8 +258,11 @@ function recentAverage (job: KnownJob): number | undefined {
  * first to finish had waited 7-203 ms for the other, ~60 ms with this).
  */
 function endgame (job: KnownJob): boolean {
-  return job.remaining != null && job.remaining < REMAINING_TOLD_BELOW
+  return job.endgame === true
 }
+
+/** Jobs whose end game began here, remembered after the job is forgotten (at most this many). */
+const ENDGAMES_KEPT = 256
 
 /** Median wall ms of the job's recent tasks here (a slow first task, a runner starting, does not move it). */
 function recentMedian (job: KnownJob): number {
@@ -295,6 +300,14 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   readonly #jobs = new Map<string, KnownJob>()
   /** Bundles verified lately, by `<signer> <bundle id>`, oldest first. */
   readonly #verified = new Map<string, SignedBundle>()
+  /**
+   * Jobs (submitter/job id) whose end game began here. It does not end when
+   * tasks given back raise what waits above REMAINING_TOLD_BELOW again, nor
+   * when we forget the job and hear of it again: a volunteer leaving the
+   * end game would lease ahead, hear of it again and give the same tasks
+   * back, round after round.
+   */
+  readonly #endgames = new Set<string>()
   readonly #sessions = new Map<string, SessionClient>()
   /** Submitters holding a standing Ready of ours (see #standReady). */
   readonly #readyAt = new Set<string>()
@@ -455,7 +468,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     const known = this.#jobs.get(announce.jobId)
     if (known == null) {
-      this.#jobs.set(announce.jobId, { jobId: announce.jobId, bundleId: announce.bundleId, submitter, requirements: req, leasing: false, recentMs: [] })
+      this.#jobs.set(announce.jobId, { jobId: announce.jobId, bundleId: announce.bundleId, submitter, requirements: req, leasing: false, recentMs: [], endgame: this.#endgames.has(`${submitter.toString()}/${announce.jobId}`) })
     }
     queueMicrotask(() => { this.#pump() })
     if (this.#node.slots.free < cores) {
@@ -721,7 +734,11 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    */
   #endgameGiveBack (job: KnownJob): void {
     if (endgame(job)) {
-      this.#giveBack(job, 'the end of the job is near', job.endingSoon ?? 0)
+      // tasks that start within END_LEASE_EARLY_MS here stay (quick tasks
+      // would only cost messages): what another volunteer could start sooner
+      // is the rest
+      const quick = job.recentMs.length > 0 ? Math.floor(END_LEASE_EARLY_MS / Math.max(recentMedian(job), 0.01)) : 0
+      this.#giveBack(job, 'the end of the job is near', Math.max(job.endingSoon ?? 0, quick))
     }
   }
 
@@ -787,6 +804,14 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       }
     }
     job.remaining = remaining
+    if (remaining != null && remaining < REMAINING_TOLD_BELOW && job.endgame !== true) {
+      job.endgame = true
+      const key = `${job.submitter.toString()}/${job.jobId}`
+      this.#endgames.add(key)
+      if (this.#endgames.size > ENDGAMES_KEPT) {
+        this.#endgames.delete(this.#endgames.values().next().value as string)
+      }
+    }
     if (remaining === 0) {
       this.#jobs.delete(job.jobId)
     }
@@ -961,7 +986,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     // before this one is expected to end, not after.
     let endingSoon = false
     const typical = job.recentMs.length > 0 ? recentMedian(job) * grants.length : undefined
-    const early = endgame(job) && (job.remaining ?? 0) > 0 && typical != null
+    const early = endgame(job) && job.remaining !== 0 && typical != null
       ? setTimeout(() => {
         endingSoon = true
         job.endingSoon = (job.endingSoon ?? 0) + 1

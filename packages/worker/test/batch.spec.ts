@@ -151,7 +151,8 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
             }
             // jobs named job-end-* are told how many tasks still wait, once few do, as a submitter does
             const left = grants.get(jobId)?.length ?? 0
-            const remaining = jobId.startsWith('job-end') && left < REMAINING_TOLD_BELOW ? left : undefined
+            // job-end-once-* jobs are told only once, as when tasks given back raise what waits to 8 or more again
+            const remaining = jobId.startsWith('job-end') && left < REMAINING_TOLD_BELOW && !(jobId.startsWith('job-end-once') && toldRemaining.get(jobId)?.some(r => r != null) === true) ? left : undefined
             toldRemaining.set(jobId, [...(toldRemaining.get(jobId) ?? []), remaining])
             const lease: LeaseResponse = next.length === 0
               ? { requestId, status: LeaseResponse.Status.NONE_LEFT, reason: 'nothing left', tasks: [] }
@@ -318,6 +319,21 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       const held = heldAtAsk.get('job-end') ?? []
       expect(held.slice(end + 1).length, JSON.stringify({ held, told })).toBeGreaterThanOrEqual(3)
       expect(held.slice(end + 1).every(n => n >= 1), JSON.stringify({ held, told })).toBe(true)
+    })
+  })
+
+  it('stays in the end game once it began, though the submitter stops telling how many tasks wait', async () => {
+    await withVolunteer({ outboxRetryMs: 60_000, resultHoldMs: 0 }, async other => {
+      const done = await run('job-end-once', 10_000, Array.from({ length: 24 }, (_, i) => grant('job-end-once', i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
+      expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 24 }, (_, i) => i))
+      const asks = asked.get('job-end-once') ?? []
+      const told = toldRemaining.get('job-end-once') ?? []
+      const end = told.findIndex(r => r != null)
+      expect(end, JSON.stringify({ asks, told })).toBeGreaterThan(0)
+      expect(told.slice(end + 1).every(r => r == null), JSON.stringify({ asks, told })).toBe(true)
+      // a volunteer that left the end game here would lease four ahead again
+      expect(asks.slice(end + 1).length, JSON.stringify({ asks, told })).toBeGreaterThan(2)
+      expect(asks.slice(end + 1).every(n => n === 1), JSON.stringify({ asks, told })).toBe(true)
     })
   })
 
