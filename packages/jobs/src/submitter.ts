@@ -111,7 +111,8 @@ export interface SubmitterEvents {
   /** A task reached its final state; its records' results are readable. */
   'task:final': CustomEvent<TaskEventDetail>
   /** A task went back to the queue (lease expired or lost, retryable failure). */
-  'task:requeued': CustomEvent<TaskEventDetail & { reason: string }>
+  /** givenBack: the volunteer gave the task back unrun (leased ahead, then not needed there); not a failure. */
+  'task:requeued': CustomEvent<TaskEventDetail & { reason: string, givenBack?: boolean }>
   /** A job reached its final state (done or cancelled). */
   'job:done': CustomEvent<JobInfo>
   /** A volunteer refused a job's announcement, or gave a new reason (not repeated every round). */
@@ -468,13 +469,13 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     this.#afterLost(this.#store.releaseWorker(worker), 'volunteer disconnected')
   }
 
-  #afterLost (lost: LostLease[], reason: string, pushOnly = false): void {
+  #afterLost (lost: LostLease[], reason: string, givenBack = false): void {
     for (const l of lost) {
       this.#progress.delete(l.taskId)
       const detail = { jobId: l.jobId, taskId: l.taskId, attempt: l.attempt, worker: l.worker }
       if (l.requeued) {
         log('task %s attempt %d requeued: %s', l.taskId, l.attempt, reason)
-        this.safeDispatchEvent('task:requeued', { detail: { ...detail, reason } })
+        this.safeDispatchEvent('task:requeued', { detail: { ...detail, reason, ...(givenBack ? { givenBack } : {}) } })
       } else {
         this.safeDispatchEvent('task:final', { detail })
       }
@@ -483,7 +484,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (!lost.some(l => l.requeued)) {
       return
     }
-    if (pushOnly) {
+    if (givenBack) {
       // tasks given back by a volunteer on its session: the volunteers on
       // sessions hear of them at once (an offer for those standing ready),
       // the next announce round tells everyone else; no DHT walk for them

@@ -10,7 +10,7 @@ export interface JobActivity {
   leases(jobId: string): ReadonlyMap<string, string>
   /** Distinct volunteers holding a lease of the job now. */
   activeVolunteers(jobId: string): string[]
-  /** Tasks of the job requeued since this daemon started. */
+  /** Tasks of the job requeued since this daemon started (a lease lost or failed; not tasks given back unrun). */
   requeued(jobId: string): number
   stop(): void
 }
@@ -37,10 +37,12 @@ export function trackJobActivity (submitter: Submitter): JobActivity {
   const onFinal = (evt: CustomEvent<{ jobId: string, taskId: string }>): void => {
     state(evt.detail.jobId).leases.delete(evt.detail.taskId)
   }
-  const onRequeued = (evt: CustomEvent<{ jobId: string, taskId: string }>): void => {
+  const onRequeued = (evt: CustomEvent<{ jobId: string, taskId: string, givenBack?: boolean }>): void => {
     const s = state(evt.detail.jobId)
     s.leases.delete(evt.detail.taskId)
-    s.requeued++
+    if (evt.detail.givenBack !== true) {
+      s.requeued++
+    }
   }
   const onDone = (evt: CustomEvent<{ id: string }>): void => {
     state(evt.detail.id).leases.clear()
@@ -60,12 +62,15 @@ const VOLUNTEERING_REMEMBERED = 1024
 /**
  * One log line per notable job event: a job submitted or ended, a volunteer
  * taking its first task of a job, a task retried or resumed from its
- * checkpoint on a volunteer, tasks requeued because a volunteer was lost.
+ * checkpoint on a volunteer, tasks requeued because a volunteer was lost
+ * (not those a volunteer gave back unrun, routine at the end of a job).
  * Routine leases after a volunteer's first are not logged, and events of
  * one moment are coalesced, so a 10 000-task job does not log 10 000 lines.
  */
 export function logJobEvents (submitter: Submitter, worker: Worker, log: (line: string) => void): () => void {
   const checkpointed = new Set<string>()
+  /** Tasks given back unrun and not leased again yet. */
+  const givenBack = new Set<string>()
   let leased = new Map<string, { jobId: string, worker: string, tasks: string[], retries: number, resumed: number }>()
   let requeued = new Map<string, { jobId: string, worker: string, reason: string, tasks: number }>()
   /** Volunteers already named in the log, per job. */
@@ -111,15 +116,24 @@ export function logJobEvents (submitter: Submitter, worker: Worker, log: (line: 
     const key = `${jobId} ${peer}`
     const entry = leased.get(key) ?? { jobId, worker: peer, tasks: [], retries: 0, resumed: 0 }
     entry.tasks.push(taskId)
-    if (attempt > 1) entry.retries++
+    // a task its volunteer gave back unrun runs on its next lease: no retry
+    if (attempt > 1 && !givenBack.delete(taskId)) entry.retries++
     if (checkpointed.has(taskId)) entry.resumed++
     leased.set(key, entry)
     soon()
   }
   const onCheckpoint = (evt: CustomEvent<{ taskId: string }>): void => { checkpointed.add(evt.detail.taskId) }
-  const onFinal = (evt: CustomEvent<{ taskId: string }>): void => { checkpointed.delete(evt.detail.taskId) }
-  const onRequeued = (evt: CustomEvent<{ jobId: string, worker: string, reason: string }>): void => {
-    const { jobId, worker: peer, reason } = evt.detail
+  const onFinal = (evt: CustomEvent<{ taskId: string }>): void => {
+    checkpointed.delete(evt.detail.taskId)
+    givenBack.delete(evt.detail.taskId)
+  }
+  const onRequeued = (evt: CustomEvent<{ jobId: string, taskId: string, worker: string, reason: string, givenBack?: boolean }>): void => {
+    const { jobId, taskId, worker: peer, reason } = evt.detail
+    if (evt.detail.givenBack === true) {
+      // routine at the end of a job (a volunteer's queue goes back for whoever is free)
+      givenBack.add(taskId)
+      return
+    }
     const key = `${jobId} ${peer} ${reason}`
     const entry = requeued.get(key) ?? { jobId, worker: peer, reason, tasks: 0 }
     entry.tasks++
