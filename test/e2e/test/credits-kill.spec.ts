@@ -148,6 +148,9 @@ describe('credits survive kill -9 of either side', { timeout: 600_000 }, () => {
     await explained(waitFor(async () => ((await jobs()).every(j => j.state !== 'running') ? true : undefined), 'every job to finish', 240_000, 1_000))
     await submit('flush', 2, ['--replicas', '2', '--deterministic'])
     await explained(waitFor(async () => ((await jobs()).every(j => j.state !== 'running') ? true : undefined), 'the flush job to finish', 90_000, 500))
+    // the flush job's own receipts are issued in a credit round after it ends:
+    // until then nothing is unacknowledged, and the ledger read below would miss them
+    await explained(waitFor(async () => ((await jobs()).every(j => j.credit.owed === 0) ? true : undefined), 'every result to be paid', 60_000, 500))
     const mine = await explained(waitFor(async () => {
       const c = await credits(s)
       return c.receipts.unacknowledged === 0 ? c : undefined
