@@ -173,7 +173,8 @@ export interface JobStoreInit {
   maxAttempts?: number
   /**
    * Leases a task may get in all, counting leases lost to a disconnect or a
-   * submitter restart (which do not count as attempts that failed).
+   * submitter restart (which do not count as attempts that failed), not
+   * leases its volunteer gave back unrun.
    *
    * @default 10
    */
