@@ -160,6 +160,11 @@ export async function createSubmitter (init: SubmitterInit): Promise<Submitter> 
   return submitter
 }
 
+/** The announcement of a job with tasks waiting, as the store lists it. */
+function announceOf (job: ReturnType<JobStore['pendingJobs']>[number]): Announce {
+  return { jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending }
+}
+
 class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitter {
   readonly #node: SubmitterNode
   readonly #libp2p: Libp2p
@@ -481,17 +486,17 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       }
       this.#afterTaskChange(l.jobId)
     }
-    if (!lost.some(l => l.requeued)) {
+    const requeuedJobs = new Set(lost.filter(l => l.requeued).map(l => l.jobId))
+    if (requeuedJobs.size === 0) {
       return
     }
     if (givenBack) {
       // tasks given back by a volunteer on its session: the volunteers on
       // sessions hear of them at once (an offer for those standing ready),
       // the next announce round tells everyone else; no DHT walk for them
-      const jobs = new Set(lost.filter(l => l.requeued).map(l => l.jobId))
       for (const job of this.#store.pendingJobs()) {
-        if (jobs.has(job.id)) {
-          this.#offerAndPush({ jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending })
+        if (requeuedJobs.has(job.id)) {
+          this.#offerAndPush(announceOf(job))
         }
       }
       this.#armAnnounce()
@@ -563,7 +568,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       connected.set(conn.remotePeer.toString(), conn.remotePeer)
     }
     for (const job of jobs) {
-      const message: Announce = { jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending }
+      const message = announceOf(job)
       // connected peers hear at once; the DHT walk (tens of ms to seconds)
       // only adds peers that are not connected yet, so nobody waits for it
       this.#findAndAnnounce(job, message, connected)
@@ -643,7 +648,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       if (this.#ready.size === 0) {
         return
       }
-      this.#offer({ jobId: job.id, bundleId: job.bundleId, requirements: job.requirements, pendingTasks: job.pending })
+      this.#offer(announceOf(job))
     }
   }
 

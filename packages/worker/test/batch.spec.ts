@@ -123,6 +123,17 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
     }
   }
 
+  /**
+   * Runs 24 tasks of ~150 ms (job `jobId`) on `other`; checks that every
+   * result came back, in order; returns the lease requests' sizes and the
+   * `remaining` each answer told.
+   */
+  async function runBusyJob (jobId: string, other: IdleGridNode): Promise<{ asks: number[], told: Array<number | undefined> }> {
+    const done = await run(jobId, 10_000, Array.from({ length: 24 }, (_, i) => grant(jobId, i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
+    expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 24 }, (_, i) => i))
+    return { asks: asked.get(jobId) ?? [], told: toldRemaining.get(jobId) ?? [] }
+  }
+
   beforeAll(async () => {
     dir = await tempDir('idlegrid-worker-')
     const key = await generateKeyPair('Ed25519')
@@ -285,9 +296,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
   it('leases tasks a bit longer than leaseAheadMs several at a time once none is waiting, instead of one per task', async () => {
     // default leasing (100 ms of work ahead per slot): tasks of ~150 ms are past it
     await withVolunteer({ outboxRetryMs: 60_000, resultHoldMs: 0 }, async other => {
-      const done = await run('job-t', 10_000, Array.from({ length: 24 }, (_, i) => grant('job-t', i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
-      expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 24 }, (_, i) => i))
-      const asks = asked.get('job-t') ?? []
+      const { asks } = await runBusyJob('job-t', other)
       // one task per request until their pace is known (the free slot, then
       // one ahead of it), then four ahead per request (plus one when the
       // slot itself is free): ~9 requests, where one ahead at a time takes
@@ -301,10 +310,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
 
   it('leases only for its free slot once the submitter says fewer than 8 tasks wait, so the last ones spread over free volunteers', async () => {
     await withVolunteer({ outboxRetryMs: 60_000, resultHoldMs: 0 }, async other => {
-      const done = await run('job-end', 10_000, Array.from({ length: 24 }, (_, i) => grant('job-end', i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
-      expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 24 }, (_, i) => i))
-      const asks = asked.get('job-end') ?? []
-      const told = toldRemaining.get('job-end') ?? []
+      const { asks, told } = await runBusyJob('job-end', other)
       // request i+1 follows answer i (one lease request of a job at a time)
       const end = told.findIndex(r => r != null && r > 0)
       expect(end, JSON.stringify({ asks, told })).toBeGreaterThan(0)
@@ -324,10 +330,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
 
   it('stays in the end game once it began, though the submitter stops telling how many tasks wait', async () => {
     await withVolunteer({ outboxRetryMs: 60_000, resultHoldMs: 0 }, async other => {
-      const done = await run('job-end-once', 10_000, Array.from({ length: 24 }, (_, i) => grant('job-end-once', i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
-      expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 24 }, (_, i) => i))
-      const asks = asked.get('job-end-once') ?? []
-      const told = toldRemaining.get('job-end-once') ?? []
+      const { asks, told } = await runBusyJob('job-end-once', other)
       const end = told.findIndex(r => r != null)
       expect(end, JSON.stringify({ asks, told })).toBeGreaterThan(0)
       expect(told.slice(end + 1).every(r => r == null), JSON.stringify({ asks, told })).toBe(true)
@@ -345,10 +348,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       /** Whether a task ran here when each lease request came. */
       const whileRunning: boolean[] = []
       onLease.set('job-end-early', () => { whileRunning.push(running > 0) })
-      const done = await run('job-end-early', 10_000, Array.from({ length: 24 }, (_, i) => grant('job-end-early', i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
-      expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 24 }, (_, i) => i))
-      const asks = asked.get('job-end-early') ?? []
-      const told = toldRemaining.get('job-end-early') ?? []
+      const { asks, told } = await runBusyJob('job-end-early', other)
       const end = told.findIndex(r => r != null && r > 0)
       expect(end, JSON.stringify({ asks, told })).toBeGreaterThan(0)
       // one task at a time, as in any end game, but asked for while the one
