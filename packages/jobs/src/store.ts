@@ -237,6 +237,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   requirements TEXT NOT NULL, batch INTEGER NOT NULL, record_count INTEGER NOT NULL,
   state TEXT NOT NULL, created_at INTEGER NOT NULL, finished_at INTEGER
 );
+-- the running jobs (pendingJobs, on every submit and every volunteer's Ready):
+-- without it that read scanned every job the file ever held
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created_at);
 CREATE TABLE IF NOT EXISTS records (
   job_id TEXT NOT NULL, idx INTEGER NOT NULL, input BLOB NOT NULL, PRIMARY KEY (job_id, idx)
 ) WITHOUT ROWID;

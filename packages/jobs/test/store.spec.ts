@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { JobStore, taskIdOf } from '../src/store.js'
 import type { NewJob, ReportedOutcome } from '../src/store.js'
@@ -223,6 +224,20 @@ describe('JobStore', () => {
     store.createJob(newJob('empty', 0))
     expect(store.job('empty')).toMatchObject({ state: 'done', tasks: { total: 0 } })
     expect(store.pendingJobs()).toEqual([])
+  })
+
+  it('reads the running jobs by an index: a file full of finished jobs does not slow every submit', () => {
+    for (let i = 0; i < 50; i++) store.createJob({ ...newJob(`old-${i}`, 0), createdAt: i })
+    store.createJob({ ...newJob('late', 1), createdAt: 2000 })
+    store.createJob({ ...newJob('early', 2), createdAt: 1500 })
+    expect(store.pendingJobs().map(j => [j.id, j.pending])).toEqual([['early', 2], ['late', 1]])
+    const db = new Database(join(dir, 'jobs.db'), { readonly: true })
+    try {
+      const plan = db.prepare('EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE state = \'running\' ORDER BY created_at').all() as Array<{ detail: string }>
+      expect(plan.map(r => r.detail).join(' | ')).toContain('USING INDEX jobs_state (state=?)')
+    } finally {
+      db.close()
+    }
   })
 
   it('keeps everything across a reopen; releaseAll requeues what was in flight and old leases still accept results', () => {
