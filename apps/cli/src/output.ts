@@ -34,3 +34,29 @@ export function megabytes (mb: number): string {
 export function json (value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n'
 }
+
+/**
+ * Writes lines at the end of the current turn of the event loop, those of one
+ * turn in one write; flush() writes what waits at once (before exiting). A
+ * write to a pipe wakes its reader, so a daemon's log lines leave after the
+ * work that logged them, not in its way.
+ */
+export function turnWriter (write: (text: string) => void): { line(text: string): void, flush(): void } {
+  let pending = ''
+  const flush = (): void => {
+    const text = pending
+    pending = ''
+    if (text !== '') {
+      write(text)
+    }
+  }
+  return {
+    line (text: string): void {
+      if (pending === '') {
+        setImmediate(flush)
+      }
+      pending += text
+    },
+    flush
+  }
+}

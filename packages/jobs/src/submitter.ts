@@ -113,7 +113,7 @@ export interface SubmitterEvents {
   /** A task went back to the queue (lease expired or lost, retryable failure). */
   /** givenBack: the volunteer gave the task back unrun (leased ahead, then not needed there); not a failure. */
   'task:requeued': CustomEvent<TaskEventDetail & { reason: string, givenBack?: boolean }>
-  /** A job reached its final state (done or cancelled). */
+  /** A job reached its final state (done or cancelled); for a job that finished, at the end of the turn whose result ended it, after the streams waiting for that result got it. */
   'job:done': CustomEvent<JobInfo>
   /** A volunteer refused a job's announcement, or gave a new reason (not repeated every round). */
   'job:refused': CustomEvent<JobRefusal>
@@ -192,6 +192,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   readonly #checked = new WeakMap<SignedBundle, { verified: SignedBundle, bundle: Uint8Array }>()
   /** Jobs whose job:done event went out, so it goes out once. */
   readonly #finished = new Set<string>()
+  /** Jobs finished in this turn whose job:done goes out at its end. */
+  readonly #doneWaiting = new Set<string>()
   #announceTimer?: ReturnType<typeof setInterval>
   #expiryTimer?: ReturnType<typeof setTimeout>
   #announcing?: Promise<void>
@@ -264,6 +266,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     for (const wake of [...this.#waiters.values()].flatMap(s => [...s])) {
       wake()
     }
+    this.#dispatchDone()
     this.#store.close()
   }
 
@@ -513,6 +516,26 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       // paid with the next round, like any result: a job of one quick task
       // after another (a client's loop) shares its rounds; done() waits for it
       this.#credit()
+      this.#doneSoon(jobId)
+    }
+  }
+
+  /**
+   * Dispatches job:done once the current turn is over: its detail, the
+   * job's full info, is a dozen queries, and the results waiting for this
+   * change (a client's stream) go out first.
+   */
+  #doneSoon (jobId: string): void {
+    if (this.#doneWaiting.size === 0) {
+      setImmediate(() => { this.#dispatchDone() })
+    }
+    this.#doneWaiting.add(jobId)
+  }
+
+  #dispatchDone (): void {
+    const jobs = [...this.#doneWaiting]
+    this.#doneWaiting.clear()
+    for (const jobId of jobs) {
       this.safeDispatchEvent('job:done', { detail: this.#store.job(jobId) })
     }
   }

@@ -50,6 +50,22 @@ describe('jobs: submitter and volunteers', () => {
     await waitFor(() => volunteers.every(v => v.node.slots.used === 0), { message: 'slots released' })
   })
 
+  it('streams the last result before job:done goes out (its info is a dozen queries)', async () => {
+    side = await startSubmitter(await dir())
+    volunteers = [await startVolunteer(await dir(), side.node.addresses()[0])]
+    const submitter = side.submitter
+    const jobId = await submitter.submit({ signedBundle: await fixtureBundle(side), inputs: [{ n: 3 }] })
+    let streamed = 0
+    const done = new Promise<{ streamed: number, state: string }>(resolve => {
+      submitter.addEventListener('job:done', evt => { if (evt.detail.id === jobId) resolve({ streamed, state: evt.detail.state }) })
+    })
+    for await (const result of submitter.completed(jobId)) {
+      expect(result).toMatchObject({ index: 0, value: { n: 3, square: 9 } })
+      streamed++
+    }
+    expect(await done).toEqual({ streamed: 1, state: 'done' })
+  })
+
   it('gives back the tasks leased ahead of one that runs far longer than the job\'s recent ones, while it runs', { timeout: 30_000 }, async () => {
     side = await startSubmitter(await dir())
     const address = side.node.addresses()[0]

@@ -1,5 +1,6 @@
 // `idlegrid daemon`: runs the node in the foreground until SIGINT/SIGTERM.
 import { EXIT } from '../exit-codes.js'
+import { turnWriter } from '../output.js'
 import { VERSION } from '../version.js'
 import type { Command } from '../command.js'
 
@@ -38,9 +39,14 @@ object {time, event, message}.`,
     if (config.verbose) {
       enable(['idlegrid:*', io.env.DEBUG].filter(Boolean).join(','))
     }
+    // Lines of one turn leave together at its end: the events logged (a job
+    // submitted, leased, done) sit on the path of the work itself.
+    const out = turnWriter(io.stdout)
+    const flush = out.flush
+    process.once('exit', flush)
     const log = (message: string, event = 'info'): void => {
       const time = new Date().toISOString()
-      io.stdout(json ? JSON.stringify({ time, event, message }) + '\n' : `${time} ${message}\n`)
+      out.line(json ? JSON.stringify({ time, event, message }) + '\n' : `${time} ${message}\n`)
     }
     if (config.verbose) {
       log(`config: ${Object.entries(config).map(([k, v]) => `${k}=${JSON.stringify(v)} (${origins[k as keyof typeof origins]})`).join(', ')}`, 'config')
@@ -63,10 +69,12 @@ object {time, event, message}.`,
       new Promise<false>(resolve => setTimeout(() => { resolve(false) }, STOP_TIMEOUT_MS).unref())
     ])
     if (!stopped) {
+      flush()
       io.stderr(`idlegrid: the node did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway (control.json may be left behind)\n`)
       return EXIT.FAILURE
     }
     log('stopped', 'stopped')
+    flush()
     return EXIT.OK
   }
 }
