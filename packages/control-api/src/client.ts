@@ -16,9 +16,13 @@ import type {
 import type { CapacityReport } from '@idlegrid/interface'
 import type { IncomingMessage } from 'node:http'
 
+/**
+ * `keepAliveMs`: how long an idle connection to the daemon is kept for the
+ * next request (default 60 s); keep it under the daemon's (65 s).
+ */
 export type ControlClientInit =
-  | { dataDir: string, timeoutMs?: number }
-  | { url: string, token: string, timeoutMs?: number }
+  | { dataDir: string, timeoutMs?: number, keepAliveMs?: number }
+  | { url: string, token: string, timeoutMs?: number, keepAliveMs?: number }
 
 export interface RequestOptions {
   /** Sent as JSON. */
@@ -68,10 +72,10 @@ export interface ControlClient {
 export const DEFAULT_TIMEOUT_MS = 30_000
 /**
  * An idle kept-alive connection is closed after this, before the daemon's
- * server would (Node's default keepAliveTimeout, 5 s), so a request never
- * goes out on a connection the server is closing.
+ * server would (DEFAULT_KEEP_ALIVE_MS, 65 s), so a request never goes out on
+ * a connection the server is closing.
  */
-const IDLE_SOCKET_MS = 4_000
+const IDLE_SOCKET_MS = 60_000
 
 interface Endpoint { url: URL, token: string }
 
@@ -89,7 +93,7 @@ export function createControlClient (init: ControlClientInit): ControlClient {
   const dataDir = 'dataDir' in init ? init.dataDir : undefined
   // One connection kept between requests: a new one cost 1-3 ms of a round
   // trip here. Idle sockets do not keep a process alive (Node unrefs them).
-  const agent = new Agent({ keepAlive: true, maxSockets: 16, timeout: IDLE_SOCKET_MS })
+  const agent = new Agent({ keepAlive: true, maxSockets: 16, timeout: init.keepAliveMs ?? IDLE_SOCKET_MS })
   // The control files as last read, and control.json's state then: a
   // daemon that restarts writes it anew, and is read again.
   let known: { stamp: string, endpoint: Endpoint } | undefined

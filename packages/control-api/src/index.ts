@@ -1,6 +1,6 @@
 // @idlegrid/control-api: the daemon's HTTP + JSON control server (loopback,
 // bearer token) and the typed client the CLI and other tools use.
-export { createControlServer, respond, ndjson, withBodyLimit, JsonResponse, NdjsonResponse, DEFAULT_MAX_BODY_BYTES } from './server.js'
+export { createControlServer, respond, ndjson, withBodyLimit, JsonResponse, NdjsonResponse, DEFAULT_MAX_BODY_BYTES, DEFAULT_KEEP_ALIVE_MS } from './server.js'
 export type { ControlServer, ControlServerInit, RouteHandler, RouteRequest, RouteTable } from './server.js'
 export { createControlClient, DEFAULT_TIMEOUT_MS } from './client.js'
 export type { ControlClient, ControlClientInit, RequestOptions } from './client.js'

@@ -93,6 +93,12 @@ export interface ControlServerInit {
   port?: number
   /** Largest request body accepted, in bytes. Default 1 MiB. */
   maxBodyBytes?: number
+  /**
+   * How long an idle kept-alive connection stays open for the client's next
+   * request, ms. Default 65 s (DEFAULT_KEEP_ALIVE_MS), longer than the
+   * client keeps one (60 s), so the client always closes first.
+   */
+  keepAliveMs?: number
   logger?: Logger
 }
 
@@ -106,6 +112,13 @@ export interface ControlServer {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+/**
+ * An idle connection is kept this long. Node's default (5 s) made a client
+ * that submits every few seconds open a new connection for each request:
+ * 4 ms more per round trip after a 6 s pause (a one-record job, median of
+ * 10: 22.7 against 18.5 ms). Only loopback clients holding the token connect.
+ */
+export const DEFAULT_KEEP_ALIVE_MS = 65_000
 
 /**
  * Starts the control API server and resolves once it listens.
@@ -117,6 +130,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
   const host = init.host ?? '127.0.0.1'
   const port = init.port ?? 0
   const maxBodyBytes = init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const keepAliveMs = init.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
   const log = init.logger ?? createLogger('idlegrid:control-api:server')
 
   if (!isLoopback(host)) {
@@ -124,6 +138,9 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError(`control API port must be an integer from 0 to 65535, got '${String(port)}'`)
+  }
+  if (!Number.isSafeInteger(keepAliveMs) || keepAliveMs < 1) {
+    throw new ConfigError(`control API keepAliveMs must be a whole number of milliseconds of at least 1, got '${String(init.keepAliveMs)}'`)
   }
   if (typeof init.token !== 'string' || init.token.length < 16) {
     throw new ConfigError('control API token must be a string of at least 16 characters')
@@ -144,6 +161,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
       }
     })
   })
+  server.keepAliveTimeout = keepAliveMs
   server.on('connection', socket => {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))

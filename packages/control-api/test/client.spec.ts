@@ -1,6 +1,7 @@
 // The typed client against a real control server: discovery through the data
 // directory, named errors, and streams.
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createServer as createHttpServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { InvalidInputError } from '@idlegrid/interface'
@@ -10,6 +11,7 @@ import {
   readControlFiles, removeControlFiles, writeControlFiles
 } from '../src/index.js'
 import type { ControlServer } from '../src/index.js'
+import type { AddressInfo } from 'node:net'
 
 describe('control client', () => {
   let dataDir: string
@@ -70,6 +72,28 @@ describe('control client', () => {
     server = await createControlServer({ token: token2, routes: { 'GET /v1/status': () => ({ peerId: 'restarted', addresses: [] }) } })
     await writeControlFiles(dataDir, { version: 1, host: server.host, port: server.port, pid: process.pid, startedAt: new Date().toISOString() }, token2)
     expect((await client.status()).peerId).toBe('restarted')
+  })
+
+  it('keeps its connection between requests for keepAliveMs (60 s by default)', async () => {
+    let connections = 0
+    const plain = createHttpServer((req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ peerId: 'p', addresses: [] })) })
+    plain.keepAliveTimeout = 10_000
+    plain.on('connection', () => { connections++ })
+    await new Promise<void>(resolve => plain.listen(0, '127.0.0.1', resolve))
+    try {
+      const client = createControlClient({ url: `http://127.0.0.1:${(plain.address() as AddressInfo).port}`, token, keepAliveMs: 300 })
+      await client.status()
+      await new Promise(resolve => setTimeout(resolve, 100))
+      await client.status()
+      expect(connections).toBe(1)
+      // idle past keepAliveMs: the client closed it, the next request opens another
+      await new Promise(resolve => setTimeout(resolve, 600))
+      await client.status()
+      expect(connections).toBe(2)
+    } finally {
+      plain.closeAllConnections()
+      await new Promise(resolve => plain.close(resolve))
+    }
   })
 
   it('rebuilds named errors from answers', async () => {

@@ -29,7 +29,7 @@ describe('control server', () => {
     server = undefined
   })
 
-  async function start (routes: RouteTable, extra: { maxBodyBytes?: number } = {}): Promise<ControlServer> {
+  async function start (routes: RouteTable, extra: { maxBodyBytes?: number, keepAliveMs?: number } = {}): Promise<ControlServer> {
     server = await createControlServer({ token: TOKEN, routes, ...extra })
     return server
   }
@@ -39,6 +39,15 @@ describe('control server', () => {
     expect(s.host).toBe('127.0.0.1')
     expect(s.port).toBeGreaterThan(0)
     expect(s.url).toBe(`http://127.0.0.1:${s.port}`)
+  })
+
+  it('keeps an idle connection for keepAliveMs, 65 s by default, and says so to the client', async () => {
+    await expect(createControlServer({ token: TOKEN, routes: {}, keepAliveMs: 0 })).rejects.toMatchObject({ name: 'ConfigError' })
+    const routes: RouteTable = { 'GET /v1/id': () => ({ id: 1 }) }
+    // Node's agent keeps a socket until a second before the server's announced timeout
+    expect((await call(await start(routes), 'GET', '/v1/id')).headers.get('keep-alive')).toBe('timeout=65')
+    await server?.close()
+    expect((await call(await start(routes, { keepAliveMs: 3000 }), 'GET', '/v1/id')).headers.get('keep-alive')).toBe('timeout=3')
   })
 
   it('refuses to bind anything but loopback', async () => {
