@@ -4,6 +4,7 @@ import { statSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { InvalidInputError } from '@idlegrid/interface'
 import { PayloadTooLargeError, errorFromBody } from './errors.js'
 import { CONTROL_FILE, notRunning, readControlFiles } from './control-files.js'
 import { bundleFor, jobHandle } from './job-handle.js'
@@ -90,6 +91,9 @@ interface Endpoint { url: URL, token: string }
  */
 export function createControlClient (init: ControlClientInit): ControlClient {
   const defaultTimeout = init.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (init.keepAliveMs != null && !(Number.isSafeInteger(init.keepAliveMs) && init.keepAliveMs > 0)) {
+    throw new InvalidInputError(`keepAliveMs must be a whole number of milliseconds above 0, got ${String(init.keepAliveMs)}`)
+  }
   const dataDir = 'dataDir' in init ? init.dataDir : undefined
   // One connection kept between requests: a new one cost 1-3 ms of a round
   // trip here. Idle sockets do not keep a process alive (Node unrefs them).

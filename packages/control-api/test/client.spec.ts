@@ -80,6 +80,7 @@ describe('control client', () => {
     plain.keepAliveTimeout = 10_000
     plain.on('connection', () => { connections++ })
     await new Promise<void>(resolve => plain.listen(0, '127.0.0.1', resolve))
+    expect(() => createControlClient({ dataDir, keepAliveMs: -1 })).toThrow(/keepAliveMs must be a whole number/)
     try {
       const client = createControlClient({ url: `http://127.0.0.1:${(plain.address() as AddressInfo).port}`, token, keepAliveMs: 300 })
       await client.status()
