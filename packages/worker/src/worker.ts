@@ -264,6 +264,16 @@ function endgame (job: KnownJob): boolean {
 /** Jobs whose end game began here, remembered after the job is forgotten (at most this many). */
 const ENDGAMES_KEPT = 256
 
+/** The key of a job's bundle among the verified ones: `<signer> <bundle id>`. */
+function bundleKey (job: KnownJob): string {
+  return `${job.submitter.toString()} ${job.bundleId}`
+}
+
+/** A job's key across submitters: `<submitter>/<job id>`. */
+function jobKey (submitter: PeerId | string, jobId: string): string {
+  return `${submitter.toString()}/${jobId}`
+}
+
 /** Median wall ms of the job's recent tasks here (a slow first task, a runner starting, does not move it). */
 function recentMedian (job: KnownJob): number {
   const sorted = [...job.recentMs].sort((a, b) => a - b)
@@ -468,7 +478,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     const known = this.#jobs.get(announce.jobId)
     if (known == null) {
-      this.#jobs.set(announce.jobId, { jobId: announce.jobId, bundleId: announce.bundleId, submitter, requirements: req, leasing: false, recentMs: [], endgame: this.#endgames.has(`${submitter.toString()}/${announce.jobId}`) })
+      this.#jobs.set(announce.jobId, { jobId: announce.jobId, bundleId: announce.bundleId, submitter, requirements: req, leasing: false, recentMs: [], endgame: this.#endgames.has(jobKey(submitter, announce.jobId)) })
     }
     queueMicrotask(() => { this.#pump() })
     if (this.#node.slots.free < cores) {
@@ -519,7 +529,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
       busy.add(job.submitter.toString())
     }
     for (const [submitter, session] of this.#sessions) {
-      if (this.#readyAt.has(submitter) || busy.has(submitter) || !session.open || (this.#policy.acceptSigner?.(submitter) ?? true) !== true) {
+      if (this.#readyAt.has(submitter) || busy.has(submitter) || !session.open || !this.#trusts(submitter)) {
         continue
       }
       this.#readyAt.add(submitter)
@@ -554,7 +564,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     job.leasing = true
     try {
-      const bundle = await this.#bundleOf(job)
+      const bundle = this.#verifiedBundle(job) ?? await this.#fetchBundle(job)
       const cores = Math.max(1, job.requirements.cores)
       const room = this.#stopped ? 0 : Math.max(0, Math.floor(this.#node.slots.free / cores) - this.#queue.length)
       this.#enqueue(job, bundle, tasks.slice(0, room), offer.remaining)
@@ -762,31 +772,30 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    */
   #verifiedBundle (job: KnownJob): SignedBundle | undefined {
     const signer = job.submitter.toString()
-    const known = this.#verified.get(`${signer} ${job.bundleId}`)
-    if (known != null && (this.#policy.acceptSigner?.(signer) ?? true) !== true) {
+    const known = this.#verified.get(bundleKey(job))
+    if (known != null && !this.#trusts(signer)) {
       throw new InvalidInputError(`the owner's policy no longer accepts work signed by ${signer}`)
     }
     return known
   }
 
+  /** Whether the owner's policy accepts work signed by this peer now. */
+  #trusts (signer: string): boolean {
+    return (this.#policy.acceptSigner?.(signer) ?? true) === true
+  }
+
   /**
-   * The job's verified bundle. A bundle is immutable (its id is its hash):
-   * once verified as signed by a submitter it is kept in memory, and later
-   * leases and jobs only ask the owner's policy again.
+   * Fetches and verifies the job's bundle, when #verifiedBundle does not
+   * know it. A bundle is immutable (its id is its hash): once verified as
+   * signed by a submitter it is kept in memory, and later leases and jobs
+   * only ask the owner's policy again.
    */
-  async #bundleOf (job: KnownJob): Promise<SignedBundle> {
-    const known = this.#verifiedBundle(job)
-    if (known != null) {
-      return known
-    }
-    const signer = job.submitter.toString()
-    const trusted = (peer: string): boolean => (this.#policy.acceptSigner?.(peer) ?? true) === true
-    const key = `${signer} ${job.bundleId}`
-    const bundle = await loadBundle({ libp2p: this.#libp2p, cache: this.#cache, submitter: job.submitter, bundleId: job.bundleId, trusted })
+  async #fetchBundle (job: KnownJob): Promise<SignedBundle> {
+    const bundle = await loadBundle({ libp2p: this.#libp2p, cache: this.#cache, submitter: job.submitter, bundleId: job.bundleId, trusted: peer => this.#trusts(peer) })
     if (this.#verified.size >= VERIFIED_BUNDLES) {
       this.#verified.delete(this.#verified.keys().next().value as string)
     }
-    this.#verified.set(key, bundle)
+    this.#verified.set(bundleKey(job), bundle)
     return bundle
   }
 
@@ -806,8 +815,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     job.remaining = remaining
     if (remaining != null && remaining < REMAINING_TOLD_BELOW && job.endgame !== true) {
       job.endgame = true
-      const key = `${job.submitter.toString()}/${job.jobId}`
-      this.#endgames.add(key)
+      this.#endgames.add(jobKey(job.submitter, job.jobId))
       if (this.#endgames.size > ENDGAMES_KEPT) {
         this.#endgames.delete(this.#endgames.values().next().value as string)
       }
@@ -825,7 +833,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     const cores = Math.max(1, job.requirements.cores)
     try {
       log.trace('leasing for job %s', job.jobId)
-      const bundle = this.#verifiedBundle(job) ?? await this.#bundleOf(job)
+      const bundle = this.#verifiedBundle(job) ?? await this.#fetchBundle(job)
       if (this.#stopped) {
         return
       }
@@ -1086,7 +1094,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
           source: bundle.source,
           deterministic: job.requirements.deterministic,
           // tasks of one job share a warm context (non-deterministic jobs only; docs/task-contract.md)
-          contextKey: `${job.submitter.toString()}/${job.jobId}`
+          contextKey: jobKey(job.submitter, job.jobId)
         }
         // the seed of each record is what it was when records ran one by one
         const seedOf = (r: { task: Slot, record: number }): string => `${job.jobId}:${r.task.grant.firstRecord + r.record}`
