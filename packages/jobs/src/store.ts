@@ -136,8 +136,10 @@ export type LeaseOutcome =
   /**
    * remaining: how many other tasks of the job wait for this worker now,
    * when fewer than REMAINING_TOLD_BELOW (absent: that many or more; 0: none).
+   * exhausted: no task of the job waits for any worker now (set only with
+   * remaining 0).
    */
-  | { status: 'granted', tasks: LeasedTask[], remaining?: number }
+  | { status: 'granted', tasks: LeasedTask[], remaining?: number, exhausted?: true }
   | { status: 'none-left' | 'refused', reason: string, tasks: [] }
 
 /** One record's outcome as a worker reported it; value is JSON bytes. */
@@ -603,7 +605,9 @@ export class JobStore {
         }
       }
       const left = seen - tasks.length
-      return { status: 'granted', tasks, ...(left < REMAINING_TOLD_BELOW ? { remaining: left } : {}) }
+      // none left for this worker; replicas may still wait for others
+      const exhausted = left === 0 && this.#sql('SELECT 1 FROM tasks WHERE job_id = ? AND state = \'pending\' LIMIT 1').get(jobId) == null
+      return { status: 'granted', tasks, ...(left < REMAINING_TOLD_BELOW ? { remaining: left } : {}), ...(exhausted ? { exhausted } : {}) }
     })()
   }
 

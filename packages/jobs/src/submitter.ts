@@ -310,7 +310,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       this.#offerAndPush({ jobId: id, bundleId: verified.id, requirements: verified.manifest.requirements, pendingTasks: Math.ceil(records.length / batch) })
       this.#justPushed.add(id)
     }
-    void this.announce()
+    // after the offer's bytes have left (they go out at the end of this turn)
+    setImmediate(() => { void this.announce() })
     await synced
     return id
   }
@@ -661,6 +662,10 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
           this.#afterLost(this.#store.release(link.worker, outcome.tasks), 'the offer could not be sent')
         }
       })
+      if (outcome.exhausted === true) {
+        // the other volunteers standing ready would each cost a lease query for nothing
+        break
+      }
     }
     return served
   }

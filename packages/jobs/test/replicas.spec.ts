@@ -55,6 +55,14 @@ describe('JobStore replicas', () => {
     expect(resultHash([ok(1)])).not.toBe(resultHash([ok(2)]))
   })
 
+  it('does not call a grant exhausted while a replica still waits for another worker', () => {
+    store.createJob(newJob('a', 1, 2))
+    const first = store.lease('a', 'w1', 1, MiB, 0)
+    expect(first).toMatchObject({ status: 'granted', remaining: 0 })
+    expect(first).not.toHaveProperty('exhausted')
+    expect(store.lease('a', 'w2', 1, MiB, 0)).toMatchObject({ status: 'granted', remaining: 0, exhausted: true })
+  })
+
   it('runs each replica on a different peer and accepts when 2 of 2 agree', () => {
     store.createJob(newJob('a', 1, 2))
     const a1 = take('w1')

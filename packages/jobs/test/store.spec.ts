@@ -76,6 +76,14 @@ describe('JobStore', () => {
     expect(told(5)).toEqual([2, 0])
   })
 
+  it('says a grant exhausted the job only when no task waits for anyone', () => {
+    store.createJob(newJob('a', 3))
+    const first = store.lease('a', 'w1', 2, MiB, 0)
+    expect(first).toMatchObject({ status: 'granted', remaining: 1 })
+    expect(first).not.toHaveProperty('exhausted')
+    expect(store.lease('a', 'w2', 2, MiB, 0)).toMatchObject({ status: 'granted', remaining: 0, exhausted: true })
+  })
+
   it('stops packing tasks before the byte budget but always grants one', () => {
     store.createJob(newJob('a', 4))
     const size = json({ n: 0 }).byteLength
