@@ -201,14 +201,18 @@ const AHEAD_MS = 100
 const AHEAD_ONE_MS = 2000
 /**
  * Jobs whose tasks typically (the median of the recent ones) take longer
- * than AHEAD_MS, up to this, lease LEASE_SEVERAL tasks per slot at a time
- * once none is waiting (instead of one each time one starts): a lease round
- * trip for several tasks, which cost both daemons CPU that the runners then
- * lack. 64 Monte Carlo tasks of ~100 ms: two at a time used ~18 % less
+ * than half of AHEAD_MS, up to this, lease LEASE_SEVERAL tasks per slot at a
+ * time once none is waiting (instead of one each time one starts): a lease
+ * round trip for several tasks, which cost both daemons CPU that the runners
+ * then lack. 64 Monte Carlo tasks of ~100 ms: two at a time used ~18 % less
  * daemon CPU than one; four (with groups of two, GROUP_MS) ~20 % less than
- * two, and a 1-1.4 % shorter makespan, in jobs alternating in one run. The
- * end of a job is protected by the end game (endgame()): with fewer than
- * REMAINING_TOLD_BELOW waiting, nothing is leased ahead.
+ * two, and a 1-1.4 % shorter makespan, in jobs alternating in one run. Tasks
+ * of 50-100 ms once took a lease round trip each (64 tasks of
+ * ~78 ms, alternating: 29 % less daemon CPU and a 1.3 % shorter makespan
+ * with four); the bench's ~100 ms tasks fell on either side of the line
+ * with the machine's speed. The end of a job is protected by the end game
+ * (endgame()): with fewer than REMAINING_TOLD_BELOW waiting, nothing is
+ * leased ahead.
  */
 const AHEAD_SEVERAL_MS = 250
 /**
@@ -646,8 +650,8 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     const inMargin = Math.floor(job.marginMs / 2 / Math.max(longest, 1))
     const perSlot = Math.min(this.#leaseAhead, Math.max(1, Math.floor(this.#aheadMs / Math.max(average, 0.01))), inMargin)
     const typical = recentMedian(job)
-    if (typical > this.#aheadMs && typical <= AHEAD_SEVERAL_MS && perSlot === 1 && inMargin >= 2) {
-      // tasks a bit longer than aheadMs: several per slot once none is left
+    if (typical > this.#aheadMs / 2 && typical <= AHEAD_SEVERAL_MS && perSlot === 1 && inMargin >= 2) {
+      // tasks too long for two in aheadMs: several per slot once none is left
       // waiting (as many as can wait in half the lease margin), so a lease
       // round trip serves several tasks, not one
       return this.#queue.length === 0 && this.#aheadAsked === 0 ? Math.min(LEASE_SEVERAL, inMargin) * slots : 0

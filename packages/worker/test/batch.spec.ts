@@ -128,8 +128,8 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
    * result came back, in order; returns the lease requests' sizes and the
    * `remaining` each answer told.
    */
-  async function runBusyJob (jobId: string, other: IdleGridNode): Promise<{ asks: number[], told: Array<number | undefined> }> {
-    const done = await run(jobId, 10_000, Array.from({ length: 24 }, (_, i) => grant(jobId, i, 1, [{ n: i, busyMs: 150 }], 10_000)), { to: other, deterministic: false })
+  async function runBusyJob (jobId: string, other: IdleGridNode, busyMs = 150): Promise<{ asks: number[], told: Array<number | undefined> }> {
+    const done = await run(jobId, 10_000, Array.from({ length: 24 }, (_, i) => grant(jobId, i, 1, [{ n: i, busyMs }], 10_000)), { to: other, deterministic: false })
     expect(done.map(r => JSON.parse(dec.decode(r.records[0].value)).n)).toEqual(Array.from({ length: 24 }, (_, i) => i))
     return { asks: asked.get(jobId) ?? [], told: toldRemaining.get(jobId) ?? [] }
   }
@@ -304,6 +304,17 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       expect(asks.slice(0, 3), JSON.stringify(asks)).toEqual([1, 1, 1])
       expect(Math.max(...asks), JSON.stringify(asks)).toBeGreaterThanOrEqual(4)
       expect(Math.max(...asks), JSON.stringify(asks)).toBeLessThanOrEqual(5)
+      expect(asks.length, JSON.stringify(asks)).toBeLessThanOrEqual(12)
+    })
+  })
+
+  it('leases tasks shorter than leaseAheadMs but longer than half of it several at a time too', async () => {
+    // tasks of ~70 ms: one fits in the 100 ms of work ahead, two do not; one
+    // ahead at a time took a lease round trip per task
+    await withVolunteer({ outboxRetryMs: 60_000, resultHoldMs: 0 }, async other => {
+      const { asks } = await runBusyJob('job-t70', other, 70)
+      expect(asks.slice(0, 3), JSON.stringify(asks)).toEqual([1, 1, 1])
+      expect(Math.max(...asks), JSON.stringify(asks)).toBeGreaterThanOrEqual(4)
       expect(asks.length, JSON.stringify(asks)).toBeLessThanOrEqual(12)
     })
   })
