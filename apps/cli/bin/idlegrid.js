@@ -361,18 +361,24 @@ async function fromSource () {
 // - The young generation grows from 1 MiB to 16 MiB a half while the daemon
 //   starts and never shrinks back: a third of an idle daemon's heap. Kept at
 //   its first size it costs a few more, quicker, scavenges when busy.
-// - No TurboFan until the daemon first does work (a job submitted, a task
-//   leased or started; apps/cli/src/daemon/turbofan.ts turns it back on):
+// - No optimising compilers (--max-opt=1: V8's interpreter and Sparkplug):
 //   optimising start-up code, and then the idle timers' code, left about
-//   8 MiB resident in a daemon that may never run a task. No TurboFan at all
-//   made the work protocols' hot path 1.7 times slower.
+//   8 MiB resident in a daemon that may never run a task. The daemon only
+//   moves messages and rows; the job code runs in the sandbox runners, which
+//   keep V8's defaults. --max-opt=1 also turns --turbofan off (a V8 flag
+//   implication that raising --max-opt again does not undo): the daemons of
+//   every benchmark since it came ran like this. Turned back on at the first
+//   work, TurboFan cost the end-to-end no-op benchmark 12-25 % of its
+//   throughput on 2 cores (its compiler threads share the cores) and changed
+//   neither the round trip nor Monte Carlo measurably (docs/footprint.md).
+//   IDLEGRID_DAEMON_V8_FLAGS=--semi-space-growth-factor=1 gives a daemon
+//   TurboFan from the start.
 const DAEMON_V8_FLAGS = '--semi-space-growth-factor=1'
 if (process.argv.slice(2).includes('daemon')) {
   const override = process.env.IDLEGRID_DAEMON_V8_FLAGS
   setFlagsFromString(override ?? DAEMON_V8_FLAGS)
   if (override == null) {
     setFlagsFromString('--max-opt=1')
-    globalThis[Symbol.for('idlegrid.daemon.turbofanHeld')] = true
   }
 }
 

@@ -12,7 +12,6 @@ import { logJobEvents, trackJobActivity } from './job-activity.js'
 import { listen } from './listen.js'
 import { plural, megabytes } from '../output.js'
 import { DAEMON_ROUTES } from './routes.js'
-import { optimiseOnFirstWork } from './turbofan.js'
 import { openDaemonSwarm } from './swarm.js'
 import type { DaemonConfig } from '../config.js'
 import type { DaemonJobs } from './job-routes.js'
@@ -159,8 +158,6 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
     if (unfinished.length > 0) {
       log(`resuming ${plural(unfinished.length, 'unfinished job')}: ${unfinished.map(j => j.id).join(', ')}`)
     }
-    const detachOptimise = optimiseOnFirstWork(submitter, worker, unfinished.length > 0)
-    undo.push(async () => { detachOptimise() })
 
     const startedAt = new Date()
     const context: DaemonContext = { node, dataDir, config, privateKey: identity.privateKey, version: init.version, startedAt, jobs, ...(swarm != null ? { swarm } : {}) }
