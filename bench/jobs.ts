@@ -2,7 +2,8 @@
 // volunteer `idlegrid daemon` processes on 127.0.0.1, one slot each): no-op
 // throughput in batches of 1/10/100 through the client API, the round trip of
 // one trivial task on a warm swarm, and the makespan of CPU-bound Monte Carlo
-// tasks against the same kernel run serially in one plain Node process.
+// tasks against the same kernel run serially in one plain Node process; the
+// round trip next to the same hops through plain Node processes (hop-chain.mjs).
 // Prints figures and the machine's load average; asserts nothing.
 //
 //   node --no-node-snapshot --import tsx bench/jobs.ts [--quick] [--runs N] [--only noop,trip,mc]
@@ -11,7 +12,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { buildBundle } from '@idlegrid/bundle'
 import { createControlClient } from '@idlegrid/control-api'
@@ -140,6 +141,18 @@ async function serialBaseline (jobFile: string, inputs: unknown[]): Promise<{ ms
   return JSON.parse(out) as { ms: number, values: unknown[] }
 }
 
+/** The same hops as a round trip through plain Node processes (bench/hop-chain.mjs): the machine's floor for it. */
+async function hopChain (trips: number): Promise<{ medianMs: number, p95Ms: number, minMs: number }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./hop-chain.mjs', import.meta.url)), String(trips)], { env: childEnv(), stdio: ['ignore', 'pipe', 'inherit'] })
+  children.add(child)
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  const code = await new Promise<number | null>((resolve, reject) => { child.once('error', reject); child.once('close', resolve) })
+  children.delete(child)
+  if (code !== 0) throw new Error(`bench/hop-chain.mjs exited ${String(code)}`)
+  return JSON.parse(out) as { medianMs: number, p95Ms: number, minMs: number }
+}
+
 /** CPU seconds used so far by the submitter, the volunteer daemons and the volunteers' sandbox runners (their children). */
 async function cpuOf (pids: { submitter: number, volunteers: number[] }): Promise<Record<string, number>> {
   const seconds = async (pid: number): Promise<number> => await cpuTicks(pid).then(t => t / CLK_TCK, () => 0)
@@ -245,11 +258,13 @@ try {
     single.push(performance.now() - t)
     if (got !== i) throw new Error(`one-request round trip ${i}: got ${JSON.stringify(got)}`)
   }
+  const chain = await hopChain(ROUND_TRIPS)
   const rtMed = median(trips)
   console.log(`\n2. round trip of one trivial task on the warm swarm (a one-record job: submit -> result received by the client), ${ROUND_TRIPS} in turn`)
   console.log(`   median ${fmt(rtMed, 1)} ms, p95 ${fmt(quantile(trips, 0.95), 1)} ms, min ${fmt(Math.min(...trips), 1)} ms   (target median <= 5 ms)`)
   console.log(`   of which until client.submit resolves (the POST's answer line): median ${fmt(median(posts), 1)} ms; control API GET /v1/id (same run): median ${fmt(median(idMs), 2)} ms -> round trip is ${(rtMed / median(idMs)).toFixed(0)}x it`)
   console.log(`   the same POST /v1/jobs?follow=completed through client.stream, without the job handle (alternating with the above): median ${fmt(median(single), 1)} ms, p95 ${fmt(quantile(single, 0.95), 1)} ms, min ${fmt(Math.min(...single), 1)} ms`)
+  console.log(`   the same hops through plain Node processes, no IdleGrid code (bench/hop-chain.mjs: HTTP to a server, TCP to a second process, IPC to its child, and back; right after): median ${fmt(chain.medianMs, 2)} ms, p95 ${fmt(chain.p95Ms, 2)} ms -> round trip is ${(rtMed / chain.medianMs).toFixed(1)}x it`)
   console.log(`   load average now ${load()}`)
   }
 
