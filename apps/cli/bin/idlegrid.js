@@ -369,8 +369,9 @@ async function fromSource () {
 //   implication that raising --max-opt again does not undo): the daemons of
 //   every benchmark since it came ran like this. Turned back on at the first
 //   work, TurboFan cost the end-to-end no-op benchmark 12-25 % of its
-//   throughput on 2 cores (its compiler threads share the cores) and changed
-//   neither the round trip nor Monte Carlo measurably (docs/footprint.md).
+//   throughput on 2 cores (its compiler threads share the cores), Monte
+//   Carlo 2 % of its speedup, and did not change the round trip
+//   (docs/footprint.md).
 //   IDLEGRID_DAEMON_V8_FLAGS=--semi-space-growth-factor=1 gives a daemon
 //   TurboFan from the start.
 const DAEMON_V8_FLAGS = '--semi-space-growth-factor=1'
