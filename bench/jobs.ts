@@ -131,26 +131,24 @@ async function serialBaseline (jobFile: string, inputs: unknown[]): Promise<{ ms
     const values = []
     for (const input of inputs) values.push(await f(input))
     process.stdout.write(JSON.stringify({ ms: performance.now() - t0, values }))`
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: childEnv(), stdio: ['ignore', 'pipe', 'inherit'] })
-  children.add(child)
-  let out = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
-  const code = await new Promise<number | null>((resolve, reject) => { child.once('error', reject); child.once('close', resolve) })
-  children.delete(child)
-  if (code !== 0) throw new Error(`the serial baseline exited ${String(code)}`)
-  return JSON.parse(out) as { ms: number, values: unknown[] }
+  return await nodeJson<{ ms: number, values: unknown[] }>(['--input-type=module', '-e', script], 'the serial baseline')
 }
 
 /** The same hops as a round trip through plain Node processes (bench/hop-chain.mjs): the machine's floor for it. */
 async function hopChain (trips: number): Promise<{ medianMs: number, p95Ms: number, minMs: number }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./hop-chain.mjs', import.meta.url)), String(trips)], { env: childEnv(), stdio: ['ignore', 'pipe', 'inherit'] })
+  return await nodeJson<{ medianMs: number, p95Ms: number, minMs: number }>([fileURLToPath(new URL('./hop-chain.mjs', import.meta.url)), String(trips)], 'bench/hop-chain.mjs')
+}
+
+/** Runs a plain Node process (stopped with the bench on Ctrl-C) and parses the JSON it prints. */
+async function nodeJson<T> (args: string[], what: string): Promise<T> {
+  const child = spawn(process.execPath, args, { env: childEnv(), stdio: ['ignore', 'pipe', 'inherit'] })
   children.add(child)
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
   const code = await new Promise<number | null>((resolve, reject) => { child.once('error', reject); child.once('close', resolve) })
   children.delete(child)
-  if (code !== 0) throw new Error(`bench/hop-chain.mjs exited ${String(code)}`)
-  return JSON.parse(out) as { medianMs: number, p95Ms: number, minMs: number }
+  if (code !== 0) throw new Error(`${what} exited ${String(code)}`)
+  return JSON.parse(out) as T
 }
 
 /** CPU seconds used so far by the submitter, the volunteer daemons and the volunteers' sandbox runners (their children). */

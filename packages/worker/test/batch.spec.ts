@@ -124,7 +124,7 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
   }
 
   /**
-   * Runs 24 tasks of ~150 ms (job `jobId`) on `other`; checks that every
+   * Runs 24 tasks of ~busyMs (job `jobId`) on `other`; checks that every
    * result came back, in order; returns the lease requests' sizes and the
    * `remaining` each answer told.
    */
