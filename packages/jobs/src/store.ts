@@ -2,9 +2,10 @@
 // leases with deadlines, checkpoints, replica results and their quorum,
 // results, errors and the credit each result is owed. Every state change is
 // one transaction, so a kill -9 leaves either the old or the new state.
+import { writeFileSync as __wfs } from 'node:fs' // __T
 import { createHash } from 'node:crypto'
 import Database from 'better-sqlite3'
-import { walSync } from '@idlegrid/sqlite'
+import { sqlLimit, walSync } from '@idlegrid/sqlite'
 import type { WalSync } from '@idlegrid/sqlite'
 import { InvalidInputError, NotFoundError } from '@idlegrid/interface'
 import { REMAINING_TOLD_BELOW } from '@idlegrid/protocol-work'
@@ -450,10 +451,12 @@ export class JobStore {
     this.#db.close()
   }
 
+  /** Prepared once per text. A LIMIT goes into the text (sqlLimit): a bound one is prepared again at every run. */
   #sql (source: string): Database.Statement {
     let statement = this.#statements.get(source)
     if (statement == null) {
       statement = this.#db.prepare(source)
+      if (process.env.IG_SQLSTAT != null) { const st = statement as any; const g = ((globalThis as any).__sqls ??= new Map()); if (g.size === 0) process.on('exit', () => { __wfs('/tmp/sqlstat.' + process.pid, [...g].sort((a: any, b: any) => b[1].t - a[1].t).map(([k, v]: any) => `${v.n}\t${v.t.toFixed(1)}\t${k.replace(/\s+/g, ' ').slice(0, 150)}`).join('\n')) }); const rec = { n: 0, t: 0 }; g.set(source, rec); for (const m of ['get', 'all', 'run', 'iterate']) { const f = st[m].bind(st); st[m] = (...a: any[]) => { const t = performance.now(); try { return f(...a) } finally { rec.n++; rec.t += performance.now() - t } } } } // __T
       this.#statements.set(source, statement)
     }
     return statement
@@ -545,7 +548,7 @@ export class JobStore {
       const rows = this.#sql(`SELECT * FROM tasks t WHERE t.job_id = ? AND t.state = 'pending'
         AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.worker = ? AND l.state = 'active')
         AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id AND s.worker = ?)
-        ORDER BY t.idx LIMIT ?`).all(jobId, worker, worker, maxTasks + REMAINING_TOLD_BELOW) as TaskRow[]
+        ORDER BY t.idx LIMIT ${sqlLimit(maxTasks + REMAINING_TOLD_BELOW)}`).all(jobId, worker, worker) as TaskRow[]
       // the rows beyond those asked for tell how many more wait for this worker (up to the bound)
       const seen = rows.length
       rows.length = Math.min(rows.length, maxTasks)
@@ -818,7 +821,7 @@ export class JobStore {
   owedCredits (limit = 100): OwedCredit[] {
     const rows = this.#sql(`SELECT s.job_id, s.task_id, s.worker, s.verdict, s.cpu_ms, s.observed_ms, t.record_count, j.requirements
       FROM submissions s JOIN tasks t ON t.id = s.task_id JOIN jobs j ON j.id = s.job_id
-      WHERE s.credit_state = 'owed' ORDER BY s.at, s.attempt LIMIT ?`).all(limit) as Array<{ job_id: string, task_id: string, worker: string, verdict: OwedCredit['verdict'], cpu_ms: number, observed_ms: number, record_count: number, requirements: string }>
+      WHERE s.credit_state = 'owed' ORDER BY s.at, s.attempt LIMIT ${sqlLimit(limit)}`).all() as Array<{ job_id: string, task_id: string, worker: string, verdict: OwedCredit['verdict'], cpu_ms: number, observed_ms: number, record_count: number, requirements: string }>
     return rows.map(r => ({
       jobId: r.job_id,
       taskId: r.task_id,
@@ -918,8 +921,8 @@ export class JobStore {
 
   /** Finished records from `from` on, in input order, stopping at the first record not finished yet. */
   resultsInOrder (jobId: string, from: number, limit = 1000): RecordResult[] {
-    const rows = this.#sql('SELECT record, ok, value, error FROM results WHERE job_id = ? AND record >= ? ORDER BY record LIMIT ?')
-      .all(jobId, from, limit) as Array<{ record: number, ok: number, value: Buffer | null, error: string | null }>
+    const rows = this.#sql(`SELECT record, ok, value, error FROM results WHERE job_id = ? AND record >= ? ORDER BY record LIMIT ${sqlLimit(limit)}`)
+      .all(jobId, from) as Array<{ record: number, ok: number, value: Buffer | null, error: string | null }>
     const out: RecordResult[] = []
     for (const row of rows) {
       if (row.record !== from + out.length) {
@@ -932,8 +935,8 @@ export class JobStore {
 
   /** Records finished after sequence number `after`, in the order they finished. */
   resultsSince (jobId: string, after: number, limit = 1000): Array<RecordResult & { seq: number }> {
-    const rows = this.#sql('SELECT seq, record, ok, value, error FROM results WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?')
-      .all(jobId, after, limit) as Array<{ seq: number, record: number, ok: number, value: Buffer | null, error: string | null }>
+    const rows = this.#sql(`SELECT seq, record, ok, value, error FROM results WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ${sqlLimit(limit)}`)
+      .all(jobId, after) as Array<{ seq: number, record: number, ok: number, value: Buffer | null, error: string | null }>
     return rows.map(row => ({ ...toResult(row), seq: row.seq }))
   }
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { walSync } from '@idlegrid/sqlite'
+import { byLimit, walSync } from '@idlegrid/sqlite'
 import { InvalidInputError } from '@idlegrid/interface'
 import { MAX_RECEIPT_ID_LENGTH, MAX_RECEIPT_SIZE, MAX_RECEIPT_TASKS, Receipt } from '@idlegrid/protocol-receipt'
 import { logger } from '@libp2p/logger'
@@ -402,15 +402,14 @@ export function openLedger (init: LedgerInit): Ledger {
   const insertFork = db.prepare(`INSERT OR IGNORE INTO forks
     (issuer, seq, kind, known_hash, conflicting_hash, conflicting, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
   const forkByPair = db.prepare<[string, string], ForkRow>('SELECT * FROM forks WHERE known_hash = ? AND conflicting_hash = ?')
-  const unackedAll = db.prepare<[number], ReceiptRow>(
-    "SELECT * FROM receipts WHERE direction = 'issued' AND acknowledged = 0 ORDER BY seq LIMIT ?")
-  const unackedFor = db.prepare<[string, number], ReceiptRow>(
-    "SELECT * FROM receipts WHERE direction = 'issued' AND acknowledged = 0 AND worker = ? ORDER BY seq LIMIT ?")
+  // the limit is in the SQL (byLimit): a bound LIMIT is prepared again at every run
+  const unackedAll = byLimit(db, limit => `SELECT * FROM receipts WHERE direction = 'issued' AND acknowledged = 0 ORDER BY seq LIMIT ${limit}`)
+  const unackedFor = byLimit(db, limit => `SELECT * FROM receipts WHERE direction = 'issued' AND acknowledged = 0 AND worker = ? ORDER BY seq LIMIT ${limit}`)
   const ack = db.prepare("UPDATE receipts SET acknowledged = 1 WHERE hash = ? AND direction = 'issued'")
   const balanceRows = db.prepare<[], { peer: string, direction: ReceiptDirection, milli: number, count: number }>(
     `SELECT CASE direction WHEN 'received' THEN issuer ELSE worker END AS peer, direction,
        SUM(milli_credits) AS milli, COUNT(*) AS count FROM receipts GROUP BY peer, direction`)
-  const recentRows = db.prepare<[number], ReceiptRow>('SELECT * FROM receipts ORDER BY rowid DESC LIMIT ?')
+  const recentRows = byLimit(db, limit => `SELECT * FROM receipts ORDER BY rowid DESC LIMIT ${limit}`)
   const allRows = db.prepare<[], ReceiptRow>('SELECT * FROM receipts ORDER BY issuer, seq')
   const allForks = db.prepare<[], ForkRow>('SELECT * FROM forks ORDER BY id')
 
@@ -666,7 +665,7 @@ export function openLedger (init: LedgerInit): Ledger {
     },
 
     unacknowledged (worker, limit = 100) {
-      const rows = worker == null ? unackedAll.all(limit) : unackedFor.all(worker, limit)
+      const rows = (worker == null ? unackedAll(limit).all() : unackedFor(limit).all(worker)) as ReceiptRow[]
       return rows.map(toStored)
     },
 
@@ -693,7 +692,7 @@ export function openLedger (init: LedgerInit): Ledger {
       if (!Number.isSafeInteger(n) || n < 0) {
         throw new InvalidInputError(`recent(n) takes a whole number, got ${n}`)
       }
-      return recentRows.all(n).map(toStored)
+      return (recentRows(n).all() as ReceiptRow[]).map(toStored)
     },
 
     forks () {

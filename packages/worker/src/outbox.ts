@@ -2,6 +2,7 @@
 // acknowledges them, so a result survives a submitter that is offline and a
 // restart of the volunteer.
 import Database from 'better-sqlite3'
+import { byLimit } from '@idlegrid/sqlite'
 
 export interface OutboxEntry {
   id: number
@@ -17,8 +18,8 @@ export class Outbox {
   readonly #db: Database.Database
   readonly #insert: Database.Statement
   readonly #delete: Database.Statement
-  readonly #all: Database.Statement
-  readonly #of: Database.Statement
+  readonly #all: (limit: number) => Database.Statement
+  readonly #of: (limit: number) => Database.Statement
 
   constructor (path: string) {
     this.#db = new Database(path)
@@ -36,8 +37,9 @@ export class Outbox {
     )`)
     this.#insert = this.#db.prepare('INSERT OR IGNORE INTO outbox (submitter, task_id, attempt, result, created_at) VALUES (?, ?, ?, ?, ?)')
     this.#delete = this.#db.prepare('DELETE FROM outbox WHERE id = ?')
-    this.#all = this.#db.prepare('SELECT * FROM outbox ORDER BY id LIMIT ?')
-    this.#of = this.#db.prepare('SELECT * FROM outbox WHERE submitter = ? ORDER BY id LIMIT ?')
+    // the limit is in the SQL (byLimit): a bound LIMIT is prepared again at every run
+    this.#all = byLimit(this.#db, limit => `SELECT * FROM outbox ORDER BY id LIMIT ${limit}`)
+    this.#of = byLimit(this.#db, limit => `SELECT * FROM outbox WHERE submitter = ? ORDER BY id LIMIT ${limit}`)
   }
 
   /** Stores a result; a second result for the same attempt replaces nothing. */
@@ -60,8 +62,8 @@ export class Outbox {
   /** Entries waiting for a submitter (or for every submitter), oldest first, at most `limit`. */
   pending (submitter?: string, limit = -1): OutboxEntry[] {
     const rows = (submitter == null
-      ? this.#all.all(limit)
-      : this.#of.all(submitter, limit)) as Array<{ id: number, submitter: string, task_id: string, attempt: number, result: Buffer, created_at: number }>
+      ? this.#all(limit).all()
+      : this.#of(limit).all(submitter)) as Array<{ id: number, submitter: string, task_id: string, attempt: number, result: Buffer, created_at: number }>
     return rows.map(r => ({
       id: r.id,
       submitter: r.submitter,
