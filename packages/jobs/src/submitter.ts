@@ -1111,15 +1111,19 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       this.#afterLost(this.#store.release(worker, message.release.tasks), 'given back unrun by its volunteer', true)
       return undefined
     }
-    // an acknowledged result is deleted by the volunteer: it must be on disk here first
+    // an acknowledged result is deleted by the volunteer: it must be on disk
+    // here first. The sync starts once this turn's writes have left (a
+    // client's result line): started at once, its thread-pool wake-up and
+    // flush ran beside them, and a one-record job's round trip took
+    // 0.14-0.50 ms longer (six runs of 600, by job-id parity).
     if (message.results != null) {
       const { requestId, results } = message.results
       const acks = this.#onResults(worker, results)
-      return this.#store.sync().then(() => ({ acks: { requestId, acks } }))
+      return afterThisTurn().then(async () => { await this.#store.sync() }).then(() => ({ acks: { requestId, acks } }))
     }
     const result = message.result as Result
     const ack = { ...this.#onResults(worker, [result])[0], requestId: result.requestId }
-    return this.#store.sync().then(() => ({ ack }))
+    return afterThisTurn().then(async () => { await this.#store.sync() }).then(() => ({ ack }))
   }
 
   /**
@@ -1240,6 +1244,11 @@ class SessionLink {
     }
     await this.write({ receipts: { receipts: receipts.map(r => new Uint8Array(r.bytes)) } })
   }
+}
+
+/** Resolves in the check phase of this event-loop turn, after its I/O callbacks, microtasks and corked writes. */
+async function afterThisTurn (): Promise<void> {
+  await new Promise<void>(resolve => { setImmediate(resolve) })
 }
 
 function jobOf (taskId: string): string {
