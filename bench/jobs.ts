@@ -13,6 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { buildBundle } from '@idlegrid/bundle'
 import { createControlClient } from '@idlegrid/control-api'
@@ -120,18 +121,65 @@ async function runJob (client: ControlClient, bundle: UnsignedBundle, inputs: un
   return { totalMs, submitMs, values, jobId: job.id }
 }
 
-/** Runs the kernel over `inputs` one after another in a fresh plain Node process at the runners' priority. */
-async function serialBaseline (jobFile: string, inputs: unknown[]): Promise<{ ms: number, values: unknown[] }> {
-  const script = `
+/**
+ * The script of a serial baseline: the kernel over `inputs` one after
+ * another in one plain Node process at the runners' priority. With `pauseAt`
+ * it prints `{"half":ms}` after that many inputs and waits for a line on
+ * stdin before the rest (its clock stopped meanwhile).
+ */
+function serialScript (jobFile: string, inputs: unknown[], pauseAt = inputs.length): string {
+  return `
     import { setPriority } from 'node:os'
     try { setPriority(19) } catch {}
     const { default: f } = await import(${JSON.stringify(pathToFileURL(jobFile).href)})
     const inputs = ${JSON.stringify(inputs)}
-    const t0 = performance.now()
     const values = []
-    for (const input of inputs) values.push(await f(input))
-    process.stdout.write(JSON.stringify({ ms: performance.now() - t0, values }))`
-  return await nodeJson<{ ms: number, values: unknown[] }>(['--input-type=module', '-e', script], 'the serial baseline')
+    let t0 = performance.now()
+    for (const input of inputs.slice(0, ${pauseAt})) values.push(await f(input))
+    let ms = performance.now() - t0
+    if (${pauseAt} < inputs.length) {
+      process.stdout.write(JSON.stringify({ half: ms }) + '\\n')
+      await new Promise(resolve => process.stdin.once('data', resolve))
+      process.stdin.destroy()
+      t0 = performance.now()
+      for (const input of inputs.slice(${pauseAt})) values.push(await f(input))
+      ms += performance.now() - t0
+    }
+    process.stdout.write(JSON.stringify({ ms, values }) + '\\n')`
+}
+
+/** Runs the kernel over `inputs` one after another in a fresh plain Node process at the runners' priority. */
+async function serialBaseline (jobFile: string, inputs: unknown[]): Promise<{ ms: number, values: unknown[] }> {
+  return await nodeJson<{ ms: number, values: unknown[] }>(['--input-type=module', '-e', serialScript(jobFile, inputs)], 'the serial baseline')
+}
+
+/**
+ * serialBaseline() in one process whose first half runs before `between`
+ * and second half after it, so that a machine whose speed drifts during
+ * the run (this one does, by several per cent a minute) weighs on both
+ * alike: the serial run's middle is the swarm's.
+ */
+async function serialAround<T> (jobFile: string, inputs: unknown[], between: () => Promise<T>): Promise<{ serial: { ms: number, values: unknown[] }, between: T }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', serialScript(jobFile, inputs, Math.floor(inputs.length / 2))], { env: childEnv(), stdio: ['pipe', 'pipe', 'inherit'] })
+  children.add(child)
+  try {
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+    const closed = new Promise<number | null>((resolve, reject) => { child.once('error', reject); child.once('close', resolve) })
+    const nextLine = async (): Promise<string> => {
+      const line = await lines.next()
+      if (line.done === true) throw new Error(`the serial baseline exited ${String(await closed)} before its results`)
+      return line.value
+    }
+    JSON.parse(await nextLine()) // its first half is done
+    const result = await between()
+    child.stdin.end('go\n')
+    const serial = JSON.parse(await nextLine()) as { ms: number, values: unknown[] }
+    if (await closed !== 0) throw new Error('the serial baseline failed')
+    return { serial, between: result }
+  } finally {
+    child.kill('SIGKILL')
+    children.delete(child)
+  }
 }
 
 /** The same hops as a round trip through plain Node processes (bench/hop-chain.mjs): the machine's floor for it. */
@@ -275,10 +323,12 @@ try {
   const shareLines: string[] = []
   const cpuLines: string[] = []
   for (let r = 0; r < RUNS; r++) {
-    const serial = await serialBaseline(mcFile, mcInputs)
-    const before = await cpuOf(pids)
-    const swarm = await runJob(client, mc, mcInputs, 1)
-    const used = await cpuSince(pids, before)
+    // the serial run's first half, the swarm's run, its second half
+    const { serial, between: { swarm, used } } = await serialAround(mcFile, mcInputs, async () => {
+      const before = await cpuOf(pids)
+      const swarm = await runJob(client, mc, mcInputs, 1)
+      return { swarm, used: await cpuSince(pids, before) }
+    })
     cpuLines.push(['submitter', 'volunteers', 'runners'].map(k => `${k} ${fmt(used[k] * 1000)}`).join(', '))
     const shares = (await client.jobInfo(swarm.jobId)).volunteers
     shareLines.push(shares.map(v => `${v.tasks} tasks, ${fmt(v.cpuMs / v.tasks)} ms CPU each`).join(' / '))
@@ -297,7 +347,7 @@ try {
   const perSecond = (k: string): string => fmt(longUsed[k] * 1000 / (long.totalMs / 1000))
   const speedups = swarmMs.map((s, i) => serialMs[i] / s)
   const machine = pairMs.map((p, i) => serialMs[i] / p)
-  console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process, and in two at once (all nice 19, as the runners)`)
+  console.log(`\n3. ${MC_TASKS} Monte Carlo tasks (${fmt(MC_SAMPLES)} samples each), alternating with the same kernel run serially in one plain Node process (half before the swarm's run and half after it, so the machine's drift weighs on both), and in two at once (all nice 19, as the runners)`)
   console.log(`   serial ${fmt(median(serialMs))} ms (${fmt(median(serialMs) / MC_TASKS)} ms/task), 2 volunteers ${fmt(median(swarmMs))} ms -> speedup ${median(speedups).toFixed(2)}x   (target >= 1.8x)   [runs ${speedups.map(x => x.toFixed(2)).join(' ')}]`)
   console.log(`   per volunteer (runner CPU as its receipts claim): ${shareLines.join('; ')}`)
   console.log(`   CPU ms during the swarm run (clock ticks): ${cpuLines.join('; ')}; the serial run used ${fmt(median(serialMs))} ms of one core`)
