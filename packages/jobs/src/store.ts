@@ -2,7 +2,6 @@
 // leases with deadlines, checkpoints, replica results and their quorum,
 // results, errors and the credit each result is owed. Every state change is
 // one transaction, so a kill -9 leaves either the old or the new state.
-import { writeFileSync as __wfs } from 'node:fs' // __T
 import { createHash } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { sqlLimit, walSync } from '@idlegrid/sqlite'
@@ -456,7 +455,6 @@ export class JobStore {
     let statement = this.#statements.get(source)
     if (statement == null) {
       statement = this.#db.prepare(source)
-      if (process.env.IG_SQLSTAT != null) { const st = statement as any; const g = ((globalThis as any).__sqls ??= new Map()); if (g.size === 0) process.on('exit', () => { __wfs('/tmp/sqlstat.' + process.pid, [...g].sort((a: any, b: any) => b[1].t - a[1].t).map(([k, v]: any) => `${v.n}\t${v.t.toFixed(1)}\t${k.replace(/\s+/g, ' ').slice(0, 150)}`).join('\n')) }); const rec = { n: 0, t: 0 }; g.set(source, rec); for (const m of ['get', 'all', 'run', 'iterate']) { const f = st[m].bind(st); st[m] = (...a: any[]) => { const t = performance.now(); try { return f(...a) } finally { rec.n++; rec.t += performance.now() - t } } } } // __T
       this.#statements.set(source, statement)
     }
     return statement
