@@ -10,7 +10,7 @@ export {
   canonicalJson, checkReplicas, majorityOf, resultHash
 } from './store.js'
 export type {
-  JobInfo, JobState, TaskState, RecordResult, FailureInfo, VolunteerShare, JobStoreInit, Replicas, ReplicaResult, Disagreement, CreditFlag, OwedCredit
+  JobInfo, JobSummary, JobState, TaskState, RecordResult, FailureInfo, VolunteerShare, JobStoreInit, Replicas, ReplicaResult, Disagreement, CreditFlag, OwedCredit
 } from './store.js'
 export { encodeRecords } from './inputs.js'
 export { SubmitterStoppedError } from './errors.js'

@@ -104,6 +104,18 @@ export interface JobInfo {
   }
 }
 
+/** A job's state and counts, without its lists: a few queries, against a dozen for JobInfo. */
+export interface JobSummary {
+  id: string
+  name: string
+  state: JobState
+  records: { total: number, ok: number, failed: number }
+  /** Volunteers whose results counted (JobInfo's `volunteers.length`). */
+  volunteers: number
+  /** As JobInfo's `credit`, with the number of capped or refused claims instead of the claims. */
+  credit: { owed: number, receipts: number, creditedMs: number, flagged: number }
+}
+
 export interface NewJob {
   id: string
   name: string
@@ -231,6 +243,22 @@ export const DEFAULT_MAX_ATTEMPTS = 3
 export const DEFAULT_MAX_EXTRA_REPLICAS = 2
 export const DEFAULT_MAX_LEASES = 10
 export const DEFAULT_LEASE_MARGIN_MS = 5_000
+
+/**
+ * Who ran a job's finished tasks (bound: the job id twice): every replica
+ * whose result counted, plus volunteers of tasks that ended without a
+ * stored result (retries given up).
+ */
+const VOLUNTEER_RUNS = `SELECT s.worker AS peerId, t.record_count AS records, s.cpu_ms AS cpuMs FROM submissions s JOIN tasks t ON t.id = s.task_id
+    WHERE s.job_id = ? AND t.state IN ('done', 'failed') AND s.verdict IN ('valid', 'unchecked')
+  UNION ALL
+  SELECT t.done_by, t.record_count, t.cpu_ms FROM tasks t
+    WHERE t.job_id = ? AND t.done_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id)`
+/** A job's results paid and owed (bound: the job id). */
+const CREDIT_OF_JOB = `SELECT COALESCE(SUM(credit_state = 'owed'), 0) AS owed, COALESCE(SUM(credit_state = 'issued'), 0) AS receipts,
+  COALESCE(SUM(CASE WHEN credit_state = 'issued' THEN credited_ms END), 0) AS creditedMs FROM submissions WHERE job_id = ?`
+/** A job's records done and failed (bound: the job id). */
+const RECORDS_OF_JOB = 'SELECT COALESCE(SUM(ok), 0) AS ok, COUNT(*) - COALESCE(SUM(ok), 0) AS failed FROM results WHERE job_id = ?'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS bundles (id TEXT PRIMARY KEY, bytes BLOB NOT NULL);
@@ -510,6 +538,19 @@ export class JobStore {
       throw new NotFoundError(`no job ${id}: list jobs to see the ids this node knows`)
     }
     return this.#info(row)
+  }
+
+  /** @throws NotFoundError when no job has this id */
+  summary (id: string): JobSummary {
+    const row = this.#sql('SELECT name, state, record_count FROM jobs WHERE id = ?').get(id) as Pick<JobRow, 'name' | 'state' | 'record_count'> | undefined
+    if (row == null) {
+      throw new NotFoundError(`no job ${id}: list jobs to see the ids this node knows`)
+    }
+    const rec = this.#sql(RECORDS_OF_JOB).get(id) as { ok: number, failed: number }
+    const volunteers = (this.#sql(`SELECT COUNT(DISTINCT peerId) AS n FROM (${VOLUNTEER_RUNS})`).get(id, id) as { n: number }).n
+    const credit = this.#sql(CREDIT_OF_JOB).get(id) as { owed: number, receipts: number, creditedMs: number }
+    const flagged = (this.#sql('SELECT COUNT(*) AS n FROM submissions WHERE job_id = ? AND credit_note IS NOT NULL').get(id) as { n: number }).n
+    return { id, name: row.name, state: row.state, records: { total: row.record_count, ok: rec.ok, failed: rec.failed }, volunteers, credit: { ...credit, flagged } }
   }
 
   jobs (): JobInfo[] {
@@ -1035,15 +1076,9 @@ export class JobStore {
     if (untouched) {
       return this.#infoOf(row, tasks, { ok: 0, failed: 0 }, [], this.#failures(row.id), { single: 0, quorum: 0, 'no-quorum': 0 }, [], { owed: 0, receipts: 0, creditedMs: 0 }, [])
     }
-    const rec = this.#sql('SELECT COALESCE(SUM(ok), 0) AS ok, COUNT(*) - COALESCE(SUM(ok), 0) AS failed FROM results WHERE job_id = ?').get(row.id) as { ok: number, failed: number }
-    // every replica whose result counted, plus volunteers of tasks that ended without a stored result (retries given up)
-    const volunteers = (this.#sql(`SELECT peerId, COUNT(*) AS tasks, SUM(records) AS records, COALESCE(SUM(cpuMs), 0) AS cpuMs FROM (
-        SELECT s.worker AS peerId, t.record_count AS records, s.cpu_ms AS cpuMs FROM submissions s JOIN tasks t ON t.id = s.task_id
-          WHERE s.job_id = ? AND t.state IN ('done', 'failed') AND s.verdict IN ('valid', 'unchecked')
-        UNION ALL
-        SELECT t.done_by, t.record_count, t.cpu_ms FROM tasks t
-          WHERE t.job_id = ? AND t.done_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id)
-      ) GROUP BY peerId ORDER BY tasks DESC, peerId`).all(row.id, row.id)) as VolunteerShare[]
+    const rec = this.#sql(RECORDS_OF_JOB).get(row.id) as { ok: number, failed: number }
+    const volunteers = (this.#sql(`SELECT peerId, COUNT(*) AS tasks, SUM(records) AS records, COALESCE(SUM(cpuMs), 0) AS cpuMs FROM (${VOLUNTEER_RUNS})
+      GROUP BY peerId ORDER BY tasks DESC, peerId`).all(row.id, row.id)) as VolunteerShare[]
     const failures = this.#failures(row.id)
     const settled = { single: 0, quorum: 0, 'no-quorum': 0 } as Record<string, number>
     for (const r of this.#sql('SELECT settled_by, COUNT(*) AS n FROM tasks WHERE job_id = ? AND settled_by IS NOT NULL GROUP BY settled_by').all(row.id) as Array<{ settled_by: string, n: number }>) {
@@ -1058,8 +1093,7 @@ export class JobStore {
       ...(t.accepted_hash != null ? { acceptedHash: t.accepted_hash } : {}),
       results: groupResults(subsOf.all(t.id) as Array<{ hash: string, worker: string }>)
     }))
-    const credit = this.#sql(`SELECT COALESCE(SUM(credit_state = 'owed'), 0) AS owed, COALESCE(SUM(credit_state = 'issued'), 0) AS receipts,
-      COALESCE(SUM(CASE WHEN credit_state = 'issued' THEN credited_ms END), 0) AS creditedMs FROM submissions WHERE job_id = ?`).get(row.id) as { owed: number, receipts: number, creditedMs: number }
+    const credit = this.#sql(CREDIT_OF_JOB).get(row.id) as { owed: number, receipts: number, creditedMs: number }
     const flags = (this.#sql(`SELECT task_id, worker, cpu_ms, credited_ms, credit_note FROM submissions
       WHERE job_id = ? AND credit_note IS NOT NULL ORDER BY at LIMIT 100`).all(row.id) as Array<{ task_id: string, worker: string, cpu_ms: number, credited_ms: number | null, credit_note: string }>)
       .map(f => ({ taskId: f.task_id, worker: f.worker, claimedMs: f.cpu_ms, creditedMs: f.credited_ms ?? 0, reason: f.credit_note }))

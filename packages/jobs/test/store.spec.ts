@@ -205,6 +205,33 @@ describe('JobStore', () => {
     expect(store.job('a').failures).toEqual([expect.objectContaining({ name: 'TypeError', record: 1, worker: 'w1' })])
   })
 
+  it('summarizes a job with the counts job() gives, its credit included', () => {
+    store.createJob(newJob('a', 4, 2))
+    expect(store.summary('a')).toEqual({ id: 'a', name: 'test', state: 'running', records: { total: 4, ok: 0, failed: 0 }, volunteers: 0, credit: { owed: 0, receipts: 0, creditedMs: 0, flagged: 0 } })
+    const [t1] = store.lease('a', 'w1', 1, MiB, 0).tasks
+    const [t2] = store.lease('a', 'w2', 1, MiB, 0).tasks
+    const bad: ReportedOutcome = { error: { name: 'TypeError', message: 'no', kind: 'task', retryable: false } }
+    store.complete(t1.taskId, 1, 'w1', [ok(0), bad], 30, 40)
+    store.complete(t2.taskId, 1, 'w2', [ok(2), ok(3)], 50, 60)
+    store.settleCredits([
+      { taskId: t1.taskId, worker: 'w1', state: 'issued', creditedMs: 20, receiptHash: 'h1', note: 'capped at the peer median' },
+      { taskId: t2.taskId, worker: 'w2', state: 'issued', creditedMs: 50, receiptHash: 'h2' }
+    ])
+    const info = store.job('a')
+    const summary = store.summary('a')
+    expect(summary).toEqual({
+      id: 'a',
+      name: info.name,
+      state: 'done',
+      records: { total: 4, ok: 3, failed: 1 },
+      volunteers: info.volunteers.length,
+      credit: { owed: info.credit.owed, receipts: info.credit.receipts, creditedMs: info.credit.creditedMs, flagged: info.credit.flags.length }
+    })
+    expect(summary.volunteers).toBe(2)
+    expect(summary.credit).toEqual({ owed: 0, receipts: 2, creditedMs: 70, flagged: 1 })
+    expect(() => store.summary('nope')).toThrow(/no job nope/)
+  })
+
   it('returns results in input order, stopping at the first gap, and in completion order by sequence', () => {
     store.createJob(newJob('a', 3))
     const tasks = store.lease('a', 'w1', 3, MiB, 0).tasks

@@ -50,20 +50,24 @@ describe('jobs: submitter and volunteers', () => {
     await waitFor(() => volunteers.every(v => v.node.slots.used === 0), { message: 'slots released' })
   })
 
-  it('streams the last result before job:done goes out (its info is a dozen queries)', async () => {
+  it('streams the last result before job:ended and job:done go out (its info is a dozen queries)', async () => {
     side = await startSubmitter(await dir())
     volunteers = [await startVolunteer(await dir(), side.node.addresses()[0])]
     const submitter = side.submitter
     const jobId = await submitter.submit({ signedBundle: await fixtureBundle(side), inputs: [{ n: 3 }] })
     let streamed = 0
-    const done = new Promise<{ streamed: number, state: string }>(resolve => {
-      submitter.addEventListener('job:done', evt => { if (evt.detail.id === jobId) resolve({ streamed, state: evt.detail.state }) })
+    const ended = new Promise<{ streamed: number, summary: unknown }>(resolve => {
+      submitter.addEventListener('job:ended', evt => { if (evt.detail.id === jobId) resolve({ streamed, summary: evt.detail }) })
+    })
+    const done = new Promise<{ streamed: number, state: string, volunteers: number }>(resolve => {
+      submitter.addEventListener('job:done', evt => { if (evt.detail.id === jobId) resolve({ streamed, state: evt.detail.state, volunteers: evt.detail.volunteers.length }) })
     })
     for await (const result of submitter.completed(jobId)) {
       expect(result).toMatchObject({ index: 0, value: { n: 3, square: 9 } })
       streamed++
     }
-    expect(await done).toEqual({ streamed: 1, state: 'done' })
+    expect(await done).toEqual({ streamed: 1, state: 'done', volunteers: 1 })
+    expect(await ended).toEqual({ streamed: 1, summary: { id: jobId, name: expect.any(String), state: 'done', records: { total: 1, ok: 1, failed: 0 }, volunteers: 1, credit: expect.objectContaining({ flagged: 0 }) } })
   })
 
   it('gives back the tasks leased ahead of one that runs far longer than the job\'s recent ones, while it runs', { timeout: 30_000 }, async () => {

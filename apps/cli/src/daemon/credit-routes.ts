@@ -147,23 +147,23 @@ export function logCreditEvents (submitter: Submitter, worker: Worker, log: (lin
     if (pending == null) return
     let job
     try {
-      job = submitter.job(jobId)
+      job = submitter.summary(jobId)
     } catch {
       ended.delete(jobId)
       return
     }
-    const { owed, receipts, creditedMs, flags } = job.credit
+    const { owed, receipts, creditedMs, flagged } = job.credit
     if (owed > 0 && !force && Date.now() < pending.deadline) return
     ended.delete(jobId)
-    const paid = job.volunteers.length
+    const paid = job.volunteers
     // job info counts paid results (a receipt may pay several), not receipts
-    log(`job ${jobId} credit: ${receipts} result(s) paid for ${credits(creditedMs)} credits${paid > 0 ? ` to ${paid} volunteer(s)` : ''}${flags.length > 0 ? `, ${flags.length} claim(s) capped or refused` : ''}${owed > 0 ? `, ${owed} still owed (issued as soon as possible)` : ''}`)
+    log(`job ${jobId} credit: ${receipts} result(s) paid for ${credits(creditedMs)} credits${paid > 0 ? ` to ${paid} volunteer(s)` : ''}${flagged > 0 ? `, ${flagged} claim(s) capped or refused` : ''}${owed > 0 ? `, ${owed} still owed (issued as soon as possible)` : ''}`)
   }
   const onDone = (evt: CustomEvent<{ id: string }>): void => {
     const jobId = evt.detail.id
     ended.set(jobId, { deadline: Date.now() + OWED_GRACE_MS })
-    // job:done fires before the last results are paid (the submitter pays in
-    // rounds half a second apart); look once a round had time to run.
+    // job:ended fires before the last results are paid (the submitter pays
+    // them in a round half a second later); look once a round had time to run.
     later(FIRST_LOOK_MS, () => { summarize(jobId, false) })
     later(OWED_GRACE_MS, () => { summarize(jobId, true) })
   }
@@ -208,7 +208,7 @@ export function logCreditEvents (submitter: Submitter, worker: Worker, log: (lin
   }
 
   const fromSubmitter = listen(submitter, {
-    'job:done': onDone,
+    'job:ended': onDone,
     'receipt:issued': onIssued,
     'credit:flagged': onIssued,
     'receipt:refused': onRefusedBySubmitter

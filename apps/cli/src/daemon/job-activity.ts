@@ -2,7 +2,7 @@
 // hold leases right now and how often tasks were requeued, learned from the
 // submitter's events; and the daemon log lines for notable job events.
 import { listen } from './listen.js'
-import type { Submitter } from '@idlegrid/jobs'
+import type { JobSummary, Submitter } from '@idlegrid/jobs'
 import type { Worker } from '@idlegrid/worker'
 
 export interface JobActivity {
@@ -47,7 +47,7 @@ export function trackJobActivity (submitter: Submitter): JobActivity {
   const onDone = (evt: CustomEvent<{ id: string }>): void => {
     state(evt.detail.id).leases.clear()
   }
-  const unlisten = listen(submitter, { 'task:leased': onLeased, 'task:final': onFinal, 'task:requeued': onRequeued, 'job:done': onDone })
+  const unlisten = listen(submitter, { 'task:leased': onLeased, 'task:final': onFinal, 'task:requeued': onRequeued, 'job:ended': onDone })
   return {
     leases: jobId => jobs.get(jobId)?.leases ?? new Map(),
     activeVolunteers: jobId => [...new Set(jobs.get(jobId)?.leases.values() ?? [])],
@@ -140,11 +140,11 @@ export function logJobEvents (submitter: Submitter, worker: Worker, log: (line: 
     requeued.set(key, entry)
     soon()
   }
-  const onDone = (evt: CustomEvent<{ id: string, state: string, records: { total: number, ok: number, failed: number }, volunteers: unknown[] }>): void => {
+  const onDone = (evt: CustomEvent<JobSummary>): void => {
     flush()
     announced.delete(evt.detail.id)
     const j = evt.detail
-    log(`job ${j.id} ${j.state === 'cancelled' ? 'cancelled' : 'done'}: ${j.records.ok}/${j.records.total} records ok, ${j.records.failed} failed, ${j.volunteers.length} volunteer(s)`)
+    log(`job ${j.id} ${j.state === 'cancelled' ? 'cancelled' : 'done'}: ${j.records.ok}/${j.records.total} records ok, ${j.records.failed} failed, ${j.volunteers} volunteer(s)`)
   }
   // This node as a volunteer for other submitters: one line per job it starts
   // working on. The volunteer never hears that a job ended, so only the
@@ -165,7 +165,7 @@ export function logJobEvents (submitter: Submitter, worker: Worker, log: (line: 
     'task:checkpoint': onCheckpoint,
     'task:final': onFinal,
     'task:requeued': onRequeued,
-    'job:done': onDone
+    'job:ended': onDone
   })
   const fromWorker = listen(worker, { 'task:start': onTaskStart })
   return () => {

@@ -161,14 +161,14 @@ export async function * jobEvents (jobs: DaemonJobs, id: string, options: { inte
   let wake: (() => void) | undefined
   const poke = (): void => { wake?.() }
   const listeners: Array<[string, (evt: CustomEvent<any>) => void]> = []
-  const on = (name: 'task:leased' | 'task:final' | 'task:requeued' | 'task:progress' | 'job:done', type?: 'leased' | 'final' | 'requeued'): void => {
+  const on = (name: 'task:leased' | 'task:final' | 'task:requeued' | 'task:progress' | 'job:ended', type?: 'leased' | 'final' | 'requeued'): void => {
     const listener = (evt: CustomEvent<any>): void => {
       const detail = evt.detail as { jobId?: string, id?: string }
       if ((detail.jobId ?? detail.id) !== id) {
         return
       }
       dirty = true
-      if (name === 'job:done') {
+      if (name === 'job:ended') {
         ended = true
       }
       if (type != null && options.tasks) {
@@ -184,7 +184,7 @@ export async function * jobEvents (jobs: DaemonJobs, id: string, options: { inte
   on('task:final', 'final')
   on('task:requeued', 'requeued')
   on('task:progress')
-  on('job:done')
+  on('job:ended')
   options.signal.addEventListener('abort', poke)
   try {
     let last = 0
