@@ -540,6 +540,11 @@ export class JobStore {
     return this.#info(row)
   }
 
+  /** Whether some task of the job waits for a lease (by any worker). */
+  #hasPending (jobId: string): boolean {
+    return this.#sql('SELECT 1 FROM tasks WHERE job_id = ? AND state = \'pending\' LIMIT 1').get(jobId) != null
+  }
+
   /** @throws NotFoundError when no job has this id */
   summary (id: string): JobSummary {
     const row = this.#sql('SELECT name, state, record_count FROM jobs WHERE id = ?').get(id) as Pick<JobRow, 'name' | 'state' | 'record_count'> | undefined
@@ -637,7 +642,7 @@ export class JobStore {
         })
       }
       if (tasks.length === 0) {
-        const others = this.#sql('SELECT 1 FROM tasks WHERE job_id = ? AND state = \'pending\' LIMIT 1').get(jobId) != null
+        const others = this.#hasPending(jobId)
         return {
           status: 'none-left',
           reason: others
@@ -648,7 +653,7 @@ export class JobStore {
       }
       const left = seen - tasks.length
       // none left for this worker; replicas may still wait for others
-      const exhausted = left === 0 && this.#sql('SELECT 1 FROM tasks WHERE job_id = ? AND state = \'pending\' LIMIT 1').get(jobId) == null
+      const exhausted = left === 0 && !this.#hasPending(jobId)
       return { status: 'granted', tasks, ...(left < REMAINING_TOLD_BELOW ? { remaining: left } : {}), ...(exhausted ? { exhausted } : {}) }
     })()
   }

@@ -899,7 +899,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (when === 'now') {
       clearTimeout(this.#creditTimer)
       this.#creditTimer = undefined
-      this.#crediting = this.#crediting.then(async () => { await this.#creditPass() }).catch(err => { log.error('crediting results failed: %e', err) })
+      this.#creditRound()
       return
     }
     const due = Date.now() + (when === 'soon' ? CREDIT_DELAY_MS : CREDIT_INTERVAL_MS)
@@ -911,9 +911,14 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     // a wait lets the results of a busy moment be paid in one round
     this.#creditTimer = setTimeout(() => {
       this.#creditTimer = undefined
-      this.#crediting = this.#crediting.then(async () => { await this.#creditPass() }).catch(err => { log.error('crediting results failed: %e', err) })
+      this.#creditRound()
     }, due - Date.now())
     this.#creditTimer.unref?.()
+  }
+
+  /** Queues one credit pass after the one running, if any. */
+  #creditRound (): void {
+    this.#crediting = this.#crediting.then(async () => { await this.#creditPass() }).catch(err => { log.error('crediting results failed: %e', err) })
   }
 
   /**
@@ -1154,11 +1159,21 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (message.results != null) {
       const { requestId, results } = message.results
       const acks = this.#onResults(worker, results)
-      return afterThisTurn().then(async () => { await this.#store.sync() }).then(() => ({ acks: { requestId, acks } }))
+      return this.#syncAfterThisTurn().then(() => ({ acks: { requestId, acks } }))
     }
     const result = message.result as Result
     const ack = { ...this.#onResults(worker, [result])[0], requestId: result.requestId }
-    return afterThisTurn().then(async () => { await this.#store.sync() }).then(() => ({ ack }))
+    return this.#syncAfterThisTurn().then(() => ({ ack }))
+  }
+
+  /**
+   * Resolves once every commit so far is on disk; the sync starts in the
+   * check phase of this event-loop turn, after its I/O callbacks, microtasks
+   * and corked writes.
+   */
+  async #syncAfterThisTurn (): Promise<void> {
+    await new Promise<void>(resolve => { setImmediate(resolve) })
+    await this.#store.sync()
   }
 
   /**
@@ -1279,11 +1294,6 @@ class SessionLink {
     }
     await this.write({ receipts: { receipts: receipts.map(r => new Uint8Array(r.bytes)) } })
   }
-}
-
-/** Resolves in the check phase of this event-loop turn, after its I/O callbacks, microtasks and corked writes. */
-async function afterThisTurn (): Promise<void> {
-  await new Promise<void>(resolve => { setImmediate(resolve) })
 }
 
 function jobOf (taskId: string): string {
