@@ -205,4 +205,38 @@ describe('job routes', { timeout: 60_000 }, () => {
     for await (const r of client.jobResults(job.id, { follow: false, from: 2 })) rest.push(r)
     expect(rest.map(r => r.index)).toEqual([2, 3, 4, 5])
   })
+  it('lists the newest jobs (GET /v1/jobs, `idlegrid jobs`) page by page back, by state, and refuses a list it cannot give', async () => {
+    const all = (await client.jobs({ limit: 10_000 })).map(j => j.id)
+    expect(all.length).toBeGreaterThanOrEqual(4)
+    const newest = await client.jobs({ limit: 2 })
+    expect(newest.map(j => j.id)).toEqual(all.slice(-2))
+    expect((await client.jobs({ limit: 2, before: newest[0].id })).map(j => j.id)).toEqual(all.slice(-4, -2))
+    const done = await client.jobs({ state: 'done', limit: 10_000 })
+    expect(done.length).toBeGreaterThan(0)
+    expect(done.every(j => j.state === 'done')).toBe(true)
+    await expect(client.jobs({ limit: 0 })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringMatching(/limit must be a whole number from 1/) })
+    await expect(client.jobs({ limit: 10_001 })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringMatching(/from 1 to 10000, got 10001/) })
+    await expect(client.request('GET', '/v1/jobs', { query: { state: 'finished' } })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringMatching(/state is one of running, done, cancelled, got 'finished'/) })
+    await expect(client.jobs({ before: '0123456789abcdef' })).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringMatching(/no job 0123456789abcdef on this node/) })
+
+    const cli = async (args: string[]): Promise<{ code: number, out: string, err: string }> => {
+      let out = ''
+      let err = ''
+      const code = await runCli([...args, '--data-dir', dirs[0]], { io: { stdout: t => { out += t }, stderr: t => { err += t }, env: {} } })
+      return { code, out, err }
+    }
+    // a full page says how to see the jobs before it; the last page does not
+    const page = await cli(['jobs', '--limit', '2'])
+    expect(page.code).toBe(0)
+    expect(page.out).toContain(all.at(-1))
+    expect(page.out).not.toContain(all.at(-3))
+    expect(page.out).toContain(`the newest 2 shown; older ones: idlegrid jobs --before ${all.at(-2) as string}`)
+    const first = await cli(['jobs', '--before', all[1]])
+    expect(first.out).toContain(all[0])
+    expect(first.out).not.toContain('older ones')
+    expect(JSON.parse((await cli(['jobs', '--limit', '1', '--json'])).out).map((j: { id: string }) => j.id)).toEqual(all.slice(-1))
+    expect(await cli(['jobs', '--state', 'finished'])).toMatchObject({ code: 2, err: expect.stringMatching(/--state must be one of running, done, cancelled, got 'finished'/) })
+    expect(await cli(['jobs', '--limit', 'ten'])).toMatchObject({ code: 2, err: expect.stringMatching(/--limit must be an integer/) })
+    expect((await cli(['jobs', '--state', 'cancelled', '--before', all[0]])).out).toBe('no jobs match\n')
+  })
 })

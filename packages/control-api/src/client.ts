@@ -11,7 +11,7 @@ import { bundleFor, jobHandle } from './job-handle.js'
 import { MAX_JOB_SUBMISSION_BYTES, ROUTES, jobPath } from './types.js'
 import type { JobHandle, ResultStreamOptions, SubmitOptions } from './job-handle.js'
 import type {
-  CreditsInfo, CreditsVerifyReport, FindQuery, FoundVolunteer, IdInfo, JobDetail, JobEvent, JobInfo, JobSubmission, PeerSummary, RecordResult, StatusInfo,
+  CreditsInfo, CreditsVerifyReport, FindQuery, FoundVolunteer, IdInfo, JobDetail, JobEvent, JobInfo, JobListQuery, JobSubmission, PeerSummary, RecordResult, StatusInfo,
   SubmittedJob, UnsignedBundle
 } from './types.js'
 import type { CapacityReport } from '@idlegrid/interface'
@@ -55,7 +55,12 @@ export interface ControlClient {
   job(id: string): JobHandle
   /** POST /v1/jobs as is. */
   submitJob(submission: JobSubmission, options?: RequestOptions): Promise<SubmittedJob>
-  jobs(options?: RequestOptions): Promise<JobInfo[]>
+  /**
+   * The newest jobs this node submitted, oldest of them first: 100 unless
+   * `limit` says (up to 10,000); `state` keeps one state; `before` (a job
+   * id) lists the jobs submitted before that one, the next page back.
+   */
+  jobs(options?: RequestOptions & JobListQuery): Promise<JobInfo[]>
   /** @throws NotFoundError */
   jobInfo(id: string, options?: RequestOptions): Promise<JobDetail>
   /** Record results; `order` 'input' (default) or 'completed'. */
@@ -292,8 +297,9 @@ export function createControlClient (init: ControlClientInit): ControlClient {
       return client.request<SubmittedJob>('POST', ROUTES.jobs, { ...options, timeoutMs: options.timeoutMs ?? timeoutMs, body })
     },
 
-    async jobs (options) {
-      return client.request<JobInfo[]>('GET', ROUTES.jobs, options)
+    async jobs (options = {}) {
+      const { limit, state, before, ...rest } = options
+      return client.request<JobInfo[]>('GET', ROUTES.jobs, { ...rest, query: { ...rest.query, limit, state, before } })
     },
 
     async jobInfo (id, options) {

@@ -16,7 +16,7 @@ export type { ErrorBody } from './errors.js'
 export { ROUTES, MAX_JOB_SUBMISSION_BYTES, jobPath } from './types.js'
 export type {
   StatusInfo, PeerSummary, FindQuery, FoundVolunteer, IdInfo, VolunteerCapacity,
-  UnsignedBundle, JobSubmission, SubmittedJob, JobDetail, JobEvent, JobRefusalInfo, RunningTaskInfo, JobInfo, RecordResult,
+  UnsignedBundle, JobSubmission, SubmittedJob, JobDetail, JobEvent, JobRefusalInfo, RunningTaskInfo, JobInfo, JobListQuery, RecordResult,
   ReceiptInfo, PeerCreditInfo, CreditsInfo, CreditProblemInfo, ForkInfo, TrustRecordInfo, CreditsVerifyReport
 } from './types.js'
 export { jobHandle } from './job-handle.js'

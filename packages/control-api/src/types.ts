@@ -1,13 +1,17 @@
 // The JSON shapes the daemon's built-in routes answer with, shared by the
 // route handlers and the typed client.
 import type { Bundle } from '@idlegrid/bundle'
-import type { JobInfo, RecordResult } from '@idlegrid/jobs'
+import type { JobInfo, JobListOptions, RecordResult } from '@idlegrid/jobs'
 import type { PeerBalance } from '@idlegrid/ledger'
 import type { VolunteerCapacity } from '@idlegrid/interface'
 
 export type { VolunteerCapacity }
 
 export type { JobInfo, RecordResult }
+
+/** The query of GET /v1/jobs (JobListOptions): limit (default 100, up to 10,000), state, before (a job id). */
+export type JobListQuery = JobListOptions
+
 export interface StatusInfo {
   peerId: string
   /** Multiaddrs the node listens on, each ending in /p2p/<peerId>. */

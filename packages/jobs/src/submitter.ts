@@ -19,7 +19,7 @@ import { lpStream } from '@libp2p/utils'
 import { SubmitterStoppedError } from './errors.js'
 import { encodeRecords } from './inputs.js'
 import { JobStore, checkReplicas } from './store.js'
-import type { CreditSettlement, JobInfo, JobSummary, LostLease, OwedCredit, RecordResult, Replicas, ReportedOutcome } from './store.js'
+import type { CreditSettlement, JobInfo, JobListOptions, JobSummary, LostLease, OwedCredit, RecordResult, Replicas, ReportedOutcome } from './store.js'
 import type { SignedBundle } from '@idlegrid/bundle'
 import type { Ledger } from '@idlegrid/ledger'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
@@ -151,7 +151,8 @@ export interface Submitter extends TypedEventEmitter<SubmitterEvents> {
   job(id: string): JobInfo
   /** The job's state and counts, without job()'s lists. @throws NotFoundError */
   summary(id: string): JobSummary
-  jobs(): JobInfo[]
+  /** The newest jobs (100 unless `limit` says), oldest of them first. @throws InvalidInputError for options out of range */
+  jobs(options?: JobListOptions): JobInfo[]
   /** Record results in input order (value, or error for a record that failed for good). */
   results(id: string, options?: ResultsOptions): AsyncIterable<RecordResult>
   /** Record results in the order they finished, each once. */
@@ -344,9 +345,9 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     return this.#store.summary(id)
   }
 
-  jobs (): JobInfo[] {
+  jobs (options?: JobListOptions): JobInfo[] {
     this.#checkRunning()
-    return this.#store.jobs()
+    return this.#store.jobs(options)
   }
 
   refusals (id: string): JobRefusal[] {

@@ -275,6 +275,52 @@ describe('JobStore', () => {
     }
   })
 
+  it('lists the newest jobs, oldest of them first: 100 unless told, by state, and page by page back with before', () => {
+    // ids that sort against their times, and two jobs of the same millisecond
+    for (let i = 0; i < 130; i++) store.createJob({ ...newJob(`j${String(999 - i).padStart(3, '0')}`, i % 3 === 0 ? 1 : 0), createdAt: 10 * i })
+    store.createJob({ ...newJob('j000', 0), createdAt: 10 * 129 })
+    const ids = (jobs: Array<{ id: string }>): string[] => jobs.map(j => j.id)
+    const all = ids(store.jobs({ limit: 10_000 }))
+    expect(all).toHaveLength(131)
+    expect(all.slice(-3)).toEqual(['j871', 'j000', 'j870'])
+    expect(ids(store.jobs())).toEqual(all.slice(-100))
+    expect(ids(store.jobs({ limit: 2 }))).toEqual(['j000', 'j870'])
+    // the next page back starts right before the oldest of a page
+    const page = store.jobs({ limit: 40 })
+    const back = store.jobs({ limit: 40, before: page[0].id })
+    expect([...ids(back), ...ids(page)]).toEqual(all.slice(-80))
+    expect(ids(store.jobs({ limit: 5, before: 'j000' }))).toEqual(['j875', 'j874', 'j873', 'j872', 'j871'])
+    expect(ids(store.jobs({ before: all[0] }))).toEqual([])
+    // jobs of one record in three still run; the others (no records) are done
+    const running = store.jobs({ state: 'running', limit: 10_000 })
+    expect(running).toHaveLength(44)
+    expect(running.every(j => j.state === 'running')).toBe(true)
+    expect(ids(store.jobs({ state: 'running', limit: 2, before: 'j873' }))).toEqual(['j879', 'j876'])
+    expect(store.jobs({ state: 'cancelled' })).toEqual([])
+  })
+
+  it('refuses a job list it cannot give, saying why', () => {
+    store.createJob(newJob('a', 1))
+    expect(() => store.jobs({ limit: 0 })).toThrow(/limit must be a whole number from 1 to 10000, got 0/)
+    expect(() => store.jobs({ limit: 10_001 })).toThrow(/got 10001/)
+    expect(() => store.jobs({ limit: 2.5 })).toThrow(/got 2.5/)
+    expect(() => store.jobs({ state: 'finished' as 'done' })).toThrow(/state is one of running, done, cancelled, got 'finished'/)
+    expect(() => store.jobs({ before: 'nope' })).toThrow(/no job nope on this node to list the jobs before/)
+    expect(store.jobs()).toHaveLength(1)
+  })
+
+  it('lists the newest jobs by an index, not a sort of every job the file holds', () => {
+    const db = new Database(join(dir, 'jobs.db'), { readonly: true })
+    try {
+      const plan = db.prepare('EXPLAIN QUERY PLAN SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT 100').all() as Array<{ detail: string }>
+      const detail = plan.map(r => r.detail).join(' | ')
+      expect(detail).toContain('USING INDEX jobs_created')
+      expect(detail).not.toContain('TEMP B-TREE')
+    } finally {
+      db.close()
+    }
+  })
+
   it('keeps everything across a reopen; releaseAll requeues what was in flight and old leases still accept results', () => {
     store.createJob(newJob('a', 3))
     const tasks = store.lease('a', 'w1', 2, MiB, 0).tasks

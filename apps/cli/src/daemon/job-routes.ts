@@ -7,7 +7,7 @@ import type { JobActivity } from './job-activity.js'
 import type { DaemonContext, RouteFactory } from './routes.js'
 import type { JobDetail, JobEvent, SubmittedJob, UnsignedBundle } from '@idlegrid/control-api'
 import type { SignedBundle } from '@idlegrid/bundle'
-import type { Submitter } from '@idlegrid/jobs'
+import type { JobState, Submitter } from '@idlegrid/jobs'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Worker } from '@idlegrid/worker'
 
@@ -51,7 +51,13 @@ export const jobRoutes: RouteFactory = (context: DaemonContext) => {
       return ndjson((async function * () { yield answer; yield * results })(), 201)
     }),
 
-    [`GET ${ROUTES.jobs}`]: () => jobsOf().submitter.jobs(),
+    [`GET ${ROUTES.jobs}`]: ({ query }) => {
+      // the submitter checks the bounds, and says them
+      const limit = integer(query.get('limit'), 'limit', 1, Number.MAX_SAFE_INTEGER)
+      const state = query.get('state') ?? undefined
+      const before = query.get('before') ?? undefined
+      return jobsOf().submitter.jobs({ ...(limit != null ? { limit } : {}), ...(state != null ? { state: state as JobState } : {}), ...(before != null ? { before } : {}) })
+    },
 
     [`GET ${ROUTES.job}`]: ({ params }): JobDetail => detailOf(jobsOf(), params.id),
 

@@ -139,7 +139,7 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
       ...(init.jobs?.outboxRetryMs != null ? { outboxRetryMs: init.jobs.outboxRetryMs } : {})
     })
     undo.push(async () => { await worker.stop() })
-    const { createSubmitter } = await import('@idlegrid/jobs')
+    const { createSubmitter, MAX_JOBS_LISTED } = await import('@idlegrid/jobs')
     const submitter = await createSubmitter({
       node,
       ledger,
@@ -154,7 +154,7 @@ export async function startDaemon (init: StartDaemonInit): Promise<Daemon> {
     const detachCreditLog = logCreditEvents(submitter, worker, log)
     undo.push(async () => { detachCreditLog() })
     const jobs: DaemonJobs = { submitter, worker, activity }
-    const unfinished = submitter.jobs().filter(j => j.state === 'running')
+    const unfinished = submitter.jobs({ state: 'running', limit: MAX_JOBS_LISTED })
     if (unfinished.length > 0) {
       log(`resuming ${plural(unfinished.length, 'unfinished job')}: ${unfinished.map(j => j.id).join(', ')}`)
     }
