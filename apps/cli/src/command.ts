@@ -21,6 +21,8 @@ export interface CliIo {
   stderrIsTTY?: boolean
   /** Width of that terminal in columns. */
   columns?: number
+  /** Reads standard input to its end (`submit --input -`). Absent: there is none to read. */
+  readStdin?: () => Promise<string>
 }
 
 export interface CommandContext {

@@ -30,7 +30,15 @@ const code = await runCli(process.argv.slice(2), {
     stderr: text => { process.stderr.write(text) },
     env: process.env,
     stderrIsTTY: process.stderr.isTTY === true,
-    columns: process.stderr.columns
+    columns: process.stderr.columns,
+    readStdin: async () => {
+      if (process.stdin.isTTY === true) {
+        process.stderr.write('reading input records from the terminal: one JSON value a line, Ctrl-D to end\n')
+      }
+      const chunks: Buffer[] = []
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+      return Buffer.concat(chunks).toString('utf8')
+    }
   },
   signal: controller.signal
 })

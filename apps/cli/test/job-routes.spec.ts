@@ -180,6 +180,25 @@ describe('job routes', { timeout: 60_000 }, () => {
     expect(stderr).toMatch(/\r\[=+\] 2\/2 tasks · 1 volunteer[^\n]*\u001b\[K\njob [0-9a-f]{16} done in \d+s: 2\/2 records ok, 0 failed · 1 volunteer\n/)
   })
 
+  it('idlegrid submit --input - reads the records from standard input; a bad line there is named and nothing is stored', async () => {
+    const out = join(dirs[0], 'out-stdin.jsonl')
+    const run = async (input: string | undefined, args: string[] = []): Promise<{ code: number, stderr: string }> => {
+      let stderr = ''
+      const code = await runCli(['submit', JOB, '--input', '-', '--memory', '64', ...args, '--data-dir', dirs[0]], {
+        io: { stdout: () => {}, stderr: t => { stderr += t }, env: {}, ...(input != null ? { readStdin: async () => input } : {}) }
+      })
+      return { code, stderr }
+    }
+    const piped = await run('{"n": 4}\n{"n": 5}\n{"n": 6}\n', ['--out', out])
+    expect(piped.code, piped.stderr).toBe(0)
+    expect(await readFile(out, 'utf8')).toBe('{"n":4,"square":16}\n{"n":5,"square":25}\n{"n":6,"square":36}\n')
+    const before = (await client.jobs({ limit: 10_000 })).length
+    expect(await run('{"n": 4}\nnot json\n')).toMatchObject({ code: 2, stderr: expect.stringContaining('stdin:2: line 2 is not JSON') })
+    expect(await run('')).toMatchObject({ code: 2, stderr: expect.stringContaining('stdin holds no records') })
+    expect(await run(undefined)).toMatchObject({ code: 2, stderr: expect.stringContaining('--input - reads the records from standard input') })
+    expect((await client.jobs({ limit: 10_000 })).length).toBe(before)
+  })
+
   it('idlegrid submit interrupted stops following with exit 130; the job stays stored and running', async () => {
     const input = join(dirs[0], 'in2.jsonl')
     await writeFile(input, '1\n2\n')

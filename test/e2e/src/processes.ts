@@ -24,6 +24,8 @@ export interface RunOptions {
   timeoutMs?: number
   /** Flags for node itself, before the CLI (say `--cpu-prof`, which NODE_OPTIONS may not carry). */
   nodeArgs?: string[]
+  /** Written to the command's standard input, which is then closed. Default: an empty one. */
+  stdin?: string
 }
 
 /** The environment children get: this one without IDLEGRID_* and DEBUG, plus `extra`. */
@@ -39,7 +41,9 @@ export function childEnv (extra: Record<string, string> = {}): NodeJS.ProcessEnv
 
 /** Runs `idlegrid <args>` to completion. */
 export async function runCli (args: string[], options: RunOptions = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] })
+  // ended at once when there is nothing to give: the command reads end of file, as from /dev/null
+  child.stdin.end(options.stdin)
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })

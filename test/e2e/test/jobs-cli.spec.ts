@@ -152,10 +152,21 @@ describe('jobs through the CLI', { timeout: 60_000 }, () => {
     submitted.push(/job ([0-9a-f]{16}) submitted/.exec(res.stderr)![1])
   })
 
+  it('reads the records from a pipe with --input -, and names the bad line of one', async () => {
+    const res = await runCli(['submit', JOB, '--input', '-', '--timeout', '20', '--memory', '64', '--data-dir', submitter], { stdin: jsonl([{ n: 3 }, { n: 4 }]) })
+    expect(res).toMatchObject({ code: 0, stdout: '{"n":3,"square":9}\n{"n":4,"square":16}\n' })
+    const id = /^job ([0-9a-f]{16}) submitted: 2 records in 2 tasks/.exec(res.stderr)?.[1]
+    expect(id, res.stderr).toBeDefined()
+    submitted.push(id!)
+    const bad = await runCli(['submit', JOB, '--input', '-', '--data-dir', submitter], { stdin: '{"n": 3}\n{"n": \n' })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('stdin:2: line 2 is not JSON')
+  })
+
   it('lost nothing: `idlegrid jobs` still lists every job submitted before, none from refused input', async () => {
     const jobs = await runCliJson<Array<{ id: string, state: string }>>(['jobs', '--data-dir', submitter])
     expect(jobs.map(j => j.id)).toEqual(submitted)
-    expect(jobs.map(j => j.state)).toEqual(['done', 'done', 'cancelled'])
+    expect(jobs.map(j => j.state)).toEqual(['done', 'done', 'cancelled', 'done'])
     const human = await cli(['jobs'])
     expect(human.stdout).toMatch(/^JOB\s+NAME\s+STATE\s+RECORDS OK\/FAILED\/TOTAL/)
     expect(human.stdout).toMatch(new RegExp(`${submitted[0]}\\s+square\\s+done\\s+12/0/12\\s+12/12`))

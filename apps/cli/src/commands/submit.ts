@@ -18,10 +18,10 @@ const PLAIN_LINE_MS = 1_000
 export const submitCommand: Command = {
   name: 'submit',
   summary: 'run a job file over input records on volunteers; results in input order',
-  usage: 'submit <job.ts|job.js> --input FILE [--out FILE] [--batch N] [--timeout S] [--memory MB] [--cores N] [--deterministic] [--replicas N|auto] [--wait S] [--detach]',
+  usage: 'submit <job.ts|job.js> --input FILE|- [--out FILE] [--batch N] [--timeout S] [--memory MB] [--cores N] [--deterministic] [--replicas N|auto] [--wait S] [--detach]',
   positionals: { min: 1, max: 1 },
   options: {
-    input: { type: 'string', short: 'i', valueName: 'FILE', description: 'input records: JSONL (one JSON value a line) or a JSON array' },
+    input: { type: 'string', short: 'i', valueName: 'FILE', description: 'input records: JSONL (one JSON value a line) or a JSON array; - reads them from standard input' },
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'write results here, one JSON line per input record (default: stdout)' },
     batch: { type: 'string', valueName: 'N', description: 'records per task (default 1)' },
     timeout: { type: 'string', valueName: 'SECONDS', description: 'time limit per record (default 60)' },
@@ -73,13 +73,20 @@ flags), 3 no daemon, 130 interrupted (the job keeps running). See docs/submit.md
     // Input first: it is the likeliest mistake and needs no daemon.
     const { parseInputs } = await import('../inputs.js')
     let text: string
-    try {
-      text = await readFile(inputPath, 'utf8')
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      throw new InvalidInputError(code === 'ENOENT' ? `input file not found: ${inputPath}` : `cannot read the input file ${inputPath}: ${code ?? (err as Error).message}`)
+    if (inputPath === '-') {
+      if (io.readStdin == null) {
+        throw new UsageError('--input - reads the records from standard input, and this caller gives none: name a file')
+      }
+      text = await io.readStdin()
+    } else {
+      try {
+        text = await readFile(inputPath, 'utf8')
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        throw new InvalidInputError(code === 'ENOENT' ? `input file not found: ${inputPath}` : `cannot read the input file ${inputPath}: ${code ?? (err as Error).message}`)
+      }
     }
-    const { records } = parseInputs(text, { source: inputPath, maxRecordBytes: MAX_RECORD_SIZE })
+    const { records } = parseInputs(text, { source: inputPath === '-' ? 'stdin' : inputPath, maxRecordBytes: MAX_RECORD_SIZE })
 
     const { createControlClient } = await import('@idlegrid/control-api')
     const client = createControlClient({ dataDir })
