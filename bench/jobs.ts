@@ -289,6 +289,8 @@ try {
   const trips: number[] = []
   const posts: number[] = []
   const single: number[] = []
+  const tripCpu0 = await cpuOf(pids)
+  const clientCpu0 = process.cpuUsage()
   for (let i = 0; i < ROUND_TRIPS; i++) {
     const res = await runJob(client, noop, [i], 1)
     trips.push(res.totalMs)
@@ -304,12 +306,17 @@ try {
     single.push(performance.now() - t)
     if (got !== i) throw new Error(`one-request round trip ${i}: got ${JSON.stringify(got)}`)
   }
+  // both kinds of trip above: 2 x ROUND_TRIPS jobs
+  const tripCpu = await cpuSince(pids, tripCpu0)
+  const clientCpu = process.cpuUsage(clientCpu0)
+  const perTrip = (seconds: number): string => fmt(seconds * 1000 / (2 * ROUND_TRIPS), 1)
   const chain = await hopChain(ROUND_TRIPS)
   const rtMed = median(trips)
   console.log(`\n2. round trip of one trivial task on the warm swarm (a one-record job: submit -> result received by the client), ${ROUND_TRIPS} in turn`)
   console.log(`   median ${fmt(rtMed, 1)} ms, p95 ${fmt(quantile(trips, 0.95), 1)} ms, min ${fmt(Math.min(...trips), 1)} ms   (target median <= 5 ms)`)
   console.log(`   of which until client.submit resolves (the POST's answer line): median ${fmt(median(posts), 1)} ms; control API GET /v1/id (same run): median ${fmt(median(idMs), 2)} ms -> round trip is ${(rtMed / median(idMs)).toFixed(0)}x it`)
   console.log(`   the same POST /v1/jobs?follow=completed through client.stream, without the job handle (alternating with the above): median ${fmt(median(single), 1)} ms, p95 ${fmt(quantile(single, 0.95), 1)} ms, min ${fmt(Math.min(...single), 1)} ms`)
+  console.log(`   CPU per trip (/proc, both kinds): submitter daemon ${perTrip(tripCpu.submitter)} ms, volunteer daemons ${perTrip(tripCpu.volunteers)}, their sandbox runners ${perTrip(tripCpu.runners)}, this client ${perTrip((clientCpu.user + clientCpu.system) / 1e6)}: ${perTrip(tripCpu.submitter + tripCpu.volunteers + tripCpu.runners + (clientCpu.user + clientCpu.system) / 1e6)} ms of CPU a trip on 2 cores`)
   console.log(`   the same hops through plain Node processes, no IdleGrid code (bench/hop-chain.mjs: HTTP to a server, TCP to a second process, IPC to its child, and back; right after): median ${fmt(chain.medianMs, 2)} ms, p95 ${fmt(chain.p95Ms, 2)} ms -> round trip is ${(rtMed / chain.medianMs).toFixed(1)}x it`)
   console.log(`   load average now ${load()}`)
   }
