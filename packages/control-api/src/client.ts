@@ -4,6 +4,7 @@ import { statSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { anySignal } from 'any-signal'
 import { InvalidInputError } from '@idlegrid/interface'
 import { PayloadTooLargeError, errorFromBody } from './errors.js'
 import { CONTROL_FILE, notRunning, readControlFiles } from './control-files.js'
@@ -145,13 +146,21 @@ export function createControlClient (init: ControlClientInit): ControlClient {
     const timeout = timeoutController.signal
     const timer = setTimeout(() => { timeoutController.abort(new DOMException('timed out', 'TimeoutError')) }, timeoutMs)
     timer.unref?.()
-    const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
+    // any-signal, not AbortSignal.any: on Node 20-22 every AbortSignal.any()
+    // leaves an entry in each of its sources, and a caller's signal may live
+    // as long as the program (its Ctrl-C), one more for every request
+    // (nodejs/node#55351). Cleared when the exchange ends.
+    const signal = options.signal == null ? undefined : anySignal([options.signal, timeout])
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.clear()
+    }
 
     return new Promise((resolve, reject) => {
       const req = httpRequest(url, {
         method,
         agent,
-        signal,
+        signal: signal ?? timeout,
         headers: {
           authorization: `Bearer ${token}`,
           accept,
@@ -161,12 +170,12 @@ export function createControlClient (init: ControlClientInit): ControlClient {
         if (untilHeaders) {
           clearTimeout(timer)
         } else {
-          res.once('close', () => { clearTimeout(timer) })
+          res.once('close', done)
         }
-        resolve({ res, cleanup: () => { clearTimeout(timer); req.destroy() } })
+        resolve({ res, cleanup: () => { done(); req.destroy() } })
       })
       req.once('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer)
+        done()
         if (err.name === 'AbortError' && timeout.aborted && options.signal?.aborted !== true) {
           reject(Object.assign(new Error(`control API did not answer ${method} ${path} within ${timeoutMs} ms`), { name: 'TimeoutError' }))
         } else if (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') {
@@ -278,8 +287,16 @@ export function createControlClient (init: ControlClientInit): ControlClient {
       // kept for the handle's completed() when it is called at once (the
       // usual submit-then-iterate); otherwise closed (jobHandle).
       const cancel = new AbortController()
-      const signal = options.signal == null ? cancel.signal : AbortSignal.any([options.signal, cancel.signal])
-      const stream = client.stream<SubmittedJob | RecordResult>('POST', ROUTES.jobs, { ...encodeSubmission(submission), signal, query: { follow: 'completed' } })
+      // cleared when the stream ends (any-signal: see send())
+      const signal = options.signal == null ? undefined : anySignal([options.signal, cancel.signal])
+      const results = client.stream<SubmittedJob | RecordResult>('POST', ROUTES.jobs, { ...encodeSubmission(submission), signal: signal ?? cancel.signal, query: { follow: 'completed' } })
+      const stream = (async function * () {
+        try {
+          yield * results
+        } finally {
+          signal?.clear()
+        }
+      })()
       const first = await stream.next()
       if (first.done === true || typeof (first.value as SubmittedJob).jobId !== 'string') {
         await stream.return(undefined)

@@ -5,9 +5,11 @@ import { createServer } from 'node:http'
 import { isIP } from 'node:net'
 import { AddressInUseError, ConfigError, InvalidInputError, NotFoundError, UnauthorizedError } from '@idlegrid/interface'
 import { logger as createLogger } from '@libp2p/logger'
+import { anySignal } from 'any-signal'
 import { PayloadTooLargeError, statusForError } from './errors.js'
 import { compileRoutes, matchRoute } from './router.js'
 import type { ErrorBody } from './errors.js'
+import type { RouteMatch } from './router.js'
 import type { Logger } from '@libp2p/logger'
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -193,15 +195,25 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     const requestAbort = new AbortController()
     const onClose = (): void => { if (!res.writableFinished) requestAbort.abort() }
     res.once('close', onClose)
-    const signal = AbortSignal.any([requestAbort.signal, closing.signal])
+    // any-signal, not AbortSignal.any: on Node 20-22 every AbortSignal.any()
+    // leaves an entry in each of its sources, and closing's lives as long as
+    // the daemon, one more for every request (nodejs/node#55351)
+    const signal = anySignal([requestAbort.signal, closing.signal])
+    try {
+      await answer(req, res, method, url, lookup.match, signal)
+    } finally {
+      signal.clear()
+    }
+  }
 
+  async function answer (req: IncomingMessage, res: ServerResponse, method: string, url: URL, match: RouteMatch<RouteHandler>, signal: AbortSignal): Promise<void> {
     let result: unknown
     try {
-      const body = await readJsonBody(req, bodyLimitOf(lookup.match.handler, maxBodyBytes))
-      result = await lookup.match.handler({
+      const body = await readJsonBody(req, bodyLimitOf(match.handler, maxBodyBytes))
+      result = await match.handler({
         method,
         path: url.pathname,
-        params: lookup.match.params,
+        params: match.params,
         query: url.searchParams,
         body,
         headers: req.headers,

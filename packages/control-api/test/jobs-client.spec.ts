@@ -1,5 +1,6 @@
 // Per-route body limits, stream timeouts that cover only the wait for
 // headers, and the job methods' paths and queries, over real HTTP.
+import { getEventListeners } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createControlClient, createControlServer, jobHandle, ndjson, withBodyLimit } from '../src/index.js'
 import type { ControlServer, RouteRequest, RouteTable } from '../src/index.js'
@@ -93,6 +94,44 @@ describe('control API for jobs', () => {
     expect(seen.slice(1)).toEqual(['POST /v1/jobs?follow=completed -> j2', 'GET /v1/jobs/j2/results?follow=1&order=completed'])
     await new Promise(resolve => setTimeout(resolve, 50))
     expect(stopped).toContain('j2')
+  })
+
+  it('keeps nothing of its requests on a long-lived signal the caller passes to each, and still stops when it aborts', async () => {
+    const held: AbortSignal[] = []
+    const client = await start({
+      'GET /v1/id': ({ signal }) => { held.push(signal); return { peerId: 'x' } },
+      'GET /ticks': () => ndjson([1, 2]),
+      'GET /wait': ({ signal }) => ndjson((async function * () {
+        yield 'first'
+        await new Promise(resolve => signal.addEventListener('abort', resolve, { once: true }))
+      })()),
+      'POST /v1/jobs': withBodyLimit(64 * 1024, () => ndjson([{ jobId: 'j', bundleId: 'b', job: { id: 'j' } }, { index: 0, value: 0 }], 201))
+    })
+    const program = new AbortController() // a program's Ctrl-C, say: it outlives every request
+    const signal = program.signal
+    const bundle = { manifest: {}, source: '' } as unknown as Parameters<typeof client.submit>[0]
+    for (let i = 0; i < 50; i++) {
+      await client.id({ signal })
+      for await (const _ of client.stream('GET', '/ticks', { signal })) {} // eslint-disable-line no-unused-vars
+      const job = await client.submit(bundle, [0], { signal })
+      for await (const _ of job.completed()) {} // eslint-disable-line no-unused-vars
+    }
+    // nothing listens any more, and (where Node keeps them: AbortSignal.any
+    // leaves one per call on Node 20-22) no composite signal depends on it
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0)
+    const dependants = Object.getOwnPropertySymbols(signal).find(s => s.description === 'kDependantSignals')
+    expect(dependants == null ? 0 : (signal as unknown as Record<symbol, Set<unknown> | undefined>)[dependants]?.size ?? 0).toBe(0)
+    // the server's own signal per request: not tied to anything of the server's life once answered
+    expect(held.every(s => getEventListeners(s, 'abort').length === 0)).toBe(true)
+
+    // the same signal still stops a request under way
+    const lines: unknown[] = []
+    const reading = (async () => { for await (const line of client.stream('GET', '/wait', { signal })) lines.push(line) })()
+    while (lines.length === 0) await new Promise(resolve => setTimeout(resolve, 5))
+    program.abort()
+    await expect(reading).rejects.toThrow()
+    expect(lines).toEqual(['first'])
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0)
   })
 
   it('sends the job methods to their routes with their queries', async () => {

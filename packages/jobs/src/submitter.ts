@@ -16,6 +16,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
+import { anySignal } from 'any-signal'
 import { SubmitterStoppedError } from './errors.js'
 import { encodeRecords } from './inputs.js'
 import { JobStore, checkReplicas } from './store.js'
@@ -751,10 +752,14 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
           log.trace('job %s: volunteers with sessions took its first tasks; the DHT walk waits for the next announce round', job.id)
           return
         }
-        const signal = AbortSignal.any([this.#findAbort.signal, AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS)])
+        // any-signal, not AbortSignal.any: on Node 20-22 each AbortSignal.any()
+        // leaves an entry in #findAbort's signal, which lives as long as the
+        // submitter (nodejs/node#55351)
+        const signal = anySignal([this.#findAbort.signal, AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS)])
         // the peers already told are not asked for their capacity again
         const skip = new Set(told.keys())
         const found = await find({ cpu: job.requirements.cores, memoryMb: job.requirements.memoryMb, gpu: job.requirements.gpu }, { signal, limit: this.#findLimit, skip })
+          .finally(() => { signal.clear() })
         const fresh = found.filter(f => f.peerId !== this.#node.peerId && !told.has(f.peerId))
         if (this.#stopped || fresh.length === 0 || this.#store.state(job.id) !== 'running') {
           return

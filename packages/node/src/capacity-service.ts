@@ -9,6 +9,7 @@ import {
 import { TypedEventEmitter, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { pbStream } from '@libp2p/utils'
+import { anySignal } from 'any-signal'
 import { capabilityKey } from './capability.js'
 import {
   DEFAULT_ADVERTISE_INTERVAL_MS, DEFAULT_FIND_TIMEOUT_MS, DEFAULT_PUBLISH_TIMEOUT_MS, DEFAULT_REPUBLISH_DEBOUNCE_MS,
@@ -247,23 +248,30 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
     const withdrawn = this.slots.free === 0
     const capabilities = withdrawn ? (['cpu', 'gpu'] as Capability[]) : this.capabilities()
     const keys = capabilities.map(c => CAPABILITY_NAMES[c])
-    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.publishTimeoutMs)])
+    // any-signal, not AbortSignal.any: on Node 20-22 each AbortSignal.any()
+    // leaves an entry in the shutdown signal, which lives as long as the node
+    // (nodejs/node#55351); cleared when the publish ends
+    const signal = anySignal([this.shutdown.signal, AbortSignal.timeout(this.publishTimeoutMs)])
     this.lastWithdrawn = withdrawn
 
-    if (withdrawn) {
-      // stop re-announcing; records already stored elsewhere lapse after their TTL
-      await Promise.all(capabilities.map(async c => {
-        await this.components.contentRouting.cancelReprovide(await capabilityKey(c), { signal })
-      }))
-      this.log('withdrew %s: no free slot', keys.join(', '))
-    } else {
-      if (!capabilities.includes('gpu')) {
-        await this.components.contentRouting.cancelReprovide(await capabilityKey('gpu'), { signal })
+    try {
+      if (withdrawn) {
+        // stop re-announcing; records already stored elsewhere lapse after their TTL
+        await Promise.all(capabilities.map(async c => {
+          await this.components.contentRouting.cancelReprovide(await capabilityKey(c), { signal })
+        }))
+        this.log('withdrew %s: no free slot', keys.join(', '))
+      } else {
+        if (!capabilities.includes('gpu')) {
+          await this.components.contentRouting.cancelReprovide(await capabilityKey('gpu'), { signal })
+        }
+        await Promise.all(capabilities.map(async c => {
+          await this.components.contentRouting.provide(await capabilityKey(c), { signal })
+        }))
+        this.log('announced %s with %d free slot(s)', keys.join(', '), this.slots.free)
       }
-      await Promise.all(capabilities.map(async c => {
-        await this.components.contentRouting.provide(await capabilityKey(c), { signal })
-      }))
-      this.log('announced %s with %d free slot(s)', keys.join(', '), this.slots.free)
+    } finally {
+      signal.clear()
     }
 
     if (!this.stopping) {
@@ -306,11 +314,8 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
         deadlineReached = true
         lookup.abort()
       }, deadline)
-    const lookupSignal = AbortSignal.any([
-      lookup.signal,
-      ...(userSignal != null ? [userSignal] : []),
-      ...(this.shutdown != null ? [this.shutdown.signal] : [])
-    ])
+    // cleared when the find ends (any-signal: see publishOnce)
+    const lookupSignal = anySignal([lookup.signal, userSignal, this.shutdown?.signal])
     const found: FoundPeer[] = []
     const seen = new Set<string>()
     const running = new Set<Promise<void>>()
@@ -373,6 +378,7 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
       clearTimeout(deadlineTimer)
       // whatever is still in flight is no longer wanted
       lookup.abort()
+      lookupSignal.clear()
     }
 
     this.log('find: done after %d ms, %d of %d candidates fit%s', Date.now() - started, found.length, seen.size,
@@ -392,10 +398,8 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
   }
 
   private async queryPeer (peerId: PeerId, options: AbortOptions): Promise<CapacityReportLike> {
-    const signal = AbortSignal.any([
-      AbortSignal.timeout(TIMEOUT),
-      ...(options.signal != null ? [options.signal] : [])
-    ])
+    // cleared when the query ends (any-signal: see publishOnce)
+    const signal = anySignal([AbortSignal.timeout(TIMEOUT), options.signal])
     const nonce = crypto.getRandomValues(new Uint8Array(8))
     let stream: Stream | undefined
 
@@ -419,6 +423,8 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
         throw err
       }
       throw new CapacityQueryError(`capacity query to ${peerId.toString()} failed: ${String(err.message)}`, { retryable: true, cause: err })
+    } finally {
+      signal.clear()
     }
   }
 

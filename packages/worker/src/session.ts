@@ -6,6 +6,7 @@ import {
 } from '@idlegrid/protocol-work'
 import { logger } from '@libp2p/logger'
 import { lpStream } from '@libp2p/utils'
+import { anySignal } from 'any-signal'
 import { SessionClosedError } from './errors.js'
 import type { Announce, LeaseRequest, LeaseResponse, Offer, Result, ResultAck, SubmitterMessage } from '@idlegrid/protocol-work'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
@@ -102,7 +103,10 @@ export class SessionClient {
     const requestId = this.#nextId++
     const { promise, resolve, reject } = Promise.withResolvers<SubmitterMessage>()
     const timeout = timeoutSignal(REQUEST_TIMEOUT_MS)
-    const combined = signal == null ? timeout : AbortSignal.any([signal, timeout])
+    // any-signal, not AbortSignal.any, which on Node 20-22 leaves an entry in
+    // each source for good (nodejs/node#55351): cleared below
+    const linked = signal == null ? undefined : anySignal([signal, timeout])
+    const combined = linked ?? timeout
     const onAbort = (): void => { reject(new SessionClosedError(`no answer from ${this.peer.toString()} in time`, { cause: combined.reason })) }
     combined.addEventListener('abort', onAbort, { once: true })
     this.#pending.set(requestId, { resolve, reject })
@@ -112,6 +116,7 @@ export class SessionClient {
     } finally {
       this.#pending.delete(requestId)
       combined.removeEventListener('abort', onAbort)
+      linked?.clear()
     }
   }
 
