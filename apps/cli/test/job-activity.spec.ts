@@ -37,4 +37,26 @@ describe('job activity: tasks given back unrun', () => {
     stopLog()
     activity.stop()
   })
+
+  it('forgets an ended job unless it had requeues to show', () => {
+    const submitter = new EventTarget()
+    const activity = trackJobActivity(submitter as unknown as Submitter)
+    const send = (type: string, detail: object): void => { submitter.dispatchEvent(new CustomEvent(type, { detail })) }
+    for (let i = 0; i < 1000; i++) {
+      send('task:leased', { jobId: `j${i}`, taskId: `j${i}:0`, attempt: 1, worker: 'w1' })
+      send('task:final', { jobId: `j${i}`, taskId: `j${i}:0`, attempt: 1, worker: 'w1' })
+      send('job:ended', { id: `j${i}`, state: 'done' })
+    }
+    send('task:leased', { jobId: 'r', taskId: 'r:0', attempt: 1, worker: 'w1' })
+    send('task:requeued', { jobId: 'r', taskId: 'r:0', attempt: 1, worker: 'w1', reason: 'volunteer disconnected' })
+    send('task:leased', { jobId: 'r', taskId: 'r:0', attempt: 2, worker: 'w2' })
+    send('task:leased', { jobId: 'running', taskId: 'running:0', attempt: 1, worker: 'w1' })
+    send('job:ended', { id: 'r', state: 'done' })
+    expect(activity.tracked()).toBe(2)
+    expect(activity.requeued('r')).toBe(1)
+    expect(activity.activeVolunteers('r')).toEqual([])
+    expect(activity.activeVolunteers('running')).toEqual(['w1'])
+    expect(activity.requeued('j5')).toBe(0)
+    activity.stop()
+  })
 })

@@ -44,6 +44,8 @@ const CREDIT_INTERVAL_MS = 2_000
 const FIND_DELAY_MS = 200
 /** How long a peer median of credited CPU time is reused. */
 const MEDIAN_TTL_MS = 1000
+/** Finished jobs remembered in memory as told of (#finished): ~5 MiB at most. */
+const FINISHED_KEPT = 65_536
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** What the submitter needs of the node it runs in (an IdleGridNode fits). */
@@ -210,7 +212,11 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   readonly #justPushed = new Set<string>()
   /** Signed bundles submitted before, checked and encoded. */
   readonly #checked = new WeakMap<SignedBundle, { verified: SignedBundle, bundle: Uint8Array }>()
-  /** Jobs whose job:done event went out, so it goes out once. */
+  /**
+   * Jobs whose job:done event went out, so it goes out once: the newest
+   * FINISHED_KEPT of them (a late result of a job finished that long ago,
+   * from a volunteer's outbox, would tell of its end again).
+   */
   readonly #finished = new Set<string>()
   /** Jobs finished in this turn whose job:done goes out at its end. */
   readonly #doneWaiting = new Set<string>()
@@ -364,7 +370,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     const cancelled = this.#store.cancel(id)
     if (cancelled) {
       this.#jobChanged(id)
-      this.#finished.add(id)
+      this.#markFinished(id)
       this.#justPushed.delete(id)
       this.#dispatchEnded(id)
     }
@@ -435,6 +441,10 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     const wake = (): void => { cancel(); resolve() }
     const cancel = (): void => {
       set.delete(wake)
+      // a job nobody follows any more keeps no entry: one a job otherwise, for good
+      if (set.size === 0 && this.#waiters.get(id) === set) {
+        this.#waiters.delete(id)
+      }
       signal?.removeEventListener('abort', onAbort)
     }
     set.add(wake)
@@ -537,12 +547,19 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   #afterTaskChange (jobId: string): void {
     this.#jobChanged(jobId)
     if (this.#store.state(jobId) === 'done' && !this.#finished.has(jobId)) {
-      this.#finished.add(jobId)
+      this.#markFinished(jobId)
       this.#justPushed.delete(jobId)
       // paid with the next round, like any result: a job of one quick task
       // after another (a client's loop) shares its rounds; done() waits for it
       this.#credit()
       this.#doneSoon(jobId)
+    }
+  }
+
+  #markFinished (jobId: string): void {
+    this.#finished.add(jobId)
+    if (this.#finished.size > FINISHED_KEPT) {
+      this.#finished.delete(this.#finished.values().next().value as string)
     }
   }
 

@@ -12,6 +12,8 @@ export interface JobActivity {
   activeVolunteers(jobId: string): string[]
   /** Tasks of the job requeued since this daemon started (a lease lost or failed; not tasks given back unrun). */
   requeued(jobId: string): number
+  /** Jobs it holds anything for: running ones, and ended ones that had requeues. */
+  tracked(): number
   stop(): void
 }
 
@@ -45,13 +47,21 @@ export function trackJobActivity (submitter: Submitter): JobActivity {
     }
   }
   const onDone = (evt: CustomEvent<{ id: string }>): void => {
-    state(evt.detail.id).leases.clear()
+    // an ended job keeps only a count of requeues to show, and only when it had any:
+    // an entry for every job would grow for as long as the daemon runs
+    const s = jobs.get(evt.detail.id)
+    if (s == null || s.requeued === 0) {
+      jobs.delete(evt.detail.id)
+    } else {
+      s.leases.clear()
+    }
   }
   const unlisten = listen(submitter, { 'task:leased': onLeased, 'task:final': onFinal, 'task:requeued': onRequeued, 'job:ended': onDone })
   return {
     leases: jobId => jobs.get(jobId)?.leases ?? new Map(),
     activeVolunteers: jobId => [...new Set(jobs.get(jobId)?.leases.values() ?? [])],
     requeued: jobId => jobs.get(jobId)?.requeued ?? 0,
+    tracked: () => jobs.size,
     stop: unlisten
   }
 }
