@@ -557,6 +557,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   }
 
   #markFinished (jobId: string): void {
+    this.#lastFind.delete(jobId)
     this.#finished.add(jobId)
     if (this.#finished.size > FINISHED_KEPT) {
       this.#finished.delete(this.#finished.values().next().value as string)
