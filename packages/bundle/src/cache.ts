@@ -1,12 +1,13 @@
 // An on-disk cache of verified bundles, one file per bundle id, written
-// atomically and re-checked against its id on every read.
+// atomically and re-checked against its id on every read, and kept under a
+// size: the bundles least recently used go first.
 import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { open, readFile, readdir, rename, stat, unlink, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InvalidInputError } from '@idlegrid/interface'
 import { logger } from '@libp2p/logger'
-import { DEFAULT_MAX_SOURCE_BYTES } from './constants.js'
+import { DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_SOURCE_BYTES } from './constants.js'
 import { decodeSignedBundle, encodeSignedBundle, verifyBundle } from './signed.js'
 import type { SignedBundle } from './signed.js'
 
@@ -15,6 +16,12 @@ const log = logger('idlegrid:bundle:cache')
 export interface BundleCacheInit {
   /** Largest bundle source accepted, UTF-8 bytes. Default DEFAULT_MAX_SOURCE_BYTES. */
   maxBytes?: number
+  /**
+   * Most bytes the cached files may take together; past it, put() removes
+   * the bundles least recently stored or read (never the one it stored).
+   * Default DEFAULT_MAX_CACHE_BYTES.
+   */
+  maxCacheBytes?: number
 }
 
 export interface BundleCache {
@@ -37,8 +44,33 @@ function checkId (id: string): void {
 /** Opens (creating if needed) a bundle cache in `dir`. */
 export function createBundleCache (dir: string, init: BundleCacheInit = {}): BundleCache {
   const maxBytes = init.maxBytes ?? DEFAULT_MAX_SOURCE_BYTES
+  const maxCacheBytes = init.maxCacheBytes ?? DEFAULT_MAX_CACHE_BYTES
+  if (!(Number.isSafeInteger(maxCacheBytes) && maxCacheBytes > 0)) {
+    throw new InvalidInputError(`maxCacheBytes must be a whole number of bytes above 0, got ${String(init.maxCacheBytes)}`)
+  }
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const pathOf = (id: string): string => join(dir, `${id}.bundle`)
+
+  /** Removes the least recently used bundles (by modification time) until the rest fit, keeping `keep`. */
+  async function trim (keep: string): Promise<void> {
+    const files: Array<{ name: string, size: number, at: number }> = []
+    for (const name of await readdir(dir)) {
+      if (!name.endsWith('.bundle')) continue
+      try {
+        const st = await stat(join(dir, name))
+        files.push({ name, size: st.size, at: st.mtimeMs })
+      } catch {} // removed meanwhile
+    }
+    let total = files.reduce((n, f) => n + f.size, 0)
+    files.sort((a, b) => a.at - b.at)
+    for (const f of files) {
+      if (total <= maxCacheBytes) break
+      if (f.name === `${keep}.bundle`) continue
+      await unlink(join(dir, f.name)).catch(() => {})
+      total -= f.size
+      log('removed cached bundle %s: the cache holds at most %d bytes', f.name.slice(0, -'.bundle'.length), maxCacheBytes)
+    }
+  }
 
   async function drop (id: string, why: string): Promise<undefined> {
     log.error('dropping cached bundle %s: %s', id, why)
@@ -64,6 +96,9 @@ export function createBundleCache (dir: string, init: BundleCacheInit = {}): Bun
         if (verified.id !== id) {
           return await drop(id, `file holds bundle ${verified.id}`)
         }
+        // read now: the last to go when the cache must make room
+        const now = new Date()
+        await utimes(pathOf(id), now, now).catch(() => {})
         return verified
       } catch (err) {
         return await drop(id, (err as Error).message)
@@ -103,6 +138,7 @@ export function createBundleCache (dir: string, init: BundleCacheInit = {}): Bun
       } finally {
         await dirHandle.close()
       }
+      await trim(verified.id)
     },
 
     async delete (id) {

@@ -9,6 +9,9 @@ export const MANIFEST_VERSION = 1
 /** Default cap on a bundle's source, in UTF-8 bytes (8 MiB). */
 export const DEFAULT_MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
+/** Default cap on a volunteer's bundle cache on disk (256 MiB: 32 bundles at the largest, thousands of typical ones). */
+export const DEFAULT_MAX_CACHE_BYTES = 256 * 1024 * 1024
+
 /** Cap on the encoded header (id, manifest, signature) of a transported bundle. */
 export const MAX_HEADER_BYTES = 64 * 1024
 

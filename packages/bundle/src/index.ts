@@ -7,7 +7,7 @@ export type { BundleCache, BundleCacheInit } from './cache.js'
 export { bundleDigest, bundleId, canonicalBundleBytes, canonicalJson } from './canonical.js'
 export type { Bundle } from './canonical.js'
 export {
-  BUNDLE_GLOBAL_NAME, BUNDLE_SIGNATURE_DOMAIN, DEFAULT_MAX_SOURCE_BYTES, DEFAULT_REQUIREMENTS,
+  BUNDLE_GLOBAL_NAME, BUNDLE_SIGNATURE_DOMAIN, DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_SOURCE_BYTES, DEFAULT_REQUIREMENTS,
   MANIFEST_VERSION, MAX_HEADER_BYTES
 } from './constants.js'
 export { BundleBuildError, BundleRejected } from './errors.js'

@@ -1,6 +1,6 @@
 // Tests of @idlegrid/bundle: building with esbuild, signing, transport
 // encoding, every rejection of verifyBundle, and the on-disk cache.
-import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -317,6 +317,29 @@ describe('createBundleCache', () => {
     await cache.put(t)
     await cache.delete(t.id)
     expect(await cache.has(t.id)).toBe(false)
+  })
+
+  it('stays under its size: the bundles least recently stored or read go first, never the one just stored', async () => {
+    const cacheDir = join(dir, 'cache-bounded')
+    const bundles = await Promise.all(Array.from({ length: 5 }, async (_, i) => await signed({ name: `b${i}` }, `var __idlegridJob = { default: async (x) => x }; // ${'x'.repeat(1000)}${i}`)))
+    const size = encodeSignedBundle(bundles[0]).byteLength
+    const cache = createBundleCache(cacheDir, { maxCacheBytes: 3 * size + 10 })
+    const stamp = async (id: string, ms: number): Promise<void> => { await utimes(join(cacheDir, `${id}.bundle`), ms / 1000, ms / 1000) }
+    for (const [i, b] of bundles.slice(0, 3).entries()) {
+      await cache.put(b)
+      await stamp(b.id, 1_000_000 + i * 1000) // stored one after another
+    }
+    // reading b0 makes it the most recently used: b1 is the oldest now
+    expect(await cache.get(bundles[0].id)).toEqual(bundles[0])
+    await cache.put(bundles[3])
+    const held = async (): Promise<boolean[]> => await Promise.all(bundles.map(async b => await cache.has(b.id)))
+    expect(await held()).toEqual([true, false, true, true, false])
+    // one bundle larger than the whole cache is still kept, alone
+    const small = createBundleCache(join(dir, 'cache-tiny'), { maxCacheBytes: 10 })
+    await small.put(bundles[0])
+    await small.put(bundles[4])
+    expect([await small.has(bundles[0].id), await small.has(bundles[4].id)]).toEqual([false, true])
+    expect(() => createBundleCache(join(dir, 'cache-bad'), { maxCacheBytes: 0 })).toThrow(/maxCacheBytes must be a whole number of bytes above 0/)
   })
 
   it('refuses to store an unverifiable bundle and bad ids', async () => {
