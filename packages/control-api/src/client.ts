@@ -146,10 +146,8 @@ export function createControlClient (init: ControlClientInit): ControlClient {
     const timeout = timeoutController.signal
     const timer = setTimeout(() => { timeoutController.abort(new DOMException('timed out', 'TimeoutError')) }, timeoutMs)
     timer.unref?.()
-    // any-signal, not AbortSignal.any: on Node 20-22 every AbortSignal.any()
-    // leaves an entry in each of its sources, and a caller's signal may live
-    // as long as the program (its Ctrl-C), one more for every request
-    // (nodejs/node#55351). Cleared when the exchange ends.
+    // cleared when the exchange ends: a caller's signal may live as long as
+    // the program, its Ctrl-C say (docs/abort-signals.md)
     const signal = options.signal == null ? undefined : anySignal([options.signal, timeout])
     const done = (): void => {
       clearTimeout(timer)
@@ -287,7 +285,7 @@ export function createControlClient (init: ControlClientInit): ControlClient {
       // kept for the handle's completed() when it is called at once (the
       // usual submit-then-iterate); otherwise closed (jobHandle).
       const cancel = new AbortController()
-      // cleared when the stream ends (any-signal: see send())
+      // cleared when the stream ends (docs/abort-signals.md)
       const signal = options.signal == null ? undefined : anySignal([options.signal, cancel.signal])
       const results = client.stream<SubmittedJob | RecordResult>('POST', ROUTES.jobs, { ...encodeSubmission(submission), signal: signal ?? cancel.signal, query: { follow: 'completed' } })
       const stream = (async function * () {

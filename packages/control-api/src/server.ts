@@ -195,9 +195,7 @@ export async function createControlServer (init: ControlServerInit): Promise<Con
     const requestAbort = new AbortController()
     const onClose = (): void => { if (!res.writableFinished) requestAbort.abort() }
     res.once('close', onClose)
-    // any-signal, not AbortSignal.any: on Node 20-22 every AbortSignal.any()
-    // leaves an entry in each of its sources, and closing's lives as long as
-    // the daemon, one more for every request (nodejs/node#55351)
+    // cleared when answered: closing lives as long as the daemon (docs/abort-signals.md)
     const signal = anySignal([requestAbort.signal, closing.signal])
     try {
       await answer(req, res, method, url, lookup.match, signal)

@@ -770,9 +770,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
           log.trace('job %s: volunteers with sessions took its first tasks; the DHT walk waits for the next announce round', job.id)
           return
         }
-        // any-signal, not AbortSignal.any: on Node 20-22 each AbortSignal.any()
-        // leaves an entry in #findAbort's signal, which lives as long as the
-        // submitter (nodejs/node#55351)
+        // cleared when the walk ends: #findAbort lives as long as the submitter (docs/abort-signals.md)
         const signal = anySignal([this.#findAbort.signal, AbortSignal.timeout(ANNOUNCE_TIMEOUT_MS)])
         // the peers already told are not asked for their capacity again
         const skip = new Set(told.keys())

@@ -248,9 +248,7 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
     const withdrawn = this.slots.free === 0
     const capabilities = withdrawn ? (['cpu', 'gpu'] as Capability[]) : this.capabilities()
     const keys = capabilities.map(c => CAPABILITY_NAMES[c])
-    // any-signal, not AbortSignal.any: on Node 20-22 each AbortSignal.any()
-    // leaves an entry in the shutdown signal, which lives as long as the node
-    // (nodejs/node#55351); cleared when the publish ends
+    // cleared when the publish ends: shutdown lives as long as the node (docs/abort-signals.md)
     const signal = anySignal([this.shutdown.signal, AbortSignal.timeout(this.publishTimeoutMs)])
     this.lastWithdrawn = withdrawn
 
@@ -314,7 +312,7 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
         deadlineReached = true
         lookup.abort()
       }, deadline)
-    // cleared when the find ends (any-signal: see publishOnce)
+    // cleared when the find ends (docs/abort-signals.md)
     const lookupSignal = anySignal([lookup.signal, userSignal, this.shutdown?.signal])
     const found: FoundPeer[] = []
     const seen = new Set<string>()
@@ -398,7 +396,7 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
   }
 
   private async queryPeer (peerId: PeerId, options: AbortOptions): Promise<CapacityReportLike> {
-    // cleared when the query ends (any-signal: see publishOnce)
+    // cleared when the query ends (docs/abort-signals.md)
     const signal = anySignal([AbortSignal.timeout(TIMEOUT), options.signal])
     const nonce = crypto.getRandomValues(new Uint8Array(8))
     let stream: Stream | undefined

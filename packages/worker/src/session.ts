@@ -103,8 +103,7 @@ export class SessionClient {
     const requestId = this.#nextId++
     const { promise, resolve, reject } = Promise.withResolvers<SubmitterMessage>()
     const timeout = timeoutSignal(REQUEST_TIMEOUT_MS)
-    // any-signal, not AbortSignal.any, which on Node 20-22 leaves an entry in
-    // each source for good (nodejs/node#55351): cleared below
+    // cleared below: a caller's signal may outlive the request (docs/abort-signals.md)
     const linked = signal == null ? undefined : anySignal([signal, timeout])
     const combined = linked ?? timeout
     const onAbort = (): void => { reject(new SessionClosedError(`no answer from ${this.peer.toString()} in time`, { cause: combined.reason })) }
