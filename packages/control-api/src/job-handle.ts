@@ -82,14 +82,23 @@ export function jobHandle (client: ControlClient, id: string, submitted?: Submit
     if (stream == null) {
       return undefined
     }
-    if (signal != null) {
-      if (signal.aborted) {
-        stream.cancel.abort(signal.reason)
-      } else {
-        signal.addEventListener('abort', () => { stream.cancel.abort(signal.reason) }, { once: true })
-      }
+    if (signal == null) {
+      return stream.completed
     }
-    return stream.completed
+    if (signal.aborted) {
+      stream.cancel.abort(signal.reason)
+      return stream.completed
+    }
+    // the listener goes with the stream: the caller's signal may outlive many jobs (docs/abort-signals.md)
+    const onAbort = (): void => { stream.cancel.abort(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    return (async function * () {
+      try {
+        yield * stream.completed
+      } finally {
+        signal.removeEventListener('abort', onAbort)
+      }
+    })()
   }
   const handle: JobHandle = {
     id,

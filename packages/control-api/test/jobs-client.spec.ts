@@ -114,7 +114,7 @@ describe('control API for jobs', () => {
       await client.id({ signal })
       for await (const _ of client.stream('GET', '/ticks', { signal })) {} // eslint-disable-line no-unused-vars
       const job = await client.submit(bundle, [0], { signal })
-      for await (const _ of job.completed()) {} // eslint-disable-line no-unused-vars
+      for await (const _ of job.completed({ signal })) {} // eslint-disable-line no-unused-vars
     }
     // nothing listens any more, and (where Node keeps them: AbortSignal.any
     // leaves one per call on Node 20-22) no composite signal depends on it
