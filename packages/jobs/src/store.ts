@@ -133,6 +133,9 @@ export const MAX_JOBS_LISTED = 10_000
 
 const JOB_STATES: readonly JobState[] = ['running', 'done', 'cancelled']
 
+/** pendingJobs() counts a job's waiting tasks up to this; announcements say "at least" beyond it. */
+const PENDING_COUNTED = 1024
+
 export interface NewJob {
   id: string
   name: string
@@ -617,12 +620,18 @@ export class JobStore {
     return rows.reverse().map(row => this.#info(row))
   }
 
-  /** Jobs that still have tasks waiting for a lease, with how many. */
+  /**
+   * Jobs that still have tasks waiting for a lease, with how many (counted
+   * up to PENDING_COUNTED: this runs on every volunteer's Ready, and counting
+   * 100,000 waiting tasks took 14.5 ms of the daemon's thread).
+   */
   pendingJobs (): Array<{ id: string, bundleId: string, requirements: TaskRequirements, pending: number }> {
     const rows = this.#sql(`
-      SELECT j.id, j.bundle_id, j.requirements, COUNT(*) AS pending FROM jobs j
-      JOIN tasks t ON t.job_id = j.id AND t.state = 'pending'
-      WHERE j.state = 'running' GROUP BY j.id ORDER BY j.created_at`).all() as Array<{ id: string, bundle_id: string, requirements: string, pending: number }>
+      SELECT j.id, j.bundle_id, j.requirements,
+        (SELECT COUNT(*) FROM (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.state = 'pending' LIMIT ${PENDING_COUNTED})) AS pending
+      FROM jobs j
+      WHERE j.state = 'running' AND EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = j.id AND t.state = 'pending')
+      ORDER BY j.created_at`).all() as Array<{ id: string, bundle_id: string, requirements: string, pending: number }>
     return rows.map(r => ({ id: r.id, bundleId: r.bundle_id, requirements: JSON.parse(r.requirements), pending: r.pending }))
   }
 

@@ -266,6 +266,10 @@ describe('JobStore', () => {
     store.createJob({ ...newJob('late', 1), createdAt: 2000 })
     store.createJob({ ...newJob('early', 2), createdAt: 1500 })
     expect(store.pendingJobs().map(j => [j.id, j.pending])).toEqual([['early', 2], ['late', 1]])
+    // counted up to 1024: a big job's count is not a scan of all its waiting tasks on every Ready
+    store.createJob({ ...newJob('big', 1500), createdAt: 2500 })
+    store.lease('late', 'w1', 1, MiB)
+    expect(store.pendingJobs().map(j => [j.id, j.pending])).toEqual([['early', 2], ['big', 1024]])
     const db = new Database(join(dir, 'jobs.db'), { readonly: true })
     try {
       const plan = db.prepare('EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE state = \'running\' ORDER BY created_at').all() as Array<{ detail: string }>
