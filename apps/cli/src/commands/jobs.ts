@@ -7,8 +7,6 @@ import { json as toJson } from '../output.js'
 import type { Command } from '../command.js'
 
 const STATES = ['running', 'done', 'cancelled'] as const
-/** What the daemon lists without a limit. */
-const DEFAULT_LISTED = 100
 
 export const jobsCommand: Command = {
   name: 'jobs',
@@ -44,9 +42,8 @@ export const jobsCommand: Command = {
     }
     const { jobsTable } = await import('../job-output.js')
     io.stdout(jobsTable(jobs))
-    // a full page: say how to see the jobs before it, if there are any
-    const older = jobs.length === (limit ?? DEFAULT_LISTED) && (await client.jobs({ signal, ...filter, limit: 1, before: jobs[0].id })).length > 0
-    if (older) {
+    // jobs before the oldest shown: say how to see them (one job's worth of asking)
+    if ((await client.jobs({ signal, ...filter, limit: 1, before: jobs[0].id })).length > 0) {
       io.stdout(`the newest ${jobs.length} shown; older ones: idlegrid jobs --before ${jobs[0].id}${state != null ? ` --state ${state}` : ''}\n`)
     }
     return EXIT.OK
