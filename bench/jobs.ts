@@ -3,7 +3,8 @@
 // throughput in batches of 1/10/100 through the client API, the round trip of
 // one trivial task on a warm swarm, and the makespan of CPU-bound Monte Carlo
 // tasks against the same kernel run serially in one plain Node process; the
-// round trip next to the same hops through plain Node processes (hop-chain.mjs).
+// round trip next to the same hops through plain Node processes (hop-chain.mjs)
+// and through the stack the project must use (hop-chain-stack.ts).
 // Prints figures and the machine's load average; asserts nothing.
 //
 //   node --no-node-snapshot --import tsx bench/jobs.ts [--quick] [--runs N] [--only noop,trip,mc]
@@ -187,7 +188,12 @@ async function hopChain (trips: number): Promise<{ medianMs: number, p95Ms: numb
   return await nodeJson<{ medianMs: number, p95Ms: number, minMs: number }>([fileURLToPath(new URL('./hop-chain.mjs', import.meta.url)), String(trips)], 'bench/hop-chain.mjs')
 }
 
-/** Runs a plain Node process (stopped with the bench on Ctrl-C) and parses the JSON it prints. */
+/** The same hops through the stack the project must use, with none of IdleGrid's own work (bench/hop-chain-stack.ts). */
+async function stackChain (trips: number): Promise<{ medianMs: number, p95Ms: number, minMs: number }> {
+  return await nodeJson<{ medianMs: number, p95Ms: number, minMs: number }>(['--no-node-snapshot', '--import', 'tsx', fileURLToPath(new URL('./hop-chain-stack.ts', import.meta.url)), String(trips)], 'bench/hop-chain-stack.ts')
+}
+
+/** Runs a Node process (stopped with the bench on Ctrl-C) and parses the JSON it prints. */
 async function nodeJson<T> (args: string[], what: string): Promise<T> {
   const child = spawn(process.execPath, args, { env: childEnv(), stdio: ['ignore', 'pipe', 'inherit'] })
   children.add(child)
@@ -311,6 +317,7 @@ try {
   const clientCpu = process.cpuUsage(clientCpu0)
   const perTrip = (seconds: number): string => fmt(seconds * 1000 / (2 * ROUND_TRIPS), 1)
   const chain = await hopChain(ROUND_TRIPS)
+  const stack = await stackChain(ROUND_TRIPS)
   const rtMed = median(trips)
   console.log(`\n2. round trip of one trivial task on the warm swarm (a one-record job: submit -> result received by the client), ${ROUND_TRIPS} in turn`)
   console.log(`   median ${fmt(rtMed, 1)} ms, p95 ${fmt(quantile(trips, 0.95), 1)} ms, min ${fmt(Math.min(...trips), 1)} ms   (target median <= 5 ms)`)
@@ -318,6 +325,7 @@ try {
   console.log(`   the same POST /v1/jobs?follow=completed through client.stream, without the job handle (alternating with the above): median ${fmt(median(single), 1)} ms, p95 ${fmt(quantile(single, 0.95), 1)} ms, min ${fmt(Math.min(...single), 1)} ms`)
   console.log(`   CPU per trip (/proc, both kinds): submitter daemon ${perTrip(tripCpu.submitter)} ms, volunteer daemons ${perTrip(tripCpu.volunteers)}, their sandbox runners ${perTrip(tripCpu.runners)}, this client ${perTrip((clientCpu.user + clientCpu.system) / 1e6)}: ${perTrip(tripCpu.submitter + tripCpu.volunteers + tripCpu.runners + (clientCpu.user + clientCpu.system) / 1e6)} ms of CPU a trip on 2 cores`)
   console.log(`   the same hops through plain Node processes, no IdleGrid code (bench/hop-chain.mjs: HTTP to a server, TCP to a second process, IPC to its child, and back; right after): median ${fmt(chain.medianMs, 2)} ms, p95 ${fmt(chain.p95Ms, 2)} ms -> round trip is ${(rtMed / chain.medianMs).toFixed(1)}x it`)
+  console.log(`   the same hops through the stack IdleGrid must use, none of its own work (bench/hop-chain-stack.ts: the daemon's libp2p node with Noise and yamux, a SQLite row each way, a fresh isolated-vm context; then): median ${fmt(stack.medianMs, 2)} ms, p95 ${fmt(stack.p95Ms, 2)} ms -> round trip is ${(rtMed / stack.medianMs).toFixed(1)}x it`)
   console.log(`   load average now ${load()}`)
   }
 
