@@ -97,6 +97,44 @@ describe('control client', () => {
     }
   })
 
+  it('keeps the connection of a stream its consumer leaves at the last line, and closes one left before its end', async () => {
+    let connections = 0
+    const closed: string[] = []
+    const plain = createHttpServer((req, res) => {
+      req.on('close', () => { if (!res.writableEnded) closed.push(req.url ?? '') })
+      if (req.url === '/v1/done') {
+        // a job's answer line, then its last result and the end of the stream together
+        res.write('{"jobId":"j"}\n')
+        setImmediate(() => res.end('{"index":0}\n'))
+      } else {
+        res.write('{"index":0}\n')
+      }
+    })
+    plain.keepAliveTimeout = 10_000
+    plain.on('connection', () => { connections++ })
+    await new Promise<void>(resolve => plain.listen(0, '127.0.0.1', resolve))
+    try {
+      const client = createControlClient({ url: `http://127.0.0.1:${(plain.address() as AddressInfo).port}`, token })
+      const untilResult = async (path: string): Promise<void> => {
+        for await (const v of client.stream<{ index?: number }>('POST', path)) if (v.index === 0) break
+      }
+      for (let i = 0; i < 10; i++) await untilResult('/v1/done')
+      // a second one opens when the next request leaves before the end of
+      // the last was read; a new one for each would be 10
+      expect(connections).toBeLessThanOrEqual(2)
+      const kept = connections
+      // a stream that goes on: closed, so the daemon stops following it
+      await untilResult('/v1/forever')
+      while (closed.length === 0) await new Promise(resolve => setTimeout(resolve, 10))
+      expect(closed).toEqual(['/v1/forever'])
+      await untilResult('/v1/done')
+      expect(connections).toBeLessThanOrEqual(kept + 1)
+    } finally {
+      plain.closeAllConnections()
+      await new Promise(resolve => plain.close(resolve))
+    }
+  })
+
   it('rebuilds named errors from answers', async () => {
     await startDaemonLike()
     const client = createControlClient({ dataDir })
