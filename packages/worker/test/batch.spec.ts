@@ -300,13 +300,14 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       // one task per request until their pace is known (the free slot, then
       // one ahead of it), then four ahead per request (plus one when the
       // slot itself is free): ~9 requests, where one ahead at a time takes
-      // one per task, 24 or more. On a busy machine a slow first task (its
-      // new isolate) holds the four back until it leaves the last
-      // RECENT_TASKS (8) the pace is read from: 13 requests seen in CI.
+      // one per task, 24 or more. On a busy machine slow tasks (a first one
+      // with its new isolate, say) hold the four back until they leave the
+      // last RECENT_TASKS (8) the pace is read from: 13 requests seen in
+      // CI, 18 with two test suites at once on its 2 cores.
       expect(asks.slice(0, 3), JSON.stringify(asks)).toEqual([1, 1, 1])
       expect(Math.max(...asks), JSON.stringify(asks)).toBeGreaterThanOrEqual(4)
       expect(Math.max(...asks), JSON.stringify(asks)).toBeLessThanOrEqual(5)
-      expect(asks.length, JSON.stringify(asks)).toBeLessThanOrEqual(16)
+      expect(asks.length, JSON.stringify(asks)).toBeLessThan(24)
     })
   })
 
@@ -317,8 +318,8 @@ describe('worker: a leased batch is one sandbox call', { timeout: 60_000 }, () =
       const { asks } = await runBusyJob('job-t70', other, 70)
       expect(asks.slice(0, 3), JSON.stringify(asks)).toEqual([1, 1, 1])
       expect(Math.max(...asks), JSON.stringify(asks)).toBeGreaterThanOrEqual(4)
-      // (a slow first task on a busy machine: as above)
-      expect(asks.length, JSON.stringify(asks)).toBeLessThanOrEqual(16)
+      // (slow tasks on a busy machine: as above)
+      expect(asks.length, JSON.stringify(asks)).toBeLessThan(24)
     })
   })
 
