@@ -1,21 +1,22 @@
 // The floor of a round trip through the stack IdleGrid must use, with none
-// of IdleGrid's own work between: the hops of hop-chain.mjs, but the server
-// stores each request and each answer as a row of a SQLite file (WAL,
-// synchronous NORMAL: no fsync), the message to the second process goes
-// over a libp2p stream of the daemon's own node (TCP, Noise, yamux), and
-// the child runs the value through a function in an isolated-vm context of
-// its own (made ahead, as the sandbox runner keeps a spare). The two middle
-// processes run with the daemon's V8 flags. Used by jobs.ts next to the
-// round trip; run alone it prints the same JSON line as hop-chain.mjs.
+// of IdleGrid's own work between: the roles of hop-chain.mjs, whose client
+// measures them, but the server stores each request and each answer as a
+// row of a SQLite file (WAL, synchronous NORMAL: no fsync), the message to
+// the second process goes over a libp2p stream of the daemon's own node
+// (TCP, Noise, yamux), and the child runs the value through a function in
+// an isolated-vm context of its own (made ahead, as the sandbox runner
+// keeps a spare). The two middle processes set the daemon's V8 flags as
+// the daemon does. Used by jobs.ts next to the round trip:
 //
-//   node --no-node-snapshot --import tsx bench/hop-chain-stack.ts [trips]
+//   node --no-node-snapshot --import tsx bench/hop-chain.mjs [trips] bench/hop-chain-stack.ts
 import '@idlegrid/interface/polyfill'
 import { fork } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { Agent, createServer, request } from 'node:http'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -26,7 +27,7 @@ import { testMachine } from '@idlegrid/test-utils'
 import type { AddressInfo } from 'node:net'
 
 const PROTOCOL = '/idlegrid-bench/hop-chain/1.0.0'
-/** What apps/cli/bin/idlegrid.js gives the daemon (DAEMON_V8_FLAGS and --max-opt=1). */
+/** What apps/cli/bin/idlegrid.js gives the daemon (DAEMON_V8_FLAGS and --max-opt=1), the same way. */
 const DAEMON_V8 = ['--semi-space-growth-factor=1', '--max-opt=1']
 const SELF = fileURLToPath(import.meta.url)
 const role = process.argv[2]
@@ -55,6 +56,7 @@ if (role === 'runner') {
   process.on('disconnect', () => { process.exit(0) })
 } else if (role === 'volunteer') {
   // the volunteer's place: a libp2p stream from the server, IPC to its child
+  DAEMON_V8.forEach(flag => { setFlagsFromString(flag) })
   const node = await startNode()
   const runner = fork(SELF, ['runner'])
   const stream = await node.libp2p.dialProtocol(multiaddr(process.argv[3]), PROTOCOL)
@@ -66,6 +68,7 @@ if (role === 'runner') {
   }
 } else if (role === 'server') {
   // the submitter's place: HTTP from the client, a row stored, a libp2p stream to the volunteer
+  DAEMON_V8.forEach(flag => { setFlagsFromString(flag) })
   const dir = await mkdtemp(join(tmpdir(), 'idlegrid-hop-chain-'))
   const db = new Database(join(dir, 'chain.db'))
   db.pragma('journal_mode = WAL')
@@ -101,7 +104,7 @@ if (role === 'runner') {
     })
   })
   await new Promise<void>(resolve => http.listen(0, '127.0.0.1', resolve))
-  const volunteer = fork(SELF, ['volunteer', node.addresses()[0]], { execArgv: [...process.execArgv, ...DAEMON_V8] })
+  const volunteer = fork(SELF, ['volunteer', node.addresses()[0]])
   const until = setInterval(() => { if (toVolunteer != null) { clearInterval(until); process.send?.((http.address() as AddressInfo).port) } }, 10)
   process.on('disconnect', () => {
     volunteer.kill()
@@ -109,33 +112,5 @@ if (role === 'runner') {
     void rm(dir, { recursive: true, force: true }).finally(() => process.exit(0))
   })
 } else {
-  const trips = Number(role ?? 300)
-  const server = fork(SELF, ['server'], { execArgv: [...process.execArgv, ...DAEMON_V8] })
-  try {
-    const port = await new Promise<number>((resolve, reject) => { server.once('message', resolve); server.once('exit', code => { reject(new Error(`the chain's server exited ${String(code)}`)) }) })
-    const agent = new Agent({ keepAlive: true })
-    const trip = async (value: number): Promise<unknown> => await new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', agent, headers: { 'content-type': 'application/json' } }, res => {
-        let body = ''
-        res.setEncoding('utf8')
-        res.on('data', (d: string) => { body += d })
-        res.on('end', () => { resolve((JSON.parse(body) as { value: unknown }).value) })
-      })
-      req.on('error', reject)
-      req.end(JSON.stringify({ value }))
-    })
-    for (let i = 0; i < 50; i++) await trip(i)
-    const ms: number[] = []
-    for (let i = 0; i < trips; i++) {
-      const t0 = performance.now()
-      if (await trip(i) !== i) throw new Error(`trip ${i} came back wrong`)
-      ms.push(performance.now() - t0)
-    }
-    ms.sort((a, b) => a - b)
-    const at = (q: number): number => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]
-    process.stdout.write(JSON.stringify({ trips, medianMs: at(0.5), p95Ms: at(0.95), minMs: ms[0] }) + '\n')
-    agent.destroy()
-  } finally {
-    server.disconnect()
-  }
+  throw new Error('run it through hop-chain.mjs: node --no-node-snapshot --import tsx bench/hop-chain.mjs [trips] bench/hop-chain-stack.ts')
 }

@@ -3,9 +3,12 @@
 // TCP message to a second process, IPC to its forked child, and the answer
 // back the same way), through plain Node processes with no IdleGrid code.
 // Used by jobs.ts as the round trip's baseline; run alone it prints the
-// same JSON line.
+// same JSON line. With a second argument, the client here measures the
+// server, volunteer and runner roles of that script instead (the same
+// messages, its own transports: hop-chain-stack.ts).
 //
 //   node bench/hop-chain.mjs [trips]      -> {"trips":N,"medianMs":..,"p95Ms":..,"minMs":..}
+//   node --no-node-snapshot --import tsx bench/hop-chain.mjs [trips] bench/hop-chain-stack.ts
 import { fork } from 'node:child_process'
 import { request, createServer, Agent } from 'node:http'
 import { connect, createServer as createTcpServer } from 'node:net'
@@ -70,7 +73,8 @@ if (role === 'runner') {
   process.on('disconnect', () => { child.kill(); process.exit(0) })
 } else {
   const trips = Number(role ?? 300)
-  const server = fork(process.argv[1], ['server'])
+  // it sends its HTTP port once its chain is up, and stops with it when disconnected
+  const server = fork(process.argv[3] ?? process.argv[1], ['server'])
   try {
     const port = await new Promise((resolve, reject) => { server.once('message', resolve); server.once('exit', code => { reject(new Error(`the chain's server exited ${code}`)) }) })
     const agent = new Agent({ keepAlive: true })

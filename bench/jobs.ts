@@ -190,7 +190,8 @@ async function hopChain (trips: number): Promise<{ medianMs: number, p95Ms: numb
 
 /** The same hops through the stack the project must use, with none of IdleGrid's own work (bench/hop-chain-stack.ts). */
 async function stackChain (trips: number): Promise<{ medianMs: number, p95Ms: number, minMs: number }> {
-  return await nodeJson<{ medianMs: number, p95Ms: number, minMs: number }>(['--no-node-snapshot', '--import', 'tsx', fileURLToPath(new URL('./hop-chain-stack.ts', import.meta.url)), String(trips)], 'bench/hop-chain-stack.ts')
+  const file = (name: string): string => fileURLToPath(new URL(name, import.meta.url))
+  return await nodeJson<{ medianMs: number, p95Ms: number, minMs: number }>(['--no-node-snapshot', '--import', 'tsx', file('./hop-chain.mjs'), String(trips), file('./hop-chain-stack.ts')], 'bench/hop-chain-stack.ts')
 }
 
 /** Runs a Node process (stopped with the bench on Ctrl-C) and parses the JSON it prints. */
