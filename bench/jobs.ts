@@ -91,13 +91,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-async function startDaemon (name: string, args: string[]): Promise<{ daemon: DaemonProcess, client: ControlClient }> {
+async function startDaemon (name: string, args: string[], logDir: string): Promise<{ daemon: DaemonProcess, client: ControlClient }> {
   const dir = await tempDataDir(`bench-jobs-${name}`)
   // Default re-advertising: the volunteers bootstrap to the submitter, and a
   // job is announced to connected peers, so a short interval would only add DHT load.
   // PROFILE_DIR=<dir>: each daemon writes a CPU profile there when it stops (for finding where the time goes)
   const profile = process.env.PROFILE_DIR
-  const daemon = spawnDaemon(dir, ['--max-cores', '1', ...args], profile == null ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}`] })
+  // Each daemon logs to a file, as under a service manager: read from a
+  // pipe, every line a daemon logs (a few per job) would wake this process,
+  // the client being timed, in the middle of the round trip.
+  const logFile = join(logDir, `${name}.log`)
+  const daemon = spawnDaemon(dir, ['--max-cores', '1', ...args], { logFile, ...(profile == null ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}`] }) })
   daemons.push(daemon)
   await waitForControl(daemon)
   return { daemon, client: createControlClient({ dataDir: dir }) }
@@ -227,17 +231,18 @@ async function cpuSince (pids: { submitter: number, volunteers: number[] }, befo
 try {
   const loadStart = load()
   console.log(`jobs benchmark (Node ${process.version}${QUICK ? ', --quick' : ''}, median of ${RUNS} run${RUNS > 1 ? 's' : ''}); load average at start ${loadStart}`)
-  work = await mkdtemp(join(tmpdir(), 'idlegrid-bench-jobs-'))
+  const workDir = await mkdtemp(join(tmpdir(), 'idlegrid-bench-jobs-'))
+  work = workDir
   const noopFile = join(work, 'noop.mjs')
   const mcFile = join(work, 'monte-carlo.mjs')
   await writeFile(noopFile, NOOP_JOB)
   await writeFile(mcFile, MC_JOB)
 
   const t0 = performance.now()
-  const sub = await startDaemon('submitter', [])
+  const sub = await startDaemon('submitter', [], workDir)
   const address = /listening on (\S+)/.exec(sub.daemon.output())?.[1]
   if (address == null) throw new Error(`the submitter printed no address:\n${sub.daemon.output()}`)
-  const volunteers = await Promise.all(['v1', 'v2'].map(async name => await startDaemon(name, ['--bootstrap', address])))
+  const volunteers = await Promise.all(['v1', 'v2'].map(async name => await startDaemon(name, ['--bootstrap', address], workDir)))
   const volunteerIds = await Promise.all(volunteers.map(async v => (await v.client.id()).peerId))
   const client = sub.client
   await waitFor(async () => {

@@ -1,6 +1,7 @@
 // Process helpers for end-to-end tests: run the real `idlegrid` command and
 // real daemons, and wait for them through the data directory.
 import { spawn } from 'node:child_process'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -80,19 +81,39 @@ export interface DaemonProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
+export interface DaemonOptions extends RunOptions {
+  /**
+   * Send the daemon's stdout and stderr to this file (appended), as a
+   * service manager would, instead of a pipe to this process. A benchmark
+   * wants that: read from a pipe, every line the daemon logs wakes the
+   * process that also times it.
+   */
+  logFile?: string
+}
+
 /** Starts `idlegrid daemon --data-dir <dataDir> <args>` in the background. */
-export function spawnDaemon (dataDir: string, args: string[] = [], options: RunOptions = {}): DaemonProcess {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_BIN, 'daemon', '--data-dir', dataDir, ...args], { env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d })
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { output += d })
+export function spawnDaemon (dataDir: string, args: string[] = [], options: DaemonOptions = {}): DaemonProcess {
+  const argv = [...(options.nodeArgs ?? []), CLI_BIN, 'daemon', '--data-dir', dataDir, ...args]
+  const logFile = options.logFile
+  const fd = logFile == null ? null : openSync(logFile, 'a')
+  let child: ChildProcess
+  try {
+    child = spawn(process.execPath, argv, { env: childEnv(options.env), stdio: fd == null ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd] })
+  } finally {
+    // the child holds its own copy
+    if (fd != null) closeSync(fd)
+  }
+  let piped = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => { piped += d })
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => { piped += d })
+  const output = logFile == null ? () => piped : () => readFileSync(logFile, 'utf8')
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => {
     child.once('exit', (code, signal) => { resolve({ code, signal }) })
   })
   return {
     dataDir,
     child,
-    output: () => output,
+    output,
     exited,
     async stop (signal = 'SIGTERM', timeoutMs = 10_000) {
       if (child.exitCode == null && child.signalCode == null) {
