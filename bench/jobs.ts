@@ -140,22 +140,27 @@ function serialScript (jobFile: string, inputs: unknown[], pauseAt = inputs.leng
     const inputs = ${JSON.stringify(inputs)}
     const values = []
     let t0 = performance.now()
+    let c0 = process.cpuUsage()
     for (const input of inputs.slice(0, ${pauseAt})) values.push(await f(input))
     let ms = performance.now() - t0
+    let cpu = process.cpuUsage(c0)
     if (${pauseAt} < inputs.length) {
       process.stdout.write(JSON.stringify({ half: ms }) + '\\n')
       await new Promise(resolve => process.stdin.once('data', resolve))
       process.stdin.destroy()
       t0 = performance.now()
+      c0 = process.cpuUsage()
       for (const input of inputs.slice(${pauseAt})) values.push(await f(input))
       ms += performance.now() - t0
+      const more = process.cpuUsage(c0)
+      cpu = { user: cpu.user + more.user, system: cpu.system + more.system }
     }
-    process.stdout.write(JSON.stringify({ ms, values }) + '\\n')`
+    process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, values }) + '\\n')`
 }
 
 /** Runs the kernel over `inputs` one after another in a fresh plain Node process at the runners' priority. */
-async function serialBaseline (jobFile: string, inputs: unknown[]): Promise<{ ms: number, values: unknown[] }> {
-  return await nodeJson<{ ms: number, values: unknown[] }>(['--input-type=module', '-e', serialScript(jobFile, inputs)], 'the serial baseline')
+async function serialBaseline (jobFile: string, inputs: unknown[]): Promise<{ ms: number, cpuMs: number, values: unknown[] }> {
+  return await nodeJson<{ ms: number, cpuMs: number, values: unknown[] }>(['--input-type=module', '-e', serialScript(jobFile, inputs)], 'the serial baseline')
 }
 
 /**
@@ -164,7 +169,7 @@ async function serialBaseline (jobFile: string, inputs: unknown[]): Promise<{ ms
  * the run (this one does, by several per cent a minute) weighs on both
  * alike: the serial run's middle is the swarm's.
  */
-async function serialAround<T> (jobFile: string, inputs: unknown[], between: () => Promise<T>): Promise<{ serial: { ms: number, values: unknown[] }, between: T }> {
+async function serialAround<T> (jobFile: string, inputs: unknown[], between: () => Promise<T>): Promise<{ serial: { ms: number, cpuMs: number, values: unknown[] }, between: T }> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', serialScript(jobFile, inputs, Math.floor(inputs.length / 2))], { env: childEnv(), stdio: ['pipe', 'pipe', 'inherit'] })
   children.add(child)
   try {
@@ -178,7 +183,7 @@ async function serialAround<T> (jobFile: string, inputs: unknown[], between: () 
     JSON.parse(await nextLine()) // its first half is done
     const result = await between()
     child.stdin.end('go\n')
-    const serial = JSON.parse(await nextLine()) as { ms: number, values: unknown[] }
+    const serial = JSON.parse(await nextLine()) as { ms: number, cpuMs: number, values: unknown[] }
     if (await closed !== 0) throw new Error('the serial baseline failed')
     return { serial, between: result }
   } finally {
@@ -341,6 +346,8 @@ try {
   const swarmMs: number[] = []
   const serialMs: number[] = []
   const pairMs: number[] = []
+  // CPU ms per task: the serial process, the pair's two, the swarm's runners (from /proc)
+  const taskCpu: { serial: number[], pair: number[], runners: number[] } = { serial: [], pair: [], runners: [] }
   const shareLines: string[] = []
   const cpuLines: string[] = []
   for (let r = 0; r < RUNS; r++) {
@@ -359,6 +366,9 @@ try {
     serialMs.push(serial.ms)
     swarmMs.push(swarm.totalMs)
     pairMs.push(Math.max(...halves.map(h => h.ms)))
+    taskCpu.serial.push(serial.cpuMs / MC_TASKS)
+    taskCpu.pair.push((halves[0].cpuMs + halves[1].cpuMs) / MC_TASKS)
+    taskCpu.runners.push(used.runners * 1000 / MC_TASKS)
   }
   // What the daemons use while tasks run, apart from handling each task:
   // two long tasks (~2 s), one per volunteer, and the CPU per second meanwhile.
@@ -374,6 +384,8 @@ try {
   console.log(`   CPU ms during the swarm run (clock ticks): ${cpuLines.join('; ')}; the serial run used ${fmt(median(serialMs))} ms of one core`)
   console.log(`   while two long tasks ran (${fmt(long.totalMs)} ms): submitter ${perSecond('submitter')}, volunteer daemons ${perSecond('volunteers')}, runners ${perSecond('runners')} ms of CPU per second`)
   console.log(`   two plain processes at once ${fmt(median(pairMs))} ms -> ${median(machine).toFixed(2)}x: the most 2 workers got from this machine meanwhile; swarm / that = ${(median(speedups) / median(machine)).toFixed(2)}`)
+  const perTask = (k: keyof typeof taskCpu): string => taskCpu[k].map(x => x.toFixed(1)).join(' / ')
+  console.log(`   CPU per task (ms, per run): serial ${perTask('serial')}; the pair ${perTask('pair')}; the swarm's runners ${perTask('runners')}`)
   }
   console.log(`\nload average at start ${loadStart}, at the end ${load()} (2 cores shared with other work: figures scale with it)`)
 } catch (err) {
