@@ -12,7 +12,7 @@ import { pbStream } from '@libp2p/utils'
 import { anySignal } from 'any-signal'
 import { capabilityKey } from './capability.js'
 import {
-  DEFAULT_ADVERTISE_INTERVAL_MS, DEFAULT_FIND_TIMEOUT_MS, DEFAULT_PUBLISH_TIMEOUT_MS, DEFAULT_REPUBLISH_DEBOUNCE_MS,
+  DEFAULT_ADVERTISE_INTERVAL_MS, DEFAULT_FIND_TIMEOUT_MS, DEFAULT_PROVIDER_TTL_MS, DEFAULT_PUBLISH_TIMEOUT_MS, DEFAULT_REPUBLISH_DEBOUNCE_MS,
   FIND_QUERY_CONCURRENCY
 } from './constants.js'
 import { CapacityQueryError } from './errors.js'
@@ -65,7 +65,11 @@ export interface FindOptions extends AbortOptions {
 }
 
 export interface CapacityPublishedDetail {
-  /** The capability strings announced or withdrawn. */
+  /**
+   * The capability strings announced or withdrawn. A slot freed soon after
+   * the last announcement is told without DHT messages: the records it
+   * stored on other nodes still stand.
+   */
   keys: string[]
   /** True when the records were withdrawn because no slot is free. */
   withdrawn: boolean
@@ -83,6 +87,11 @@ export interface CapacityServiceInit {
   advertiseIntervalMs?: number
   /** Limit of one publish round, ms. @default 30_000 */
   publishTimeoutMs?: number
+  /**
+   * How long nodes keep the records this node stores with them, ms (the
+   * DHT's provider TTL). @default 300_000
+   */
+  recordLifetimeMs?: number
   /**
    * Slot changes are published at most once per this many ms, with the state
    * at the end of the window: a slot taken and freed within it costs no DHT
@@ -115,12 +124,17 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
   private readonly advertiseIntervalMs: number
   private readonly publishTimeoutMs: number
   private readonly republishDebounceMs: number
+  private readonly recordLifetimeMs: number
   private timer?: ReturnType<typeof setTimeout>
+  /** When the next timed round is due (ms since the epoch). */
+  private nextRoundAt?: number
   private debounceTimer?: ReturnType<typeof setTimeout>
   private shutdown?: AbortController
   private publishing?: Promise<void>
   private publishAgain = false
   private lastWithdrawn?: boolean
+  /** When a round last stored this node's records on other nodes (ms since the epoch). */
+  private announcedAt?: number
   private stopping = false
   private readonly onSlotChange: () => void
 
@@ -137,6 +151,7 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
     this.advertiseIntervalMs = init.advertiseIntervalMs ?? DEFAULT_ADVERTISE_INTERVAL_MS
     this.publishTimeoutMs = init.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS
     this.republishDebounceMs = init.republishDebounceMs ?? DEFAULT_REPUBLISH_DEBOUNCE_MS
+    this.recordLifetimeMs = init.recordLifetimeMs ?? DEFAULT_PROVIDER_TTL_MS
     this.handleQuery = this.handleQuery.bind(this)
     // every task takes and frees a slot: publishing each change would be two
     // DHT rounds per task, so changes are coalesced and only the state at the
@@ -152,9 +167,14 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
         }
         // only a change between "some free" and "none free" changes what the DHT should say
         const withdrawn = this.slots.free === 0
-        if (withdrawn !== this.lastWithdrawn) {
-          this.publish().catch(err => { this.log.error('publish after slot change failed - %e', err) })
+        if (withdrawn === this.lastWithdrawn) {
+          return
         }
+        if (!withdrawn && this.publishing == null && this.recordsLive()) {
+          this.keepRecords()
+          return
+        }
+        this.publish().catch(err => { this.log.error('publish after slot change failed - %e', err) })
       }, this.republishDebounceMs)
       this.debounceTimer.unref?.()
     }
@@ -233,6 +253,7 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
     if (this.stopping) {
       return
     }
+    this.nextRoundAt = Date.now() + delay
     this.timer = setTimeout(() => {
       this.publish()
         .catch(err => { this.log.error('publish failed - %e', err) })
@@ -266,6 +287,7 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
         await Promise.all(capabilities.map(async c => {
           await this.components.contentRouting.provide(await capabilityKey(c), { signal })
         }))
+        this.announcedAt = Date.now()
         this.log('announced %s with %d free slot(s)', keys.join(', '), this.slots.free)
       }
     } finally {
@@ -275,6 +297,30 @@ export class CapacityService extends TypedEventEmitter<CapacityServiceEvents> im
     if (!this.stopping) {
       this.safeDispatchEvent('capacity:published', { detail: { keys, withdrawn } })
     }
+  }
+
+  /**
+   * Whether the records the last announcement stored on other nodes outlive
+   * the next timed round, which renews them, by half an interval at least.
+   * With the defaults (records kept 5 min, a round every 150 s) that holds
+   * until the first timed round that finds every slot taken.
+   */
+  private recordsLive (): boolean {
+    return this.announcedAt != null && this.nextRoundAt != null &&
+      this.announcedAt + this.recordLifetimeMs > this.nextRoundAt + this.advertiseIntervalMs / 2
+  }
+
+  /**
+   * A slot freed soon after the last announcement: the copies other nodes
+   * hold still say "ask me", so no round of DHT messages to say it again.
+   * The timed round renews them as usual; until then only this node's own
+   * copy, dropped at the withdrawal, is missing.
+   */
+  private keepRecords (): void {
+    this.lastWithdrawn = false
+    const keys = this.capabilities().map(c => CAPABILITY_NAMES[c])
+    this.log('free again: the records announced %d ms ago still stand', Date.now() - (this.announcedAt ?? 0))
+    this.safeDispatchEvent('capacity:published', { detail: { keys, withdrawn: false } })
   }
 
   /** Peers listed in the DHT as providers of a capability, without querying them. */

@@ -331,6 +331,7 @@ export async function createNode (init: NodeInit): Promise<IdleGridNode> {
         limits,
         slots,
         advertiseIntervalMs: init.advertiseIntervalMs ?? DEFAULT_ADVERTISE_INTERVAL_MS,
+        recordLifetimeMs: providerTtlMs,
         ...(init.republishDebounceMs != null ? { republishDebounceMs: init.republishDebounceMs } : {})
       })
     }

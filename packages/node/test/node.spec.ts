@@ -4,7 +4,7 @@ import { generateKey } from '@libp2p/pnet'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { MAX_MESSAGE_SIZE, PROTOCOL } from '@idlegrid/protocol-capacity'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createNode, dhtProtocol, swarmIdFromKey, toCapacityReportLike } from '../src/index.js'
 import type { IdleGridNode, NodeInit } from '../src/index.js'
 
@@ -160,6 +160,48 @@ describe('createNode', () => {
     expect(await published).toEqual({ keys: ['idlegrid:cap:cpu', 'idlegrid:cap:gpu'], withdrawn: true })
     a.slots.release(1)
     await expect(node({ republishDebounceMs: -1 })).rejects.toMatchObject({ name: 'ConfigError' })
+  })
+
+  it('says a slot freed soon after an announcement is free without DHT messages: the records stored elsewhere still stand', async () => {
+    const a = await node({ limits: { maxCores: 1 }, advertiseIntervalMs: 60_000, republishDebounceMs: 50 })
+    const b = await node({ bootstrap: [a.addresses()[0]] })
+    await connected(b, a)
+    await a.publishCapacity()
+    const provide = vi.spyOn(a.libp2p.contentRouting, 'provide')
+    const next = async (): Promise<{ keys: string[], withdrawn: boolean }> => await new Promise(resolve => {
+      a.addEventListener('capacity:published', evt => { resolve(evt.detail) }, { once: true })
+    })
+
+    let published = next()
+    a.slots.acquire(1)
+    expect(await published).toEqual({ keys: ['idlegrid:cap:cpu', 'idlegrid:cap:gpu'], withdrawn: true })
+    published = next()
+    a.slots.release(1)
+    expect(await published).toEqual({ keys: ['idlegrid:cap:cpu'], withdrawn: false })
+    expect(provide).not.toHaveBeenCalled()
+    // b finds it through the record it stored at the announcement
+    const found = await b.find({ cpu: 1 }, { signal: AbortSignal.timeout(5000) })
+    expect(found.map(f => f.peerId)).toEqual([a.peerId])
+  })
+
+  it('announces a freed slot again when the records stored elsewhere could lapse before the next timed round', async () => {
+    // records kept only as long as a round lasts: a free slot must be said again at once
+    const a = await node({ limits: { maxCores: 1 }, advertiseIntervalMs: 60_000, providerTtlMs: 60_000, republishDebounceMs: 50 })
+    const b = await node({ bootstrap: [a.addresses()[0]] })
+    await connected(b, a)
+    await a.publishCapacity()
+    const provide = vi.spyOn(a.libp2p.contentRouting, 'provide')
+    const next = async (): Promise<{ keys: string[], withdrawn: boolean }> => await new Promise(resolve => {
+      a.addEventListener('capacity:published', evt => { resolve(evt.detail) }, { once: true })
+    })
+
+    let published = next()
+    a.slots.acquire(1)
+    expect(await published).toMatchObject({ withdrawn: true })
+    published = next()
+    a.slots.release(1)
+    expect(await published).toEqual({ keys: ['idlegrid:cap:cpu'], withdrawn: false })
+    expect(provide).toHaveBeenCalledTimes(1)
   })
 
   it('resets a stream that sends an oversized request', async () => {
