@@ -274,9 +274,10 @@ const VOLUNTEER_RUNS = `SELECT s.worker AS peerId, t.record_count AS records, s.
   UNION ALL
   SELECT t.done_by, t.record_count, t.cpu_ms FROM tasks t
     WHERE t.job_id = ? AND t.done_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id)`
-/** A job's results paid and owed (bound: the job id). */
+/** A job's results paid and owed, and its claims capped or refused (bound: the job id). */
 const CREDIT_OF_JOB = `SELECT COALESCE(SUM(credit_state = 'owed'), 0) AS owed, COALESCE(SUM(credit_state = 'issued'), 0) AS receipts,
-  COALESCE(SUM(CASE WHEN credit_state = 'issued' THEN credited_ms END), 0) AS creditedMs FROM submissions WHERE job_id = ?`
+  COALESCE(SUM(CASE WHEN credit_state = 'issued' THEN credited_ms END), 0) AS creditedMs,
+  COALESCE(SUM(credit_note IS NOT NULL), 0) AS flagged FROM submissions WHERE job_id = ?`
 /** A job's records done and failed (bound: the job id). */
 const RECORDS_OF_JOB = 'SELECT COALESCE(SUM(ok), 0) AS ok, COUNT(*) - COALESCE(SUM(ok), 0) AS failed FROM results WHERE job_id = ?'
 
@@ -578,9 +579,12 @@ export class JobStore {
     }
     const rec = this.#sql(RECORDS_OF_JOB).get(id) as { ok: number, failed: number }
     const volunteers = (this.#sql(`SELECT COUNT(DISTINCT peerId) AS n FROM (${VOLUNTEER_RUNS})`).get(id, id) as { n: number }).n
-    const credit = this.#sql(CREDIT_OF_JOB).get(id) as { owed: number, receipts: number, creditedMs: number }
-    const flagged = (this.#sql('SELECT COUNT(*) AS n FROM submissions WHERE job_id = ? AND credit_note IS NOT NULL').get(id) as { n: number }).n
-    return { id, name: row.name, state: row.state, records: { total: row.record_count, ok: rec.ok, failed: rec.failed }, volunteers, credit: { ...credit, flagged } }
+    return { id, name: row.name, state: row.state, records: { total: row.record_count, ok: rec.ok, failed: rec.failed }, volunteers, credit: this.credit(id) }
+  }
+
+  /** summary()'s `credit` alone: one query. A job id this store does not hold has no credit (all zero). */
+  credit (id: string): JobSummary['credit'] {
+    return this.#sql(CREDIT_OF_JOB).get(id) as JobSummary['credit']
   }
 
   /**
@@ -1161,11 +1165,11 @@ export class JobStore {
       ...(t.accepted_hash != null ? { acceptedHash: t.accepted_hash } : {}),
       results: groupResults(subsOf.all(t.id) as Array<{ hash: string, worker: string }>)
     }))
-    const credit = this.#sql(CREDIT_OF_JOB).get(row.id) as { owed: number, receipts: number, creditedMs: number }
+    const { owed, receipts, creditedMs } = this.credit(row.id)
     const flags = (this.#sql(`SELECT task_id, worker, cpu_ms, credited_ms, credit_note FROM submissions
       WHERE job_id = ? AND credit_note IS NOT NULL ORDER BY at LIMIT 100`).all(row.id) as Array<{ task_id: string, worker: string, cpu_ms: number, credited_ms: number | null, credit_note: string }>)
       .map(f => ({ taskId: f.task_id, worker: f.worker, claimedMs: f.cpu_ms, creditedMs: f.credited_ms ?? 0, reason: f.credit_note }))
-    return this.#infoOf(row, tasks, rec, volunteers, failures, settled, split, credit, flags, disagreements)
+    return this.#infoOf(row, tasks, rec, volunteers, failures, settled, split, { owed, receipts, creditedMs }, flags, disagreements)
   }
 
   #failures (jobId: string): JobInfo['failures'] {

@@ -154,6 +154,8 @@ export interface Submitter extends TypedEventEmitter<SubmitterEvents> {
   job(id: string): JobInfo
   /** The job's state and counts, without job()'s lists. @throws NotFoundError */
   summary(id: string): JobSummary
+  /** summary()'s `credit` alone, in one query: what a job's results were paid and still owe. All zero for an unknown id. */
+  credit(id: string): JobSummary['credit']
   /** The newest jobs (100 unless `limit` says), oldest of them first. @throws InvalidInputError for options out of range */
   jobs(options?: JobListOptions): JobInfo[]
   /** Record results in input order (value, or error for a record that failed for good). */
@@ -350,6 +352,11 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   summary (id: string): JobSummary {
     this.#checkRunning()
     return this.#store.summary(id)
+  }
+
+  credit (id: string): JobSummary['credit'] {
+    this.#checkRunning()
+    return this.#store.credit(id)
   }
 
   jobs (options?: JobListOptions): JobInfo[] {

@@ -229,6 +229,9 @@ describe('JobStore', () => {
     })
     expect(summary.volunteers).toBe(2)
     expect(summary.credit).toEqual({ owed: 0, receipts: 2, creditedMs: 70, flagged: 1 })
+    // the credit alone, as the daemon's credit line reads it
+    expect(store.credit('a')).toEqual(summary.credit)
+    expect(store.credit('nope')).toEqual({ owed: 0, receipts: 0, creditedMs: 0, flagged: 0 })
     expect(() => store.summary('nope')).toThrow(/no job nope/)
   })
 
