@@ -205,6 +205,28 @@ describe('JobStore', () => {
     expect(store.job('a').failures).toEqual([expect.objectContaining({ name: 'TypeError', record: 1, worker: 'w1' })])
   })
 
+  it('tells a job\'s state as the file holds it: running, then done or cancelled, also after a reopen', () => {
+    store.createJob(newJob('a', 2))
+    store.createJob(newJob('b', 1))
+    store.createJob(newJob('empty', 0))
+    expect([store.state('a'), store.state('b'), store.state('empty'), store.state('nope')]).toEqual(['running', 'running', 'done', undefined])
+    const tasks = store.lease('a', 'w1', 2, MiB, 0).tasks
+    store.complete(tasks[0].taskId, 1, 'w1', [ok(0)], 1, 1)
+    expect(store.state('a')).toBe('running')
+    // a duplicate report changes nothing
+    store.complete(tasks[0].taskId, 1, 'w1', [ok(0)], 1, 1)
+    expect(store.state('a')).toBe('running')
+    store.complete(tasks[1].taskId, 1, 'w1', [ok(1)], 1, 1)
+    expect(store.state('a')).toBe('done')
+    expect(store.cancel('b')).toBe(true)
+    expect(store.state('b')).toBe('cancelled')
+    store.createJob(newJob('c', 1))
+    store.close()
+    store = new JobStore({ path: join(dir, 'jobs.db') })
+    expect([store.state('a'), store.state('b'), store.state('c')]).toEqual(['done', 'cancelled', 'running'])
+    expect(store.state('a')).toBe(store.job('a').state)
+  })
+
   it('summarizes a job with the counts job() gives, its credit included', () => {
     store.createJob(newJob('a', 4, 2))
     expect(store.summary('a')).toEqual({ id: 'a', name: 'test', state: 'running', records: { total: 4, ok: 0, failed: 0 }, volunteers: 0, credit: { owed: 0, receipts: 0, creditedMs: 0, flagged: 0 } })
