@@ -162,8 +162,13 @@ describe('createNode', () => {
     await expect(node({ republishDebounceMs: -1 })).rejects.toMatchObject({ name: 'ConfigError' })
   })
 
-  it('says a slot freed soon after an announcement is free without DHT messages: the records stored elsewhere still stand', async () => {
-    const a = await node({ limits: { maxCores: 1 }, advertiseIntervalMs: 60_000, republishDebounceMs: 50 })
+  /**
+   * A one-slot volunteer announced to a peer, its slot then taken and (once
+   * the withdrawal is out) freed: what it published on the free slot, and
+   * its DHT announcements counted from the withdrawal on.
+   */
+  async function takeAndFree (init: Partial<NodeInit>): Promise<{ a: IdleGridNode, b: IdleGridNode, published: { keys: string[], withdrawn: boolean }, provides: number }> {
+    const a = await node({ limits: { maxCores: 1 }, advertiseIntervalMs: 60_000, republishDebounceMs: 50, ...init })
     const b = await node({ bootstrap: [a.addresses()[0]] })
     await connected(b, a)
     await a.publishCapacity()
@@ -171,14 +176,18 @@ describe('createNode', () => {
     const next = async (): Promise<{ keys: string[], withdrawn: boolean }> => await new Promise(resolve => {
       a.addEventListener('capacity:published', evt => { resolve(evt.detail) }, { once: true })
     })
-
-    let published = next()
+    const withdrawn = next()
     a.slots.acquire(1)
-    expect(await published).toEqual({ keys: ['idlegrid:cap:cpu', 'idlegrid:cap:gpu'], withdrawn: true })
-    published = next()
+    expect(await withdrawn).toEqual({ keys: ['idlegrid:cap:cpu', 'idlegrid:cap:gpu'], withdrawn: true })
+    const freed = next()
     a.slots.release(1)
-    expect(await published).toEqual({ keys: ['idlegrid:cap:cpu'], withdrawn: false })
-    expect(provide).not.toHaveBeenCalled()
+    return { a, b, published: await freed, provides: provide.mock.calls.length }
+  }
+
+  it('says a slot freed soon after an announcement is free without DHT messages: the records stored elsewhere still stand', async () => {
+    const { a, b, published, provides } = await takeAndFree({})
+    expect(published).toEqual({ keys: ['idlegrid:cap:cpu'], withdrawn: false })
+    expect(provides).toBe(0)
     // b finds it through the record it stored at the announcement
     const found = await b.find({ cpu: 1 }, { signal: AbortSignal.timeout(5000) })
     expect(found.map(f => f.peerId)).toEqual([a.peerId])
@@ -186,22 +195,9 @@ describe('createNode', () => {
 
   it('announces a freed slot again when the records stored elsewhere could lapse before the next timed round', async () => {
     // records kept only as long as a round lasts: a free slot must be said again at once
-    const a = await node({ limits: { maxCores: 1 }, advertiseIntervalMs: 60_000, providerTtlMs: 60_000, republishDebounceMs: 50 })
-    const b = await node({ bootstrap: [a.addresses()[0]] })
-    await connected(b, a)
-    await a.publishCapacity()
-    const provide = vi.spyOn(a.libp2p.contentRouting, 'provide')
-    const next = async (): Promise<{ keys: string[], withdrawn: boolean }> => await new Promise(resolve => {
-      a.addEventListener('capacity:published', evt => { resolve(evt.detail) }, { once: true })
-    })
-
-    let published = next()
-    a.slots.acquire(1)
-    expect(await published).toMatchObject({ withdrawn: true })
-    published = next()
-    a.slots.release(1)
-    expect(await published).toEqual({ keys: ['idlegrid:cap:cpu'], withdrawn: false })
-    expect(provide).toHaveBeenCalledTimes(1)
+    const { published, provides } = await takeAndFree({ providerTtlMs: 60_000 })
+    expect(published).toEqual({ keys: ['idlegrid:cap:cpu'], withdrawn: false })
+    expect(provides).toBe(1)
   })
 
   it('resets a stream that sends an oversized request', async () => {
