@@ -473,6 +473,8 @@ export class JobStore {
    * 'running' (a rolled-back one included: a miss reads the file).
    */
   readonly #running = new Set<string>()
+  /** Jobs created inside atomically(): running once its transaction commits. */
+  #createdInside: string[] | null = null
   readonly #wal: WalSync
 
   constructor (init: JobStoreInit) {
@@ -532,6 +534,27 @@ export class JobStore {
     }
   }
 
+  /**
+   * Runs `fn` in one transaction: the store's own transactions inside it
+   * become savepoints, and everything commits (or rolls back) together.
+   */
+  atomically<T> (fn: () => T): T {
+    if (this.#createdInside != null) {
+      return this.#db.transaction(fn)()
+    }
+    const created: string[] = []
+    this.#createdInside = created
+    try {
+      const result = this.#db.transaction(fn)()
+      for (const id of created) {
+        this.#running.add(id)
+      }
+      return result
+    } finally {
+      this.#createdInside = null
+    }
+  }
+
   /** Stores a job, its bundle, its records and its tasks in one transaction. */
   createJob (job: NewJob): void {
     const db = this.#db
@@ -553,7 +576,12 @@ export class JobStore {
       }
     })()
     if (job.records.length > 0) {
-      this.#running.add(job.id)
+      // inside a caller's transaction the job exists once that commits
+      if (!this.#db.inTransaction) {
+        this.#running.add(job.id)
+      } else {
+        this.#createdInside?.push(job.id)
+      }
     }
   }
 

@@ -20,7 +20,7 @@ import { anySignal } from 'any-signal'
 import { SubmitterStoppedError } from './errors.js'
 import { encodeRecords } from './inputs.js'
 import { JobStore, checkReplicas } from './store.js'
-import type { CreditSettlement, JobInfo, JobListOptions, JobSummary, LostLease, OwedCredit, RecordResult, Replicas, ReportedOutcome } from './store.js'
+import type { CreditSettlement, JobInfo, JobListOptions, JobSummary, LeaseOutcome, LostLease, OwedCredit, RecordResult, Replicas, ReportedOutcome } from './store.js'
 import type { SignedBundle } from '@idlegrid/bundle'
 import type { Ledger } from '@idlegrid/ledger'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
@@ -143,6 +143,9 @@ export interface SubmitterEvents {
   /** A claimed CPU time was capped or refused before paying. */
   'credit:flagged': CustomEvent<CreditFlagDetail>
 }
+
+/** Tasks leased to a volunteer standing ready, for its Offer. */
+interface ReadyGrant { link: SessionLink, outcome: Extract<LeaseOutcome, { status: 'granted' }> }
 
 export interface ReceiptIssuedDetail { jobId: string, taskId: string, worker: string, hash: string, cpuMs: number, milliCredits: number }
 export interface CreditFlagDetail { jobId: string, taskId: string, worker: string, claimedMs: number, creditedMs: number, refused: boolean, reason: string }
@@ -312,16 +315,22 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     }
     const records = encodeRecords(init.inputs, batch)
     const id = randomBytes(8).toString('hex')
-    this.#store.createJob({
-      id,
-      name: verified.manifest.name,
-      bundleId: verified.id,
-      bundle,
-      requirements: verified.manifest.requirements,
-      batch,
-      records,
-      createdAt: Date.now(),
-      replicas
+    const work: Announce = { jobId: id, bundleId: verified.id, requirements: verified.manifest.requirements, pendingTasks: Math.ceil(records.length / batch) }
+    // the job, and the first tasks of the volunteers standing ready, in one
+    // commit: the offers below leave one commit sooner
+    const grants = this.#store.atomically(() => {
+      this.#store.createJob({
+        id,
+        name: verified.manifest.name,
+        bundleId: verified.id,
+        bundle,
+        requirements: verified.manifest.requirements,
+        batch,
+        records,
+        createdAt: Date.now(),
+        replicas
+      })
+      return records.length === 0 ? [] : this.#leaseReady(work)
     })
     // the caller is told the job is stored: it must survive a power cut too
     // (the sync starts now, and runs while the volunteers are told)
@@ -335,7 +344,7 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       // round, and may lease while the sync below runs: nothing is promised
       // to anyone before it is on disk (a result's ack waits for a later
       // sync of the same log, which covers this commit too)
-      this.#offerAndPush({ jobId: id, bundleId: verified.id, requirements: verified.manifest.requirements, pendingTasks: Math.ceil(records.length / batch) })
+      this.#offerAndPush(work, grants)
       this.#justPushed.add(id)
     }
     // after the offer's bytes have left (they go out at the end of this turn)
@@ -670,8 +679,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
    * wait for either way. Volunteers whose Ready stays unanswered (no task
    * left for them, or the job does not fit) are not told: they stand ready.
    */
-  #offerAndPush (work: Announce): void {
-    const offered = this.#offer(work)
+  #offerAndPush (work: Announce, grants?: ReadyGrant[]): void {
+    const offered = grants == null ? this.#offer(work) : this.#sendOffers(work, grants)
     const jobId = work.jobId
     for (const links of this.#links.values()) {
       for (const link of links) {
@@ -689,13 +698,18 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
    * tasks and the job in one Offer. Returns the links served.
    */
   #offer (work: Announce): Set<SessionLink> {
-    const served = new Set<SessionLink>()
+    return this.#sendOffers(work, this.#leaseReady(work))
+  }
+
+  /** #offer's leases, in the store only: the caller's transaction may hold them with the job. */
+  #leaseReady (work: Announce): ReadyGrant[] {
+    const grants: ReadyGrant[] = []
     const req = work.requirements
     if (this.#ready.size === 0 || req == null || req.gpu) {
-      return served
+      return grants
     }
     const cores = Math.max(1, req.cores)
-    for (const [link, ready] of [...this.#ready]) {
+    for (const [link, ready] of this.#ready) {
       const n = Math.min(ready.maxTasks, Math.floor(ready.cores / cores), MAX_TASKS_PER_LEASE)
       if (n < 1) {
         continue
@@ -707,6 +721,19 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       if (outcome.status !== 'granted') {
         continue // nothing for this volunteer (it holds or ran what is left: replicas); maybe for the next
       }
+      grants.push({ link, outcome })
+      if (outcome.exhausted === true) {
+        // the other volunteers standing ready would each cost a lease query for nothing
+        break
+      }
+    }
+    return grants
+  }
+
+  /** #offer's messages, once its leases are stored. */
+  #sendOffers (work: Announce, grants: ReadyGrant[]): Set<SessionLink> {
+    const served = new Set<SessionLink>()
+    for (const { link, outcome } of grants) {
       this.#ready.delete(link)
       served.add(link)
       this.#afterGrant(work.jobId, link.worker, outcome.tasks)
@@ -718,10 +745,6 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
           this.#afterLost(this.#store.release(link.worker, outcome.tasks), 'the offer could not be sent')
         }
       })
-      if (outcome.exhausted === true) {
-        // the other volunteers standing ready would each cost a lease query for nothing
-        break
-      }
     }
     return served
   }

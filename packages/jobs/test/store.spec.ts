@@ -205,6 +205,24 @@ describe('JobStore', () => {
     expect(store.job('a').failures).toEqual([expect.objectContaining({ name: 'TypeError', record: 1, worker: 'w1' })])
   })
 
+  it('stores a job and its first leases together, or neither when something fails in between', () => {
+    const granted = store.atomically(() => {
+      store.createJob(newJob('a', 2))
+      return store.lease('a', 'w1', 1, MiB, 0)
+    })
+    expect(granted).toMatchObject({ status: 'granted', tasks: [{ taskId: 'a:0', attempt: 1 }] })
+    expect(store.job('a').tasks).toMatchObject({ total: 2, pending: 1, leased: 1 })
+    expect(store.state('a')).toBe('running')
+    expect(() => store.atomically(() => {
+      store.createJob(newJob('b', 2))
+      store.lease('b', 'w1', 1, MiB, 0)
+      throw new Error('the offer could not be built')
+    })).toThrow('the offer could not be built')
+    expect(store.state('b')).toBeUndefined()
+    expect(() => store.job('b')).toThrow(/no job b/)
+    expect(store.holdsLease('b:0', 1, 'w1')).toBe(false)
+  })
+
   it('tells a job\'s state as the file holds it: running, then done or cancelled, also after a reopen', () => {
     store.createJob(newJob('a', 2))
     store.createJob(newJob('b', 1))
