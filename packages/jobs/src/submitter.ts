@@ -227,6 +227,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   readonly #doneWaiting = new Set<string>()
   #announceTimer?: ReturnType<typeof setInterval>
   #expiryTimer?: ReturnType<typeof setTimeout>
+  /** The lease deadline #expiryTimer waits for. */
+  #expiryAt?: number
   #announcing?: Promise<void>
   #announceAgain = false
   /** DHT finds in flight, by job: they run beside the rounds, never inside one. */
@@ -347,8 +349,12 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
       this.#offerAndPush(work, grants)
       this.#justPushed.add(id)
     }
-    // after the offer's bytes have left (they go out at the end of this turn)
-    setImmediate(() => { void this.announce() })
+    // after the offer's bytes have left (they go out at the end of this
+    // turn); not when the offers took every task: a round would find the
+    // job with none waiting, and the file read to learn it
+    if (!grants.some(g => g.outcome.exhausted === true)) {
+      setImmediate(() => { void this.announce() })
+    }
     await synced
     return id
   }
@@ -503,16 +509,30 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
 
   // --- leases ---------------------------------------------------------------
 
-  #armExpiry (): void {
+  /**
+   * Sets the timer for the earliest lease deadline. `granted`: the earliest
+   * deadline of leases just granted; when the timer already waits for one
+   * no later, it stands (every grant read the next deadline from the file
+   * before: a query per one-record job).
+   */
+  #armExpiry (granted?: number): void {
     if (this.#stopped) {
       return
     }
+    if (granted != null && this.#expiryTimer != null && this.#expiryAt != null && this.#expiryAt <= granted) {
+      return
+    }
     clearTimeout(this.#expiryTimer)
+    this.#expiryTimer = undefined
+    this.#expiryAt = undefined
     const deadline = this.#store.nextDeadline()
     if (deadline == null) {
       return
     }
+    this.#expiryAt = deadline
     this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined
+      this.#expiryAt = undefined
       if (this.#stopped) {
         return
       }
@@ -759,11 +779,11 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     }
   }
 
-  #afterGrant (jobId: string, worker: string, tasks: Array<{ taskId: string, attempt: number }>): void {
+  #afterGrant (jobId: string, worker: string, tasks: Array<{ taskId: string, attempt: number, deadline: number }>): void {
     for (const t of tasks) {
       this.safeDispatchEvent('task:leased', { detail: { jobId, taskId: t.taskId, attempt: t.attempt, worker } })
     }
-    this.#armExpiry()
+    this.#armExpiry(Math.min(...tasks.map(t => t.deadline)))
     log.trace('leased %d task(s) of job %s to %s', tasks.length, jobId, worker)
   }
 
