@@ -504,9 +504,13 @@ export class JobStore {
     this.#wal = walSync(this.#db)
   }
 
-  /** Resolves once every change made so far is on disk (it survives a power cut, not just a crash). */
-  async sync (): Promise<void> {
-    await this.#wal()
+  /**
+   * Resolves once every change made so far is on disk (it survives a power
+   * cut, not just a crash). `withinMs`: the caller can wait that much longer
+   * for a sync somebody else starts (WalSync.within).
+   */
+  async sync (withinMs?: number): Promise<void> {
+    await (withinMs == null ? this.#wal() : this.#wal.within(withinMs))
   }
 
   close (): void {

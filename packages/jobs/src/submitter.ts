@@ -40,6 +40,15 @@ const CREDIT_DELAY_MS = 500
  * little later; a job's last results are paid CREDIT_DELAY_MS after its end.
  */
 const CREDIT_INTERVAL_MS = 2_000
+/**
+ * How long the sync before a result's ack may wait for a sync started by
+ * someone else: a client submitting job after job stores the next job about
+ * a millisecond after it has the last one's result, and that job's sync
+ * serves the ack too. One fdatasync a one-record job instead of two, and
+ * the ack leaves while the submitter waits for the next result instead of
+ * when the next request comes in (docs/durability.md).
+ */
+const ACK_SYNC_WITHIN_MS = 5
 /** How long a DHT walk for volunteers waits when some already hold sessions with this node. */
 const FIND_DELAY_MS = 200
 /** How long a peer median of credited CPU time is reused. */
@@ -1241,11 +1250,12 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
   /**
    * Resolves once every commit so far is on disk; the sync starts in the
    * check phase of this event-loop turn, after its I/O callbacks, microtasks
-   * and corked writes.
+   * and corked writes, or is one that somebody else starts within
+   * ACK_SYNC_WITHIN_MS.
    */
   async #syncAfterThisTurn (): Promise<void> {
     await new Promise<void>(resolve => { setImmediate(resolve) })
-    await this.#store.sync()
+    await this.#store.sync(ACK_SYNC_WITHIN_MS)
   }
 
   /**

@@ -21,6 +21,13 @@ export interface WalSync {
    * cost at most two syncs, whatever N.
    */
   (): Promise<void>
+  /**
+   * As the call itself, for a caller that can wait up to `ms` longer: when
+   * no sync runs, the next one anybody starts within `ms` serves it, and
+   * one starts at `ms` otherwise. Two commits that each promise something
+   * a moment apart then cost one sync.
+   */
+  within(ms: number): Promise<void>
   /** Closes the log's file handle; call before closing the database. */
   close(): Promise<void>
 }
@@ -42,6 +49,8 @@ export function walSync (db: Database.Database, init: WalSyncInit = {}): WalSync
   let file: Promise<FileHandle> | undefined
   let running: Promise<void> | undefined
   let next: Promise<void> | undefined
+  /** Callers of within() waiting for the next sync to start. */
+  let waiting: { done: { promise: Promise<void>, resolve: () => void, reject: (err: unknown) => void }, timer: ReturnType<typeof setTimeout> } | undefined
   let closed = false
 
   const syncNow = async (): Promise<void> => {
@@ -57,6 +66,12 @@ export function walSync (db: Database.Database, init: WalSyncInit = {}): WalSync
   }
   const start = (): Promise<void> => {
     const run = syncNow()
+    // it starts after their commits: it serves within()'s callers too
+    if (waiting != null) {
+      clearTimeout(waiting.timer)
+      run.then(waiting.done.resolve, waiting.done.reject)
+      waiting = undefined
+    }
     running = run
     const clear = (): void => { if (running === run) running = undefined }
     run.then(clear, clear)
@@ -74,7 +89,26 @@ export function walSync (db: Database.Database, init: WalSyncInit = {}): WalSync
     })
     await next
   }) as WalSync
+  sync.within = async (ms: number): Promise<void> => {
+    if (running != null || closed) {
+      await sync()
+      return
+    }
+    if (waiting == null) {
+      let resolve = (): void => {}
+      let reject = (_: unknown): void => {}
+      const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+      const done = { promise, resolve, reject }
+      const timer = setTimeout(() => { if (waiting?.done === done) void sync().catch(() => {}) }, ms)
+      waiting = { done, timer }
+    }
+    await waiting.done.promise
+  }
   sync.close = async () => {
+    if (waiting != null) {
+      // those waiting get their sync before the file closes
+      void sync().catch(() => {})
+    }
     closed = true
     await running?.catch(() => {})
     await (await file?.catch(() => undefined))?.close()

@@ -72,6 +72,63 @@ describe('walSync', () => {
     await expect(sync()).rejects.toThrow(/closed/)
   })
 
+  it('within(ms): served by the next sync anybody starts, or by its own after ms', async () => {
+    let syncs = 0
+    const sync = walSync(db, { async datasync (file: FileHandle) { syncs++; await file.datasync() } })
+    db.prepare('INSERT INTO t VALUES (1)').run()
+    let lazyDone = false
+    const lazy = sync.within(10_000).then(() => { lazyDone = true })
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect([syncs, lazyDone]).toEqual([0, false])
+    // a sync started for another commit covers the earlier one too: one sync for both
+    db.prepare('INSERT INTO t VALUES (2)').run()
+    await sync()
+    await lazy
+    expect(syncs).toBe(1)
+
+    // nobody else syncs: it starts its own after ms
+    db.prepare('INSERT INTO t VALUES (3)').run()
+    const t0 = performance.now()
+    await Promise.all([sync.within(30), sync.within(30)])
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25)
+    expect(syncs).toBe(2)
+    await sync.close()
+  })
+
+  it('within(ms) while a sync runs waits for the next one, and close() syncs for those still waiting', async () => {
+    const gates: Array<() => void> = []
+    let syncs = 0
+    const sync = walSync(db, {
+      async datasync (file: FileHandle) {
+        syncs++
+        await new Promise<void>(resolve => gates.push(resolve))
+        await file.datasync()
+      }
+    })
+    db.prepare('INSERT INTO t VALUES (1)').run()
+    const first = sync()
+    await until(() => gates.length === 1)
+    // committed while the first sync runs: the one that began before cannot serve it
+    db.prepare('INSERT INTO t VALUES (2)').run()
+    let lazyDone = false
+    const lazy = sync.within(10_000).then(() => { lazyDone = true })
+    gates.shift()?.()
+    await first
+    await until(() => gates.length === 1)
+    expect(lazyDone).toBe(false)
+    gates.shift()?.()
+    await lazy
+    expect(syncs).toBe(2)
+
+    db.prepare('INSERT INTO t VALUES (3)').run()
+    const pending = sync.within(10_000)
+    const closing = sync.close()
+    await until(() => gates.length === 1)
+    gates.shift()?.()
+    await Promise.all([pending, closing])
+    expect(syncs).toBe(3)
+  })
+
   it('refuses a database that is not in WAL mode', () => {
     const plain = new Database(join(dir, 'b.db'))
     try {
