@@ -17,6 +17,20 @@ async function until (check: () => boolean): Promise<void> {
   }
 }
 
+/** A walSync whose every fdatasync waits for its gate to open; `started` counts the syncs begun. */
+function gatedSync (db: Database.Database): { sync: ReturnType<typeof walSync>, gates: Array<() => void>, started: () => number } {
+  const gates: Array<() => void> = []
+  let started = 0
+  const sync = walSync(db, {
+    async datasync (file: FileHandle) {
+      started++
+      await new Promise<void>(resolve => gates.push(resolve))
+      await file.datasync()
+    }
+  })
+  return { sync, gates, started: () => started }
+}
+
 describe('walSync', () => {
   let dir: string
   let db: Database.Database
@@ -35,29 +49,21 @@ describe('walSync', () => {
   })
 
   it('shares one sync among callers that wait together, and never reuses a sync that began before the call', async () => {
-    const started: number[] = []
-    const gates: Array<() => void> = []
-    const sync = walSync(db, {
-      async datasync (file: FileHandle) {
-        started.push(Date.now())
-        await new Promise<void>(resolve => gates.push(resolve))
-        await file.datasync()
-      }
-    })
+    const { sync, gates, started } = gatedSync(db)
     db.prepare('INSERT INTO t VALUES (1)').run()
     const first = sync()
-    await until(() => started.length === 1)
+    await until(() => started() === 1)
     // committed while the first sync runs: these must wait for a second one
     db.prepare('INSERT INTO t VALUES (2)').run()
     let laterDone = 0
     const later = Array.from({ length: 10 }, async () => { await sync(); laterDone++ })
     gates.shift()?.()
     await first
-    await until(() => started.length === 2)
+    await until(() => started() === 2)
     expect(laterDone).toBe(0)
     gates.shift()?.()
     await Promise.all(later)
-    expect(started).toHaveLength(2)
+    expect(started()).toBe(2)
     await sync.close()
   })
 
@@ -96,15 +102,7 @@ describe('walSync', () => {
   })
 
   it('within(ms) while a sync runs waits for the next one, and close() syncs for those still waiting', async () => {
-    const gates: Array<() => void> = []
-    let syncs = 0
-    const sync = walSync(db, {
-      async datasync (file: FileHandle) {
-        syncs++
-        await new Promise<void>(resolve => gates.push(resolve))
-        await file.datasync()
-      }
-    })
+    const { sync, gates, started } = gatedSync(db)
     db.prepare('INSERT INTO t VALUES (1)').run()
     const first = sync()
     await until(() => gates.length === 1)
@@ -118,7 +116,7 @@ describe('walSync', () => {
     expect(lazyDone).toBe(false)
     gates.shift()?.()
     await lazy
-    expect(syncs).toBe(2)
+    expect(started()).toBe(2)
 
     db.prepare('INSERT INTO t VALUES (3)').run()
     const pending = sync.within(10_000)
@@ -126,7 +124,7 @@ describe('walSync', () => {
     await until(() => gates.length === 1)
     gates.shift()?.()
     await Promise.all([pending, closing])
-    expect(syncs).toBe(3)
+    expect(started()).toBe(3)
   })
 
   it('refuses a database that is not in WAL mode', () => {
