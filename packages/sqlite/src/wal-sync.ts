@@ -99,7 +99,8 @@ export function walSync (db: Database.Database, init: WalSyncInit = {}): WalSync
       let reject = (_: unknown): void => {}
       const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
       const done = { promise, resolve, reject }
-      const timer = setTimeout(() => { if (waiting?.done === done) void sync().catch(() => {}) }, ms)
+      // a sync started before it fires clears it (start())
+      const timer = setTimeout(() => { void sync().catch(() => {}) }, ms)
       waiting = { done, timer }
     }
     await waiting.done.promise
