@@ -528,7 +528,8 @@ class JobSubmitter extends TypedEventEmitter<SubmitterEvents> implements Submitt
     if (this.#stopped) {
       return
     }
-    if (granted != null && this.#expiryTimer != null && this.#expiryAt != null && this.#expiryAt <= granted) {
+    // #expiryAt is set exactly while the timer waits
+    if (granted != null && this.#expiryAt != null && this.#expiryAt <= granted) {
       return
     }
     clearTimeout(this.#expiryTimer)
