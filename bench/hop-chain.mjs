@@ -12,6 +12,7 @@
 import { fork } from 'node:child_process'
 import { request, createServer, Agent } from 'node:http'
 import { connect, createServer as createTcpServer } from 'node:net'
+import { readFileSync } from 'node:fs'
 
 const role = process.argv[2]
 
@@ -27,6 +28,29 @@ function onLines (socket, handle) {
       rest = rest.slice(i + 1)
     }
   })
+}
+
+/** User + system CPU ms of a process (Linux /proc; undefined elsewhere). */
+function processCpuMs (pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+/** The only child of a process (the chain forks one at each step). */
+function childOf (pid) {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0])
+}
+
+/** CPU ms so far of the client (this process), the server, the volunteer and the runner. */
+function chainCpu (serverPid) {
+  try {
+    const volunteer = childOf(serverPid)
+    const usage = process.cpuUsage()
+    return { server: processCpuMs(serverPid), volunteer: processCpuMs(volunteer), runner: processCpuMs(childOf(volunteer)), client: (usage.user + usage.system) / 1000 }
+  } catch {
+    return undefined
+  }
 }
 
 if (role === 'runner') {
@@ -89,15 +113,19 @@ if (role === 'runner') {
       req.end(JSON.stringify({ value }))
     })
     for (let i = 0; i < 50; i++) await trip(i)
+    const before = chainCpu(server.pid)
     const ms = []
     for (let i = 0; i < trips; i++) {
       const t0 = performance.now()
       if (await trip(i) !== i) throw new Error(`trip ${i} came back wrong`)
       ms.push(performance.now() - t0)
     }
+    const after = chainCpu(server.pid)
     ms.sort((a, b) => a - b)
     const at = q => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]
-    process.stdout.write(JSON.stringify({ trips, medianMs: at(0.5), p95Ms: at(0.95), minMs: ms[0] }) + '\n')
+    // CPU per trip of each process of the chain, where /proc tells it
+    const cpuMsPerTrip = before == null || after == null ? undefined : Object.fromEntries(Object.keys(after).map(k => [k, (after[k] - before[k]) / trips]))
+    process.stdout.write(JSON.stringify({ trips, medianMs: at(0.5), p95Ms: at(0.95), minMs: ms[0], cpuMsPerTrip }) + '\n')
     agent.destroy()
   } finally {
     server.disconnect()

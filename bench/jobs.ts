@@ -192,15 +192,18 @@ async function serialAround<T> (jobFile: string, inputs: unknown[], between: () 
   }
 }
 
+/** What a hop chain prints: trip times, and each of its processes' CPU per trip where /proc tells it. */
+interface ChainFigures { medianMs: number, p95Ms: number, minMs: number, cpuMsPerTrip?: { client: number, server: number, volunteer: number, runner: number } }
+
 /** The same hops as a round trip through plain Node processes (bench/hop-chain.mjs): the machine's floor for it. */
-async function hopChain (trips: number): Promise<{ medianMs: number, p95Ms: number, minMs: number }> {
-  return await nodeJson<{ medianMs: number, p95Ms: number, minMs: number }>([fileURLToPath(new URL('./hop-chain.mjs', import.meta.url)), String(trips)], 'bench/hop-chain.mjs')
+async function hopChain (trips: number): Promise<ChainFigures> {
+  return await nodeJson<ChainFigures>([fileURLToPath(new URL('./hop-chain.mjs', import.meta.url)), String(trips)], 'bench/hop-chain.mjs')
 }
 
 /** The same hops through the stack the project must use, with none of IdleGrid's own work (bench/hop-chain-stack.ts). */
-async function stackChain (trips: number): Promise<{ medianMs: number, p95Ms: number, minMs: number }> {
+async function stackChain (trips: number): Promise<ChainFigures> {
   const file = (name: string): string => fileURLToPath(new URL(name, import.meta.url))
-  return await nodeJson<{ medianMs: number, p95Ms: number, minMs: number }>(['--no-node-snapshot', '--import', 'tsx', file('./hop-chain.mjs'), String(trips), file('./hop-chain-stack.ts')], 'bench/hop-chain-stack.ts')
+  return await nodeJson<ChainFigures>(['--no-node-snapshot', '--import', 'tsx', file('./hop-chain.mjs'), String(trips), file('./hop-chain-stack.ts')], 'bench/hop-chain-stack.ts')
 }
 
 /** Runs a Node process (stopped with the bench on Ctrl-C) and parses the JSON it prints. */
@@ -337,6 +340,11 @@ try {
   console.log(`   CPU per trip (/proc, both kinds): submitter daemon ${perTrip(tripCpu.submitter)} ms, volunteer daemons ${perTrip(tripCpu.volunteers)}, their sandbox runners ${perTrip(tripCpu.runners)}, this client ${perTrip((clientCpu.user + clientCpu.system) / 1e6)}: ${perTrip(tripCpu.submitter + tripCpu.volunteers + tripCpu.runners + (clientCpu.user + clientCpu.system) / 1e6)} ms of CPU a trip on 2 cores`)
   console.log(`   the same hops through plain Node processes, no IdleGrid code (bench/hop-chain.mjs: HTTP to a server, TCP to a second process, IPC to its child, and back; right after): median ${fmt(chain.medianMs, 2)} ms, p95 ${fmt(chain.p95Ms, 2)} ms -> round trip is ${(rtMed / chain.medianMs).toFixed(1)}x it`)
   console.log(`   the same hops through the stack IdleGrid must use, none of its own work (bench/hop-chain-stack.ts: the daemon's libp2p node with Noise and yamux, a SQLite row each way, a fresh isolated-vm context; then): median ${fmt(stack.medianMs, 2)} ms, p95 ${fmt(stack.p95Ms, 2)} ms -> round trip is ${(rtMed / stack.medianMs).toFixed(1)}x it`)
+  // the work IdleGrid adds to each process of the trip, beyond the stack's own
+  const c = stack.cpuMsPerTrip
+  if (c != null) {
+    console.log(`   the stack's CPU per trip, in the same places: server ${fmt(c.server, 1)} ms, volunteer ${fmt(c.volunteer, 1)}, runner ${fmt(c.runner, 1)}, client ${fmt(c.client, 1)}: ${fmt(c.server + c.volunteer + c.runner + c.client, 1)} ms`)
+  }
   console.log(`   load average now ${load()}`)
   }
 
