@@ -10,7 +10,7 @@
 //   node --no-node-snapshot --import tsx bench/jobs.ts [--quick] [--runs N] [--only noop,trip,mc]
 import '@idlegrid/interface/polyfill'
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -22,6 +22,7 @@ import { childEnv, spawnDaemon, tempDataDir, waitFor, waitForControl } from '@id
 import type { ControlClient, UnsignedBundle } from '@idlegrid/control-api'
 import type { DaemonProcess } from '@idlegrid/test-e2e'
 import { CLK_TCK, childrenOf, cpuTicks } from './proc.js'
+import { flushTrace, tripSegments } from './trip-trace.mjs'
 import type { ChildProcess } from 'node:child_process'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string', default: 'noop,trip,mc' } }, strict: true })
@@ -37,6 +38,8 @@ const ROUND_TRIPS = QUICK ? 40 : 200
 const MC_TASKS = QUICK ? 16 : 64
 /** Monte Carlo samples per task: ~0.15 s (full) of one quiet core here; the swarm's per-task overhead is small next to it. */
 const MC_SAMPLES = QUICK ? 4_000_000 : 15_000_000
+/** Where the daemons and this process note the round trip's socket events (bench/trip-trace.mjs); unset: no notes. */
+const TRACE_DIR = process.env.TRIP_TRACE_DIR
 /** No run of a job may take longer than this; a stuck swarm fails the bench instead of hanging it. */
 const JOB_TIMEOUT_MS = 3_600_000
 
@@ -101,7 +104,10 @@ async function startDaemon (name: string, args: string[], logDir: string): Promi
   // pipe, every line a daemon logs (a few per job) would wake this process,
   // the client being timed, in the middle of the round trip.
   const logFile = join(logDir, `${name}.log`)
-  const daemon = spawnDaemon(dir, ['--max-cores', '1', ...args], { logFile, ...(profile == null ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profile}`] }) })
+  // TRIP_TRACE_DIR=<dir>: each daemon notes its sockets' reads and writes there (bench/trip-trace.mjs), and the round trip prints its segments
+  const trace = TRACE_DIR == null ? [] : ['--import', fileURLToPath(new URL('./trip-trace.mjs', import.meta.url))]
+  const nodeArgs = [...trace, ...(profile == null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`])]
+  const daemon = spawnDaemon(dir, ['--max-cores', '1', ...args], { logFile, nodeArgs, ...(TRACE_DIR == null ? {} : { env: { TRIP_TRACE_DIR: TRACE_DIR } }) })
   daemons.push(daemon)
   await waitForControl(daemon)
   return { daemon, client: createControlClient({ dataDir: dir }) }
@@ -206,6 +212,23 @@ async function stackChain (trips: number): Promise<ChainFigures> {
   return await nodeJson<ChainFigures>(['--no-node-snapshot', '--import', 'tsx', file('./hop-chain.mjs'), String(trips), file('./hop-chain-stack.ts')], 'bench/hop-chain-stack.ts')
 }
 
+/** The round trip's segments from the notes of bench/trip-trace.mjs: median and mean of each, in order. */
+async function printSegments (init: Parameters<typeof tripSegments>[0]): Promise<void> {
+  flushTrace()
+  // the daemons write their notes every 500 ms
+  await new Promise(resolve => setTimeout(resolve, 700))
+  const trips = tripSegments(init)
+  if (trips.length === 0) {
+    console.log('   segments: no traced trip could be followed through the notes')
+    return
+  }
+  console.log(`   segments of ${trips.length} traced trips (bench/trip-trace.mjs; ms, median / mean; the means add up to the trip's):`)
+  for (const name of Object.keys(trips[0])) {
+    const xs = trips.map(t => t[name])
+    console.log(`     ${name.padEnd(62)} ${fmt(median(xs), 2).padStart(6)} / ${fmt(xs.reduce((a, b) => a + b, 0) / xs.length, 2)}`)
+  }
+}
+
 /** Runs a Node process (stopped with the bench on Ctrl-C) and parses the JSON it prints. */
 async function nodeJson<T> (args: string[], what: string): Promise<T> {
   const child = spawn(process.execPath, args, { env: childEnv(), stdio: ['ignore', 'pipe', 'inherit'] })
@@ -239,6 +262,7 @@ async function cpuSince (pids: { submitter: number, volunteers: number[] }, befo
 try {
   const loadStart = load()
   console.log(`jobs benchmark (Node ${process.version}${QUICK ? ', --quick' : ''}, median of ${RUNS} run${RUNS > 1 ? 's' : ''}); load average at start ${loadStart}`)
+  if (TRACE_DIR != null) await mkdir(TRACE_DIR, { recursive: true })
   const workDir = await mkdtemp(join(tmpdir(), 'idlegrid-bench-jobs-'))
   work = workDir
   const noopFile = join(work, 'noop.mjs')
@@ -311,6 +335,7 @@ try {
   const single: number[] = []
   const tripCpu0 = await cpuOf(pids)
   const clientCpu0 = process.cpuUsage()
+  const tracedFrom = performance.timeOrigin + performance.now()
   for (let i = 0; i < ROUND_TRIPS; i++) {
     const res = await runJob(client, noop, [i], 1)
     trips.push(res.totalMs)
@@ -326,6 +351,7 @@ try {
     single.push(performance.now() - t)
     if (got !== i) throw new Error(`one-request round trip ${i}: got ${JSON.stringify(got)}`)
   }
+  const tracedTo = performance.timeOrigin + performance.now()
   // both kinds of trip above: 2 x ROUND_TRIPS jobs
   const tripCpu = await cpuSince(pids, tripCpu0)
   const clientCpu = process.cpuUsage(clientCpu0)
@@ -344,6 +370,9 @@ try {
   const c = stack.cpuMsPerTrip
   if (c != null) {
     console.log(`   the stack's CPU per trip, in the same places: server ${fmt(c.server, 1)} ms, volunteer ${fmt(c.volunteer, 1)}, runner ${fmt(c.runner, 1)}, client ${fmt(c.client, 1)}: ${fmt(c.server + c.volunteer + c.runner + c.client, 1)} ms`)
+  }
+  if (TRACE_DIR != null) {
+    await printSegments({ dir: TRACE_DIR, clientPid: process.pid, submitterPid: pids.submitter, volunteerPids: pids.volunteers, from: tracedFrom, to: tracedTo })
   }
   console.log(`   load average now ${load()}`)
   }
