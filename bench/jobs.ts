@@ -253,6 +253,31 @@ async function cpuOf (pids: { submitter: number, volunteers: number[] }): Promis
   return { submitter: await seconds(pids.submitter), volunteers, runners }
 }
 
+/** A swarm this quiet is settled: at most this much CPU (all daemons and runners) in SETTLE_WINDOW_MS. */
+const SETTLE_CPU_MS = 20
+const SETTLE_WINDOW_MS = 500
+/** Longest wait for a swarm to settle; a swarm still busy then is measured as it is. */
+const SETTLE_MAX_MS = 5_000
+
+/**
+ * Waits until the daemons and their runners are quiet, so that a measurement
+ * neither starts inside the tail of the one before (credit rounds, receipts
+ * and log lines of the jobs just ended) nor hands its own tail to the
+ * baseline that runs next. Returns the ms waited.
+ */
+async function settle (pids: { submitter: number, volunteers: number[] }): Promise<number> {
+  const t0 = performance.now()
+  const total = (c: Record<string, number>): number => Object.values(c).reduce((a, b) => a + b, 0)
+  let last = total(await cpuOf(pids))
+  while (performance.now() - t0 < SETTLE_MAX_MS) {
+    await new Promise(resolve => setTimeout(resolve, SETTLE_WINDOW_MS))
+    const now = total(await cpuOf(pids))
+    if ((now - last) * 1000 <= SETTLE_CPU_MS) break
+    last = now
+  }
+  return performance.now() - t0
+}
+
 /** CPU seconds each group used since `before` (an earlier cpuOf reading). */
 async function cpuSince (pids: { submitter: number, volunteers: number[] }, before: Record<string, number>): Promise<Record<string, number>> {
   const after = await cpuOf(pids)
@@ -327,6 +352,7 @@ try {
 
   // --- 2. round trip ---------------------------------------------------------
   if (ONLY.has('trip')) {
+  await settle(pids)
   // Baseline in the same run: the control API's cheapest request, the floor of any client call.
   const idMs: number[] = []
   for (let i = 0; i < 50; i++) { const t = performance.now(); await client.id(); idMs.push(performance.now() - t) }
@@ -387,12 +413,18 @@ try {
   const taskCpu: { serial: number[], pair: number[], runners: number[] } = { serial: [], pair: [], runners: [] }
   const shareLines: string[] = []
   const cpuLines: string[] = []
+  /** ms waited for the swarm to settle, before and after each of its runs */
+  const settled: number[] = []
   for (let r = 0; r < RUNS; r++) {
     // the serial run's first half, the swarm's run, its second half
     const { serial, between: { swarm, used } } = await serialAround(mcFile, mcInputs, async () => {
+      // the serial run is paused meanwhile, its clock stopped
+      settled.push(await settle(pids))
       const before = await cpuOf(pids)
       const swarm = await runJob(client, mc, mcInputs, 1)
-      return { swarm, used: await cpuSince(pids, before) }
+      const used = await cpuSince(pids, before)
+      settled.push(await settle(pids))
+      return { swarm, used }
     })
     cpuLines.push(['submitter', 'volunteers', 'runners'].map(k => `${k} ${fmt(used[k] * 1000)}`).join(', '))
     const shares = (await client.jobInfo(swarm.jobId)).volunteers
@@ -419,6 +451,7 @@ try {
   console.log(`   serial ${fmt(median(serialMs))} ms (${fmt(median(serialMs) / MC_TASKS)} ms/task), 2 volunteers ${fmt(median(swarmMs))} ms -> speedup ${median(speedups).toFixed(2)}x   (target >= 1.8x)   [runs ${speedups.map(x => x.toFixed(2)).join(' ')}]`)
   console.log(`   per volunteer (runner CPU as its receipts claim): ${shareLines.join('; ')}`)
   console.log(`   CPU ms during the swarm run (clock ticks): ${cpuLines.join('; ')}; the serial run used ${fmt(median(serialMs))} ms of one core`)
+  console.log(`   the swarm settled (under ${SETTLE_CPU_MS} ms of CPU in ${SETTLE_WINDOW_MS} ms) before and after each of its runs, the serial run paused meanwhile: ${settled.map(ms => fmt(ms / 1000, 1)).join(' / ')} s`)
   console.log(`   while two long tasks ran (${fmt(long.totalMs)} ms): submitter ${perSecond('submitter')}, volunteer daemons ${perSecond('volunteers')}, runners ${perSecond('runners')} ms of CPU per second`)
   console.log(`   two plain processes at once ${fmt(median(pairMs))} ms -> ${median(machine).toFixed(2)}x: the most 2 workers got from this machine meanwhile; swarm / that = ${(median(speedups) / median(machine)).toFixed(2)}`)
   const perTask = (k: keyof typeof taskCpu): string => taskCpu[k].map(x => x.toFixed(1)).join(' / ')
