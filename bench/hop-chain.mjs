@@ -30,7 +30,7 @@ function onLines (socket, handle) {
   })
 }
 
-/** User + system CPU ms of a process (Linux /proc; undefined elsewhere). */
+/** User + system CPU ms of a process, from Linux's /proc (clock ticks of 10 ms, USER_HZ 100); throws elsewhere. */
 function processCpuMs (pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
