@@ -42,6 +42,8 @@ export type RouteTable = Record<string, RouteHandler>
 const BODY_LIMIT = Symbol.for('idlegrid.control-api.maxBodyBytes')
 /** How long an NDJSON stream's headers wait to leave with its first line. */
 const HEADERS_ALONE_MS = 20
+/** An NDJSON stream writes its gathered lines at once from this size on, not at the end of the tick. */
+const FLUSH_AT_CHARS = 64 * 1024
 
 /**
  * Lets one route accept a larger (or smaller) body than the server's
@@ -363,22 +365,34 @@ async function streamNdjson (res: ServerResponse, response: NdjsonResponse, sign
     }
   }, HEADERS_ALONE_MS)
   // Lines written in one tick, and the end right after them, leave in one
-  // write (a one-record job's result and the stream's end: one, not three)
-  let corked = false
+  // write (a one-record job's result and the stream's end: one, not three).
+  // Gathered here, not with res.cork(): Node 22.23 sends what was written
+  // while corked after the stream's last chunk when end() comes in the same
+  // tick, and the client sees a broken stream (docs/node-versions.md).
+  let pending = ''
+  let scheduled = false
+  const flush = (): boolean => {
+    const text = pending
+    pending = ''
+    return text === '' || res.writableEnded || res.destroyed || res.write(text)
+  }
   const write = (text: string): boolean => {
     if (alone != null) {
       clearTimeout(alone)
       alone = undefined
     }
-    if (!corked) {
-      corked = true
-      res.cork()
+    pending += text
+    if (pending.length >= FLUSH_AT_CHARS) {
+      return flush()
+    }
+    if (!scheduled) {
+      scheduled = true
       process.nextTick(() => {
-        corked = false
-        res.uncork()
+        scheduled = false
+        flush()
       })
     }
-    return res.write(text)
+    return !res.writableNeedDrain
   }
   try {
     for await (const value of response.source) {
@@ -399,5 +413,8 @@ async function streamNdjson (res: ServerResponse, response: NdjsonResponse, sign
     }
   }
   clearTimeout(alone)
-  res.end()
+  if (!res.destroyed) {
+    res.end(pending)
+  }
+  pending = ''
 }
