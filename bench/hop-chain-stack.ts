@@ -21,8 +21,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import Database from 'better-sqlite3'
-import ivm from 'isolated-vm'
 import { createNode } from '@idlegrid/node'
+import ivm, { type Reference } from '@idlegrid/sandbox-runner/isolated-vm'
 import { testMachine } from '@idlegrid/test-utils'
 import type { AddressInfo } from 'node:net'
 
@@ -45,7 +45,7 @@ if (role === 'runner') {
   // the sandbox runner's place: each message runs in a context made before it came
   const isolate = new ivm.Isolate({ memoryLimit: 64 })
   const job = isolate.compileScriptSync('(function job (input) { return input })')
-  const spare = (): ivm.Reference => job.runSync(isolate.createContextSync(), { reference: true })
+  const spare = (): Reference => job.runSync(isolate.createContextSync(), { reference: true })
   let next = spare()
   process.on('message', (m: Message) => {
     const value = next.applySync(undefined, [m.value], { arguments: { copy: true }, result: { copy: true } })

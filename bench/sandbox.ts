@@ -15,12 +15,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { getPriority, loadavg, setPriority, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { buildBundle } from '@idlegrid/bundle'
 import { createSandboxPool, type RunRequest, type SandboxPool, type SandboxPoolInit } from '@idlegrid/sandbox-host'
+import ivm from '@idlegrid/sandbox-runner/isolated-vm'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 
 const RUNS = 7
@@ -298,11 +298,6 @@ for (const slots of [1, 2]) {
 console.log(`  load average at the end ${load()}`)
 
 // The parts, measured on isolated-vm directly (the runner's library).
-// Loaded from the runner's dependencies: isolated-vm is no dependency of bench/.
-interface Ivm {
-  Isolate: new (o: { memoryLimit: number }) => { createContextSync: () => { release: () => void, evalSync: (code: string, o: { reference: true }) => { applySync: (r: undefined, a: unknown[], o: object) => unknown } }, dispose: () => void }
-}
-const ivm = createRequire(new URL('../sandbox/runner/package.json', import.meta.url))('isolated-vm') as Ivm
 const part = (f: () => void, n = 200): number => { const xs: number[] = []; for (let i = 0; i < n; i++) { const t0 = performance.now(); f(); xs.push((performance.now() - t0) * 1000) } return median(xs) }
 const iso = new ivm.Isolate({ memoryLimit: 64 })
 const ctx = iso.createContextSync()

@@ -8,7 +8,14 @@
 // It speaks to the host over the IPC channel (see ../README.md, "IPC").
 // Plain JavaScript with JSDoc on purpose: it starts without a TS loader.
 import { readFileSync } from 'node:fs'
-import ivm from 'isolated-vm'
+
+// Loaded here rather than imported above, so that an install made for
+// another Node ends the runner with one line that says what to do, which the
+// host shows as why the runner cannot start (docs/node-versions.md).
+const ivm = await import('./isolated-vm.js').then(m => m.default, (/** @type {Error} */ err) => {
+  process.stderr.write(`${err.message}\n`)
+  process.exit(1)
+})
 
 /**
  * @typedef {{ memoryMb: number, timeoutMs: number, cpuMs?: number }} TaskLimits
