@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util'
 import { createControlClient } from '@idlegrid/control-api'
 import { CLI_BIN, childEnv, spawnDaemon, tempDataDir, waitForControl } from '@idlegrid/test-e2e'
 import type { DaemonProcess } from '@idlegrid/test-e2e'
-import { CLK_TCK, cpuTicks } from './proc.js'
+import { CLK_TCK, cpuTicks } from './proc.mjs'
 import type { ChildProcess } from 'node:child_process'
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, runs: { type: 'string', default: '3' }, warmup: { type: 'string', default: '75' } }, strict: true })

@@ -12,7 +12,7 @@
 import { fork } from 'node:child_process'
 import { request, createServer, Agent } from 'node:http'
 import { connect, createServer as createTcpServer } from 'node:net'
-import { readFileSync } from 'node:fs'
+import { CLK_TCK, childrenOf, cpuTicks } from './proc.mjs'
 
 const role = process.argv[2]
 
@@ -30,24 +30,14 @@ function onLines (socket, handle) {
   })
 }
 
-/** User + system CPU ms of a process, from Linux's /proc (clock ticks of 10 ms, USER_HZ 100); throws elsewhere. */
-function processCpuMs (pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
-
-/** The only child of a process (the chain forks one at each step). */
-function childOf (pid) {
-  return Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0])
-}
-
-/** CPU ms so far of the client (this process), the server, the volunteer and the runner. */
-function chainCpu (serverPid) {
+/** CPU ms so far of the client (this process), the server, the volunteer and the runner (each forks the next). */
+async function chainCpu (serverPid) {
   try {
-    const volunteer = childOf(serverPid)
+    const [volunteer] = await childrenOf(serverPid)
+    const [runner] = await childrenOf(volunteer)
+    const ms = async pid => await cpuTicks(pid) * 1000 / CLK_TCK
     const usage = process.cpuUsage()
-    return { server: processCpuMs(serverPid), volunteer: processCpuMs(volunteer), runner: processCpuMs(childOf(volunteer)), client: (usage.user + usage.system) / 1000 }
+    return { server: await ms(serverPid), volunteer: await ms(volunteer), runner: await ms(runner), client: (usage.user + usage.system) / 1000 }
   } catch {
     return undefined
   }
@@ -113,14 +103,14 @@ if (role === 'runner') {
       req.end(JSON.stringify({ value }))
     })
     for (let i = 0; i < 50; i++) await trip(i)
-    const before = chainCpu(server.pid)
+    const before = await chainCpu(server.pid)
     const ms = []
     for (let i = 0; i < trips; i++) {
       const t0 = performance.now()
       if (await trip(i) !== i) throw new Error(`trip ${i} came back wrong`)
       ms.push(performance.now() - t0)
     }
-    const after = chainCpu(server.pid)
+    const after = await chainCpu(server.pid)
     ms.sort((a, b) => a - b)
     const at = q => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]
     // CPU per trip of each process of the chain, where /proc tells it

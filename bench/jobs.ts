@@ -21,7 +21,7 @@ import { createControlClient } from '@idlegrid/control-api'
 import { childEnv, spawnDaemon, tempDataDir, waitFor, waitForControl } from '@idlegrid/test-e2e'
 import type { ControlClient, UnsignedBundle } from '@idlegrid/control-api'
 import type { DaemonProcess } from '@idlegrid/test-e2e'
-import { CLK_TCK, childrenOf, cpuTicks } from './proc.js'
+import { CLK_TCK, childrenOf, cpuTicks } from './proc.mjs'
 import { flushTrace, tripSegments } from './trip-trace.mjs'
 import type { ChildProcess } from 'node:child_process'
 
