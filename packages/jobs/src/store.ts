@@ -333,7 +333,12 @@ CREATE TABLE IF NOT EXISTS submissions (
   PRIMARY KEY (task_id, worker)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS submissions_job ON submissions (job_id, credit_state);
-CREATE INDEX IF NOT EXISTS submissions_owed ON submissions (credit_state);
+-- the owed credits in the order they came (owedCredits, every credit round):
+-- on (credit_state) alone, each round sorted every owed row to take 100, and
+-- a busy job's backlog made each round slower (1.7 ms against 0.35 ms with
+-- 2,000 owed); files made before it drop the old index on open
+DROP INDEX IF EXISTS submissions_owed;
+CREATE INDEX IF NOT EXISTS submissions_owed_at ON submissions (credit_state, at, attempt);
 `
 
 /** Columns added after the first release; added to older files on open. */

@@ -368,6 +368,32 @@ describe('JobStore', () => {
     }
   })
 
+  it('pays owed credits in the order they came, by an index rather than a sort of every owed row; an older file drops its old index', () => {
+    store.createJob(newJob('a', 3))
+    const tasks = store.lease('a', 'w1', 3, MiB, 0).tasks
+    tasks.reverse().forEach((t, i) => store.complete(t.taskId, t.attempt, 'w1', [ok(i)], 1, 1, 10 * (i + 1)))
+    expect(store.owedCredits(2).map(c => c.taskId)).toEqual(['a:2', 'a:1'])
+    store.close()
+    // the file as a store from before the index left it
+    const old = new Database(join(dir, 'jobs.db'))
+    old.exec('DROP INDEX submissions_owed_at; CREATE INDEX submissions_owed ON submissions (credit_state)')
+    old.close()
+    store = new JobStore({ path: join(dir, 'jobs.db') })
+    expect(store.owedCredits().map(c => c.taskId)).toEqual(['a:2', 'a:1', 'a:0'])
+    const db = new Database(join(dir, 'jobs.db'), { readonly: true })
+    try {
+      const indexes = (db.prepare('SELECT name FROM sqlite_master WHERE type = \'index\' AND tbl_name = \'submissions\'').all() as Array<{ name: string }>).map(r => r.name)
+      expect(indexes).toContain('submissions_owed_at')
+      expect(indexes).not.toContain('submissions_owed')
+      const plan = db.prepare('EXPLAIN QUERY PLAN SELECT task_id FROM submissions WHERE credit_state = \'owed\' ORDER BY at, attempt LIMIT 100').all() as Array<{ detail: string }>
+      const detail = plan.map(r => r.detail).join(' | ')
+      expect(detail).toMatch(/USING (COVERING )?INDEX submissions_owed_at/)
+      expect(detail).not.toContain('TEMP B-TREE')
+    } finally {
+      db.close()
+    }
+  })
+
   it('keeps everything across a reopen; releaseAll requeues what was in flight and old leases still accept results', () => {
     store.createJob(newJob('a', 3))
     const tasks = store.lease('a', 'w1', 2, MiB, 0).tasks
