@@ -368,7 +368,7 @@ describe('JobStore', () => {
     }
   })
 
-  it('pays owed credits in the order they came, by an index rather than a sort of every owed row; an older file drops its old index', () => {
+  it('reads owed credits and a job\'s latest receipts by indexes, not a sort or scan of every submission; an older file drops its old indexes', () => {
     store.createJob(newJob('a', 3))
     const tasks = store.lease('a', 'w1', 3, MiB, 0).tasks
     tasks.reverse().forEach((t, i) => store.complete(t.taskId, t.attempt, 'w1', [ok(i)], 1, 1, 10 * (i + 1)))
@@ -376,19 +376,24 @@ describe('JobStore', () => {
     store.close()
     // the file as a store from before the index left it
     const old = new Database(join(dir, 'jobs.db'))
-    old.exec('DROP INDEX submissions_owed_at; CREATE INDEX submissions_owed ON submissions (credit_state)')
+    old.exec(`DROP INDEX submissions_owed_at; CREATE INDEX submissions_owed ON submissions (credit_state);
+      DROP INDEX submissions_job_at; CREATE INDEX submissions_job ON submissions (job_id, credit_state)`)
     old.close()
     store = new JobStore({ path: join(dir, 'jobs.db') })
     expect(store.owedCredits().map(c => c.taskId)).toEqual(['a:2', 'a:1', 'a:0'])
     const db = new Database(join(dir, 'jobs.db'), { readonly: true })
     try {
       const indexes = (db.prepare('SELECT name FROM sqlite_master WHERE type = \'index\' AND tbl_name = \'submissions\'').all() as Array<{ name: string }>).map(r => r.name)
-      expect(indexes).toContain('submissions_owed_at')
-      expect(indexes).not.toContain('submissions_owed')
-      const plan = db.prepare('EXPLAIN QUERY PLAN SELECT task_id FROM submissions WHERE credit_state = \'owed\' ORDER BY at, attempt LIMIT 100').all() as Array<{ detail: string }>
-      const detail = plan.map(r => r.detail).join(' | ')
-      expect(detail).toMatch(/USING (COVERING )?INDEX submissions_owed_at/)
-      expect(detail).not.toContain('TEMP B-TREE')
+      expect(indexes.filter(name => !name.startsWith('sqlite_')).sort()).toEqual(['submissions_job_at', 'submissions_owed_at'])
+      const plan = (sql: string, ...params: unknown[]): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map(r => r.detail).join(' | ')
+      // the oldest owed credits of all jobs (every credit round)
+      const owed = plan('SELECT task_id FROM submissions WHERE credit_state = \'owed\' ORDER BY at, attempt LIMIT 100')
+      expect(owed).toMatch(/USING (COVERING )?INDEX submissions_owed_at/)
+      expect(owed).not.toContain('TEMP B-TREE')
+      // a job's latest receipts (the median that caps a claim, every credit): not every receipt of the file in turn
+      const latest = plan('SELECT credited_ms FROM submissions WHERE job_id = ? AND worker != ? AND credit_state = \'issued\' ORDER BY at DESC LIMIT 50', 'a', 'w1')
+      expect(latest).toMatch(/USING INDEX submissions_job_at \(job_id=\? AND credit_state=\?\)/)
+      expect(latest).not.toContain('TEMP B-TREE')
     } finally {
       db.close()
     }
