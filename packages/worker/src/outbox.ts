@@ -18,7 +18,8 @@ export class Outbox {
   readonly #db: Database.Database
   readonly #insert: Database.Statement
   readonly #delete: Database.Statement
-  readonly #all: (limit: number) => Database.Statement
+  readonly #has: Database.Statement
+  readonly #submitters: Database.Statement
   readonly #of: (limit: number) => Database.Statement
 
   constructor (path: string) {
@@ -35,10 +36,14 @@ export class Outbox {
       attempt INTEGER NOT NULL, result BLOB NOT NULL, created_at INTEGER NOT NULL,
       UNIQUE (task_id, attempt, submitter)
     )`)
+    // one submitter's entries in order without reading the others' (a
+    // submitter offline for a day may leave thousands waiting)
+    this.#db.exec('CREATE INDEX IF NOT EXISTS outbox_submitter ON outbox (submitter, id)')
     this.#insert = this.#db.prepare('INSERT OR IGNORE INTO outbox (submitter, task_id, attempt, result, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.#has = this.#db.prepare('SELECT 1 FROM outbox WHERE submitter = ? LIMIT 1').pluck()
+    this.#submitters = this.#db.prepare('SELECT DISTINCT submitter FROM outbox').pluck()
     this.#delete = this.#db.prepare('DELETE FROM outbox WHERE id = ?')
     // the limit is in the SQL (byLimit): a bound LIMIT is prepared again at every run
-    this.#all = byLimit(this.#db, limit => `SELECT * FROM outbox ORDER BY id LIMIT ${limit}`)
     this.#of = byLimit(this.#db, limit => `SELECT * FROM outbox WHERE submitter = ? ORDER BY id LIMIT ${limit}`)
   }
 
@@ -59,11 +64,9 @@ export class Outbox {
     })()
   }
 
-  /** Entries waiting for a submitter (or for every submitter), oldest first, at most `limit`. */
-  pending (submitter?: string, limit = -1): OutboxEntry[] {
-    const rows = (submitter == null
-      ? this.#all(limit).all()
-      : this.#of(limit).all(submitter)) as Array<{ id: number, submitter: string, task_id: string, attempt: number, result: Buffer, created_at: number }>
+  /** Entries waiting for a submitter, oldest first, at most `limit`. */
+  pending (submitter: string, limit = -1): OutboxEntry[] {
+    const rows = this.#of(limit).all(submitter) as Array<{ id: number, submitter: string, task_id: string, attempt: number, result: Buffer, created_at: number }>
     return rows.map(r => ({
       id: r.id,
       submitter: r.submitter,
@@ -72,6 +75,16 @@ export class Outbox {
       result: new Uint8Array(r.result.buffer as ArrayBuffer, r.result.byteOffset, r.result.byteLength),
       createdAt: r.created_at
     }))
+  }
+
+  /** Whether any result waits for `submitter`; reads no result. */
+  has (submitter: string): boolean {
+    return this.#has.get(submitter) !== undefined
+  }
+
+  /** The submitters that results wait for; reads no result. */
+  submitters (): string[] {
+    return this.#submitters.all() as string[]
   }
 
   size (): number {

@@ -336,7 +336,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
   #stopped = false
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail.toString()
-    if (this.#outbox.pending(peer).length > 0) {
+    if (this.#outbox.has(peer)) {
       void this.#deliverTo(peer)
     }
   }
@@ -440,8 +440,7 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     if (this.#stopped) {
       return
     }
-    const submitters = new Set(this.#outbox.pending().map(e => e.submitter))
-    await Promise.all([...submitters].map(async s => { await this.#deliverTo(s) }))
+    await Promise.all(this.#outbox.submitters().map(async s => { await this.#deliverTo(s) }))
   }
 
   // --- announcements ----------------------------------------------------------
