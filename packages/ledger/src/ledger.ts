@@ -230,6 +230,34 @@ CREATE TABLE IF NOT EXISTS receipt_tasks (
   UNIQUE (job_id, task_id, worker)
 );
 CREATE INDEX IF NOT EXISTS receipts_unacked ON receipts (direction, acknowledged, worker);
+-- Per peer and direction, the sum and count of the receipts (balances()):
+-- kept by triggers in the transaction of every change to receipts, so it is
+-- always what a GROUP BY over receipts would give, without reading them all
+-- (34 ms at 50,000 receipts, 560 ms at 500,000; a busy volunteer gets a
+-- receipt per task). A ledger from before has its totals made on open.
+CREATE TABLE IF NOT EXISTS peer_totals (
+  peer TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  milli INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (peer, direction)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS receipts_total_insert AFTER INSERT ON receipts BEGIN
+  INSERT INTO peer_totals (peer, direction, milli, count)
+    VALUES (CASE NEW.direction WHEN 'received' THEN NEW.issuer ELSE NEW.worker END, NEW.direction, NEW.milli_credits, 1)
+    ON CONFLICT (peer, direction) DO UPDATE SET milli = milli + excluded.milli, count = count + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS receipts_total_delete AFTER DELETE ON receipts BEGIN
+  UPDATE peer_totals SET milli = milli - OLD.milli_credits, count = count - 1
+    WHERE peer = (CASE OLD.direction WHEN 'received' THEN OLD.issuer ELSE OLD.worker END) AND direction = OLD.direction;
+END;
+CREATE TRIGGER IF NOT EXISTS receipts_total_update AFTER UPDATE OF milli_credits, direction, issuer, worker ON receipts BEGIN
+  UPDATE peer_totals SET milli = milli - OLD.milli_credits, count = count - 1
+    WHERE peer = (CASE OLD.direction WHEN 'received' THEN OLD.issuer ELSE OLD.worker END) AND direction = OLD.direction;
+  INSERT INTO peer_totals (peer, direction, milli, count)
+    VALUES (CASE NEW.direction WHEN 'received' THEN NEW.issuer ELSE NEW.worker END, NEW.direction, NEW.milli_credits, 1)
+    ON CONFLICT (peer, direction) DO UPDATE SET milli = milli + excluded.milli, count = count + 1;
+END;
 CREATE TABLE IF NOT EXISTS forks (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   issuer TEXT NOT NULL,
@@ -364,7 +392,16 @@ export function openLedger (init: LedgerInit): Ledger {
     // are synced to disk (off the event loop) before issue()/accept() resolve
     db.pragma('synchronous = NORMAL')
     db.pragma('busy_timeout = 5000')
-    db.exec(SCHEMA)
+    const totalsKept = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'peer_totals'").get() != null
+    db.transaction(() => {
+      db.exec(SCHEMA)
+      if (!totalsKept) {
+        // a ledger from before the totals: made from its receipts, with the triggers, in one commit
+        db.exec(`INSERT INTO peer_totals (peer, direction, milli, count)
+          SELECT CASE direction WHEN 'received' THEN issuer ELSE worker END, direction, SUM(milli_credits), COUNT(*)
+          FROM receipts GROUP BY 1, 2`)
+      }
+    })()
     const owner = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'self'").get()
     if (owner == null) {
       db.prepare("INSERT INTO meta (key, value) VALUES ('self', ?)").run(self)
@@ -407,8 +444,7 @@ export function openLedger (init: LedgerInit): Ledger {
   const unackedFor = byLimit(db, limit => `SELECT * FROM receipts WHERE direction = 'issued' AND acknowledged = 0 AND worker = ? ORDER BY seq LIMIT ${limit}`)
   const ack = db.prepare("UPDATE receipts SET acknowledged = 1 WHERE hash = ? AND direction = 'issued'")
   const balanceRows = db.prepare<[], { peer: string, direction: ReceiptDirection, milli: number, count: number }>(
-    `SELECT CASE direction WHEN 'received' THEN issuer ELSE worker END AS peer, direction,
-       SUM(milli_credits) AS milli, COUNT(*) AS count FROM receipts GROUP BY peer, direction`)
+    'SELECT peer, direction, milli, count FROM peer_totals WHERE count > 0 ORDER BY peer, direction')
   const recentRows = byLimit(db, limit => `SELECT * FROM receipts ORDER BY rowid DESC LIMIT ${limit}`)
   const allRows = db.prepare<[], ReceiptRow>('SELECT * FROM receipts ORDER BY issuer, seq')
   const allForks = db.prepare<[], ForkRow>('SELECT * FROM forks ORDER BY id')

@@ -357,3 +357,56 @@ describe('verify()', () => {
     expect((await bob.verify()).ok).toBe(true)
   })
 })
+
+describe('balances()', () => {
+  /** Per peer and direction, what the receipts in the file sum to, and what the ledger's totals say. */
+  function fromFile (name: string): { receipts: unknown[], totals: unknown[] } {
+    const db = new Database(files.path(name), { readonly: true })
+    try {
+      return {
+        receipts: db.prepare(`SELECT CASE direction WHEN 'received' THEN issuer ELSE worker END AS peer, direction,
+          SUM(milli_credits) AS milli, COUNT(*) AS count FROM receipts GROUP BY 1, 2 ORDER BY 1, 2`).all(),
+        totals: db.prepare('SELECT peer, direction, milli, count FROM peer_totals WHERE count > 0 ORDER BY peer, direction').all()
+      }
+    } finally {
+      db.close()
+    }
+  }
+
+  it('come from totals that follow every change to the receipts; a ledger from before gets its totals when it opens', async () => {
+    for (let i = 0; i < 3; i++) {
+      await bob.accept((await alice.issue({ worker: bob.peerId, jobId: 'job', taskId: `t${i}`, cpuMs: 100 * (i + 1) })).bytes)
+    }
+    await alice.accept((await bob.issue({ worker: alice.peerId, jobId: 'job-b', taskId: 'u0', cpuMs: 50 })).bytes)
+    for (const name of ['alice', 'bob']) {
+      const { receipts, totals } = fromFile(name)
+      expect(totals).toEqual(receipts)
+      expect(totals).toHaveLength(2)
+    }
+    expect(bob.balances()).toMatchObject({ earnedMilli: 600, spentMilli: 50 })
+    expect(alice.balances()).toMatchObject({ earnedMilli: 50, spentMilli: 600 })
+
+    // edited and deleted behind the ledger's back: the totals still match the rows
+    const db = new Database(files.path('alice'))
+    db.prepare('UPDATE receipts SET milli_credits = 1 WHERE seq = 2').run()
+    db.prepare("DELETE FROM receipts WHERE seq = 3 AND direction = 'issued'").run()
+    db.close()
+    expect(fromFile('alice').totals).toEqual(fromFile('alice').receipts)
+    expect(alice.balances()).toMatchObject({ spentMilli: 101, earnedMilli: 50 })
+    const before = alice.balances()
+
+    // a ledger written before the totals: no table, no triggers
+    alice.close()
+    const old = new Database(files.path('alice'))
+    old.exec(`DROP TRIGGER receipts_total_insert; DROP TRIGGER receipts_total_delete; DROP TRIGGER receipts_total_update;
+      DROP TABLE peer_totals`)
+    old.close()
+    alice = openAs('alice', aliceKey)
+    expect(alice.balances()).toEqual(before)
+    expect(fromFile('alice').totals).toEqual(fromFile('alice').receipts)
+    // and its totals follow the receipts from then on
+    await bob.accept((await alice.issue({ worker: bob.peerId, jobId: 'job', taskId: 't9', cpuMs: 7 })).bytes)
+    expect(alice.balances().spentMilli).toBe(108)
+    expect(fromFile('alice').totals).toEqual(fromFile('alice').receipts)
+  })
+})
