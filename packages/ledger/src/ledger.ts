@@ -392,8 +392,10 @@ export function openLedger (init: LedgerInit): Ledger {
     // are synced to disk (off the event loop) before issue()/accept() resolve
     db.pragma('synchronous = NORMAL')
     db.pragma('busy_timeout = 5000')
-    const totalsKept = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'peer_totals'").get() != null
+    // IMMEDIATE: a second process opening the same old file waits for this
+    // one's totals instead of making them again
     db.transaction(() => {
+      const totalsKept = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'peer_totals'").get() != null
       db.exec(SCHEMA)
       if (!totalsKept) {
         // a ledger from before the totals: made from its receipts, with the triggers, in one commit
@@ -401,7 +403,7 @@ export function openLedger (init: LedgerInit): Ledger {
           SELECT CASE direction WHEN 'received' THEN issuer ELSE worker END, direction, SUM(milli_credits), COUNT(*)
           FROM receipts GROUP BY 1, 2`)
       }
-    })()
+    }).immediate()
     const owner = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'self'").get()
     if (owner == null) {
       db.prepare("INSERT INTO meta (key, value) VALUES ('self', ?)").run(self)
