@@ -26,6 +26,16 @@ function newJob (id: string, count: number, batch = 1): NewJob {
   }
 }
 
+/** The plan SQLite picks for `sql` on the file at `path` (read-only), its steps joined by ' | '. */
+function queryPlan (path: string, sql: string, ...params: unknown[]): string {
+  const db = new Database(path, { readonly: true })
+  try {
+    return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map(r => r.detail).join(' | ')
+  } finally {
+    db.close()
+  }
+}
+
 describe('JobStore', () => {
   let dir: string
   let store: JobStore
@@ -313,13 +323,7 @@ describe('JobStore', () => {
     store.createJob({ ...newJob('big', 1500), createdAt: 2500 })
     store.lease('late', 'w1', 1, MiB)
     expect(store.pendingJobs().map(j => [j.id, j.pending])).toEqual([['early', 2], ['big', 1024]])
-    const db = new Database(join(dir, 'jobs.db'), { readonly: true })
-    try {
-      const plan = db.prepare('EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE state = \'running\' ORDER BY created_at').all() as Array<{ detail: string }>
-      expect(plan.map(r => r.detail).join(' | ')).toContain('USING INDEX jobs_state (state=?)')
-    } finally {
-      db.close()
-    }
+    expect(queryPlan(join(dir, 'jobs.db'), 'SELECT id FROM jobs WHERE state = \'running\' ORDER BY created_at')).toContain('USING INDEX jobs_state (state=?)')
   })
 
   it('lists the newest jobs, oldest of them first: 100 unless told, by state, and page by page back with before', () => {
@@ -357,15 +361,9 @@ describe('JobStore', () => {
   })
 
   it('lists the newest jobs by an index, not a sort of every job the file holds', () => {
-    const db = new Database(join(dir, 'jobs.db'), { readonly: true })
-    try {
-      const plan = db.prepare('EXPLAIN QUERY PLAN SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT 100').all() as Array<{ detail: string }>
-      const detail = plan.map(r => r.detail).join(' | ')
-      expect(detail).toContain('USING INDEX jobs_created')
-      expect(detail).not.toContain('TEMP B-TREE')
-    } finally {
-      db.close()
-    }
+    const detail = queryPlan(join(dir, 'jobs.db'), 'SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT 100')
+    expect(detail).toContain('USING INDEX jobs_created')
+    expect(detail).not.toContain('TEMP B-TREE')
   })
 
   it('reads owed credits and a job\'s latest receipts by indexes, not a sort or scan of every submission; an older file drops its old indexes', () => {
@@ -385,18 +383,17 @@ describe('JobStore', () => {
     try {
       const indexes = (db.prepare('SELECT name FROM sqlite_master WHERE type = \'index\' AND tbl_name = \'submissions\'').all() as Array<{ name: string }>).map(r => r.name)
       expect(indexes.filter(name => !name.startsWith('sqlite_')).sort()).toEqual(['submissions_job_at', 'submissions_owed_at'])
-      const plan = (sql: string, ...params: unknown[]): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map(r => r.detail).join(' | ')
-      // the oldest owed credits of all jobs (every credit round)
-      const owed = plan('SELECT task_id FROM submissions WHERE credit_state = \'owed\' ORDER BY at, attempt LIMIT 100')
-      expect(owed).toMatch(/USING (COVERING )?INDEX submissions_owed_at/)
-      expect(owed).not.toContain('TEMP B-TREE')
-      // a job's latest receipts (the median that caps a claim, every credit): not every receipt of the file in turn
-      const latest = plan('SELECT credited_ms FROM submissions WHERE job_id = ? AND worker != ? AND credit_state = \'issued\' ORDER BY at DESC LIMIT 50', 'a', 'w1')
-      expect(latest).toMatch(/USING INDEX submissions_job_at \(job_id=\? AND credit_state=\?\)/)
-      expect(latest).not.toContain('TEMP B-TREE')
     } finally {
       db.close()
     }
+    // the oldest owed credits of all jobs (every credit round)
+    const owed = queryPlan(join(dir, 'jobs.db'), 'SELECT task_id FROM submissions WHERE credit_state = \'owed\' ORDER BY at, attempt LIMIT 100')
+    expect(owed).toMatch(/USING (COVERING )?INDEX submissions_owed_at/)
+    expect(owed).not.toContain('TEMP B-TREE')
+    // a job's latest receipts (the median that caps a claim, every credit): not every receipt of the file in turn
+    const latest = queryPlan(join(dir, 'jobs.db'), 'SELECT credited_ms FROM submissions WHERE job_id = ? AND worker != ? AND credit_state = \'issued\' ORDER BY at DESC LIMIT 50', 'a', 'w1')
+    expect(latest).toMatch(/USING INDEX submissions_job_at \(job_id=\? AND credit_state=\?\)/)
+    expect(latest).not.toContain('TEMP B-TREE')
   })
 
   it('keeps everything across a reopen; releaseAll requeues what was in flight and old leases still accept results', () => {
