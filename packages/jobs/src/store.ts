@@ -367,13 +367,25 @@ interface TaskRow {
   state: TaskState
   attempt: number
   failures: number
-  checkpoint_record: number | null
-  checkpoint: Buffer | null
   needed: number | null
   quorum: number | null
   max_needed: number | null
   accepted_hash: string | null
 }
+
+/** What lease() reads of a pending task. */
+type PendingTaskRow = Pick<TaskRow, 'id' | 'first_record' | 'record_count' | 'attempt' | 'needed'> & { checkpoint: Buffer | null, checkpoint_record: number | null }
+
+/**
+ * The columns of a TaskRow, for reading a task by name rather than with *:
+ * at the daemon's V8 settings each column read costs about half a
+ * microsecond, and * also reads the checkpoint, which may be megabytes.
+ */
+const TASK_COLUMNS = 'id, job_id, idx, first_record, record_count, state, attempt, failures, needed, quorum, max_needed, accepted_hash'
+const TASK_BY_ID = `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`
+
+/** What a stored result needs of the lease it came on. */
+type SubmittingLease = Pick<LeaseRow, 'worker' | 'attempt' | 'state' | 'granted_at'>
 
 interface SubmissionRow {
   task_id: string
@@ -485,6 +497,8 @@ export class JobStore {
   readonly #running = new Set<string>()
   /** Jobs created inside atomically(): running once its transaction commits. */
   #createdInside: string[] | null = null
+  /** Inside completeMany(): the jobs whose tasks ended, to check for their end once at its close. */
+  #endedLater: Set<string> | null = null
   readonly #wal: WalSync
 
   constructor (init: JobStoreInit) {
@@ -712,10 +726,10 @@ export class JobStore {
         return { status: 'none-left', reason: `job ${jobId} is ${job.state}`, tasks: [] }
       }
       const requirements = JSON.parse(job.requirements) as TaskRequirements
-      const rows = this.#sql(`SELECT * FROM tasks t WHERE t.job_id = ? AND t.state = 'pending'
+      const rows = this.#sql(`SELECT id, first_record, record_count, attempt, needed, checkpoint, checkpoint_record FROM tasks t WHERE t.job_id = ? AND t.state = 'pending'
         AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.task_id = t.id AND l.worker = ? AND l.state = 'active')
         AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.task_id = t.id AND s.worker = ?)
-        ORDER BY t.idx LIMIT ${sqlLimit(maxTasks + REMAINING_TOLD_BELOW)}`).all(jobId, worker, worker) as TaskRow[]
+        ORDER BY t.idx LIMIT ${sqlLimit(maxTasks + REMAINING_TOLD_BELOW)}`).all(jobId, worker, worker) as PendingTaskRow[]
       // the rows beyond those asked for tell how many more wait for this worker (up to the bound)
       const seen = rows.length
       rows.length = Math.min(rows.length, maxTasks)
@@ -814,15 +828,28 @@ export class JobStore {
    * Outcomes come back in the order of `results`.
    */
   completeMany (worker: string, results: Array<{ taskId: string, attempt: number, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number }>, now = Date.now()): CompleteOutcome[] {
-    return this.#db.transaction(() => results.map(r => this.#complete(r.taskId, r.attempt, worker, r.outcomes, r.cpuMs, r.wallMs, now)))()
+    return this.#db.transaction(() => {
+      // whether a job has ended is asked once per job, after all its results here
+      const ended = new Set<string>()
+      this.#endedLater = ended
+      try {
+        const outcomes = results.map(r => this.#complete(r.taskId, r.attempt, worker, r.outcomes, r.cpuMs, r.wallMs, now))
+        for (const jobId of ended) {
+          this.#endIfDone(jobId, now)
+        }
+        return outcomes
+      } finally {
+        this.#endedLater = null
+      }
+    })()
   }
 
   #complete (taskId: string, attempt: number, worker: string, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number, now: number): CompleteOutcome {
-    const lease = this.#sql('SELECT * FROM leases WHERE task_id = ? AND attempt = ?').get(taskId, attempt) as LeaseRow | undefined
+    const lease = this.#sql('SELECT worker, attempt, state, granted_at FROM leases WHERE task_id = ? AND attempt = ?').get(taskId, attempt) as SubmittingLease | undefined
     if (lease?.worker !== worker) {
       return { status: 'refused', reason: `task ${taskId} attempt ${attempt} was not leased to this peer`, final: false, requeued: false }
     }
-    const task = this.#sql('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow
+    const task = this.#sql(TASK_BY_ID).get(taskId) as TaskRow
     const others = this.#sql('SELECT worker FROM submissions WHERE task_id = ?').all(taskId) as Array<{ worker: string }>
     if (others.some(o => o.worker === worker)) {
       return { status: 'duplicate', reason: `this peer already returned a result for task ${taskId}`, final: false, requeued: false }
@@ -885,7 +912,7 @@ export class JobStore {
   /** Settles a task from the results its replicas returned so far, when they allow it. */
   #evaluate (taskId: string, now: number): CompleteOutcome {
     const db = this.#db
-    const task = this.#sql('SELECT * FROM tasks WHERE id = ?').get(taskId) as TaskRow
+    const task = this.#sql(TASK_BY_ID).get(taskId) as TaskRow
     const subs = this.#sql('SELECT * FROM submissions WHERE task_id = ? ORDER BY at, attempt').all(taskId) as SubmissionRow[]
     const needed = task.needed ?? 1
     const setVerdicts = (accepted: string | null, verdictOfOthers: string, state: string): void => {
@@ -944,7 +971,7 @@ export class JobStore {
     return { status: 'accepted', reason: `the task failed: ${error.message}`, final: true, requeued: false }
   }
 
-  #insertSubmission (task: TaskRow, lease: LeaseRow, outcomes: ReportedOutcome[], hash: string, cpuMs: number, wallMs: number, now: number, verdict: string | null): void {
+  #insertSubmission (task: TaskRow, lease: SubmittingLease, outcomes: ReportedOutcome[], hash: string, cpuMs: number, wallMs: number, now: number, verdict: string | null): void {
     const stored = outcomes.map(o => 'error' in o ? { error: plainError(o.error) } : { value: utf8.decode(o.value) })
     this.#sql(`INSERT INTO submissions (task_id, worker, job_id, attempt, hash, outcomes, cpu_ms, wall_ms, observed_ms, at, verdict, credit_state)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -1075,7 +1102,7 @@ export class JobStore {
       if (job.state !== 'running') {
         return false
       }
-      const open = this.#sql('SELECT * FROM tasks WHERE job_id = ? AND state IN (\'pending\', \'leased\')').all(jobId) as TaskRow[]
+      const open = this.#sql(`SELECT ${TASK_COLUMNS} FROM tasks WHERE job_id = ? AND state IN ('pending', 'leased')`).all(jobId) as TaskRow[]
       const error = { name: 'JobCancelledError', message: 'the submitter cancelled the job', kind: 'cancelled' as const, retryable: false }
       for (const task of open) {
         this.#finish(task, new Array(task.record_count).fill({ error }), null, 0, 0, now, false)
@@ -1119,7 +1146,7 @@ export class JobStore {
     db.transaction(() => {
       for (const lease of rows) {
         this.#sql('UPDATE leases SET state = ? WHERE task_id = ? AND attempt = ?').run(state, lease.task_id, lease.attempt)
-        const task = this.#sql('SELECT * FROM tasks WHERE id = ?').get(lease.task_id) as TaskRow
+        const task = this.#sql(TASK_BY_ID).get(lease.task_id) as TaskRow
         if (task.state === 'done' || task.state === 'failed') {
           continue
         }
@@ -1182,12 +1209,22 @@ export class JobStore {
     // settled_by as #settle left it, unless the caller settled the task itself
     this.#sql('UPDATE tasks SET state = ?, done_by = ?, cpu_ms = ?, wall_ms = ?, checkpoint = NULL, settled_by = COALESCE(?, settled_by) WHERE id = ?')
       .run(failed ? 'failed' : 'done', worker, cpuMs, wallMs, settledBy ?? null, task.id)
-    if (settleJob) {
-      const open = this.#sql('SELECT 1 FROM tasks WHERE job_id = ? AND state IN (\'pending\', \'leased\') LIMIT 1').get(task.job_id)
-      if (open == null) {
-        this.#running.delete(task.job_id)
-        this.#sql('UPDATE jobs SET state = \'done\', finished_at = ? WHERE id = ? AND state = \'running\'').run(now, task.job_id)
-      }
+    if (!settleJob) {
+      return
+    }
+    if (this.#endedLater != null) {
+      this.#endedLater.add(task.job_id)
+    } else {
+      this.#endIfDone(task.job_id, now)
+    }
+  }
+
+  /** Marks a running job done when none of its tasks is pending or leased. */
+  #endIfDone (jobId: string, now: number): void {
+    const open = this.#sql('SELECT 1 FROM tasks WHERE job_id = ? AND state IN (\'pending\', \'leased\') LIMIT 1').get(jobId)
+    if (open == null) {
+      this.#running.delete(jobId)
+      this.#sql('UPDATE jobs SET state = \'done\', finished_at = ? WHERE id = ? AND state = \'running\'').run(now, jobId)
     }
   }
 

@@ -138,6 +138,23 @@ describe('JobStore', () => {
     expect(store.completeMany('w1', [])).toEqual([])
   })
 
+  it('completeMany ends every job whose last tasks it stores, and only those, once its results are in', () => {
+    store.createJob(newJob('a', 2))
+    store.createJob(newJob('b', 1))
+    store.createJob(newJob('c', 2))
+    const grant = (job: string): Array<{ taskId: string, attempt: number, outcomes: ReportedOutcome[], cpuMs: number, wallMs: number }> =>
+      store.lease(job, 'w1', 10, MiB, 0).tasks.map(t => ({ taskId: t.taskId, attempt: t.attempt, outcomes: [ok(t.firstRecord)], cpuMs: 1, wallMs: 1 }))
+    const [a, b, c] = [grant('a'), grant('b'), grant('c')]
+    // a's results around b's; c's second task stays out
+    const outcomes = store.completeMany('w1', [a[0], ...b, a[1], c[0]], 5_000)
+    expect(outcomes.map(o => o.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted'])
+    expect([store.state('a'), store.state('b'), store.state('c')]).toEqual(['done', 'done', 'running'])
+    expect(store.job('a')).toMatchObject({ state: 'done', finishedAt: 5_000 })
+    expect(store.pendingJobs().map(j => j.id)).toEqual([])
+    store.completeMany('w1', [c[1]], 6_000)
+    expect(store.job('c')).toMatchObject({ state: 'done', finishedAt: 6_000 })
+  })
+
   it('requeues leases their volunteer gives back, without counting a failure, and ignores leases it does not hold', () => {
     store.createJob(newJob('a', 3))
     const tasks = store.lease('a', 'w1', 3, MiB, 0).tasks
