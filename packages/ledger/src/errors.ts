@@ -10,6 +10,7 @@ export type ReceiptRejectReason =
   | 'bad-field'
   | 'bad-signature'
   | 'wrong-worker'
+  | 'wrong-issuer'
   | 'self-issued'
 
 /**
@@ -19,10 +20,15 @@ export type ReceiptRejectReason =
 export class ReceiptRejected extends ReceiptRejectedError {
   static override name = 'ReceiptRejectedError'
   readonly reason: ReceiptRejectReason
+  /** The receipt's hash, when its bytes decoded far enough to have one. */
+  readonly hash?: string
 
-  constructor (reason: ReceiptRejectReason, message: string, options: { cause?: unknown } = {}) {
+  constructor (reason: ReceiptRejectReason, message: string, options: { cause?: unknown, hash?: string } = {}) {
     super(message, { retryable: false, cause: options.cause })
     this.name = 'ReceiptRejectedError'
     this.reason = reason
+    if (options.hash != null) {
+      this.hash = options.hash
+    }
   }
 }

@@ -2,7 +2,7 @@
 // CPU claim check and adaptive trust. No networking: the work protocol carries receipt bytes.
 export { DEFAULT_MAX_ISSUED_RECEIPT_SIZE, openLedger } from './ledger.js'
 export type {
-  AcceptResult, Balances, ForkEvidence, ForkKind, IssuedReceipt, IssueRequest, Ledger, LedgerInit, PeerBalance,
+  AcceptOptions, AcceptResult, Balances, ForkEvidence, ForkKind, IssuedReceipt, IssueRequest, Ledger, LedgerInit, PeerBalance,
   ReceiptDirection, StoredReceipt, VerifyProblem, VerifyProblemKind, VerifyReport
 } from './ledger.js'
 export {

@@ -11,9 +11,10 @@ import { MAX_RECEIPT_ID_LENGTH, MAX_RECEIPT_SIZE, MAX_RECEIPT_TASKS, Receipt } f
 import { logger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ReceiptRejected } from './errors.js'
+import type { ReceiptRejectReason } from './errors.js'
 import {
   MAX_RECEIPT_CPU_MS, checkReceiptFields, decodeReceipt, milliCreditsFor, publicKeyOf, receiptTaskIds, sealReceipt,
-  unsignedReceiptBytes, verifyUnsignedBytes
+  unsignedFromCanonical, unsignedReceiptBytes, verifyUnsignedBytes
 } from './receipt.js'
 import type { SealedReceipt } from './receipt.js'
 import { createTrustStore } from './trust.js'
@@ -99,6 +100,14 @@ export interface ForkEvidence {
   detectedAt: number
 }
 
+export interface AcceptOptions {
+  /**
+   * The PeerId the receipts arrived from: one issued by anybody else is
+   * refused ('wrong-issuer'). Only an issuer hands over its own receipts.
+   */
+  from?: string
+}
+
 export type AcceptResult =
   | { status: 'accepted', hash: string, receipt: Receipt }
   /** The same receipt was already stored: nothing changed. */
@@ -171,13 +180,13 @@ export interface Ledger {
    */
   issueMany(requests: IssueRequest[]): Promise<IssuedReceipt[]>
   /** Checks and stores a receipt issued to this node (bytes from the wire, or a decoded Receipt). Throws ReceiptRejected. */
-  accept(receipt: Uint8Array | Receipt): Promise<AcceptResult>
+  accept(receipt: Uint8Array | Receipt, options?: AcceptOptions): Promise<AcceptResult>
   /**
    * accept() for several receipts, stored in one transaction (one fsync for
    * all), in order: each answer is what accept() would have said after the
    * ones before it. A refused receipt is `rejected` with its ReceiptRejected.
    */
-  acceptMany(receipts: Array<Uint8Array | Receipt>): Promise<Array<PromiseSettledResult<AcceptResult>>>
+  acceptMany(receipts: Array<Uint8Array | Receipt>, options?: AcceptOptions): Promise<Array<PromiseSettledResult<AcceptResult>>>
   /** Runs `fn` (trust updates, say) in one transaction of the ledger file: one fsync for all its writes. */
   transaction<T>(fn: () => T): T
   /** Issued receipts the worker has not acknowledged yet, oldest first (all workers when worker is omitted). */
@@ -518,7 +527,7 @@ export function openLedger (init: LedgerInit): Ledger {
   }
 
   /** Decodes and checks a receipt issued to this node; throws ReceiptRejected. */
-  const prepareAccept = async (input: Uint8Array | Receipt): Promise<{ receipt: Receipt, hash: string, bytes: Uint8Array }> => {
+  const prepareAccept = async (input: Uint8Array | Receipt, from?: string): Promise<{ receipt: Receipt, hash: string, bytes: Uint8Array }> => {
     let bytes: Uint8Array
     if (input instanceof Uint8Array) {
       bytes = input
@@ -529,20 +538,25 @@ export function openLedger (init: LedgerInit): Ledger {
         throw new ReceiptRejected('garbled', 'the receipt object does not encode: a field has the wrong type', { cause: err })
       }
     }
-    // canonical: these bytes are exactly the encoding of what they decode to
+    // canonical: these bytes are exactly the encoding of what they decode to,
+    // so the unsigned encoding (signature check and hash) is cut from them
     const receipt = decodeReceipt(bytes)
+    const unsigned = unsignedFromCanonical(bytes)
+    const hash = createHash('sha256').update(unsigned).digest('hex')
+    const refuse = (reason: ReceiptRejectReason, message: string): ReceiptRejected => new ReceiptRejected(reason, message, { hash })
     if (receipt.worker !== self) {
-      throw new ReceiptRejected('wrong-worker', `the receipt credits ${receipt.worker}, not this node (${self})`)
+      throw refuse('wrong-worker', `the receipt credits ${receipt.worker}, not this node (${self})`)
     }
     if (receipt.issuer === self) {
-      throw new ReceiptRejected('self-issued', 'the receipt is issued by this node to itself')
+      throw refuse('self-issued', 'the receipt is issued by this node to itself')
     }
-    // one unsigned encoding for both the signature check and the hash
-    const unsigned = unsignedReceiptBytes(receipt)
+    if (from != null && receipt.issuer !== from) {
+      throw refuse('wrong-issuer', `the receipt is issued by ${receipt.issuer} but arrived from ${from}: only an issuer hands over its own receipts`)
+    }
     if (!await verifyUnsignedBytes(receipt, unsigned)) {
-      throw new ReceiptRejected('bad-signature', `the receipt signature is not valid for issuer ${receipt.issuer}`)
+      throw refuse('bad-signature', `the receipt signature is not valid for issuer ${receipt.issuer}`)
     }
-    return { receipt, hash: createHash('sha256').update(unsigned).digest('hex'), bytes }
+    return { receipt, hash, bytes }
   }
 
   /** Stores a checked receipt, or the fork evidence it is; inside a transaction. */
@@ -679,19 +693,19 @@ export function openLedger (init: LedgerInit): Ledger {
       })
     },
 
-    async accept (input) {
-      const [answer] = await ledger.acceptMany([input])
+    async accept (input, options) {
+      const [answer] = await ledger.acceptMany([input], options)
       if (answer.status === 'rejected') {
         throw answer.reason
       }
       return answer.value
     },
 
-    async acceptMany (inputs) {
+    async acceptMany (inputs, options = {}) {
       if (!Array.isArray(inputs)) {
         throw new InvalidInputError('acceptMany() takes an array of receipts')
       }
-      const checked = await Promise.allSettled(inputs.map(prepareAccept))
+      const checked = await Promise.allSettled(inputs.map(async input => await prepareAccept(input, options.from)))
       const results = db.transaction(() => checked.map((c): PromiseSettledResult<AcceptResult> =>
         c.status === 'rejected' ? c : { status: 'fulfilled', value: applyAccept(c.value) }))()
       await durable()

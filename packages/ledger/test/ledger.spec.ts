@@ -257,6 +257,21 @@ describe('bad receipts are refused or flagged, and nothing changes', () => {
     expect(snapshot('bob')).toEqual(before)
   })
 
+  it('refuses a receipt that arrives from anyone but its issuer (from), naming its hash', async () => {
+    const before = snapshot('bob')
+    const err = await bob.accept(good, { from: carol }).then(() => undefined, (e: { name: string, reason: string, hash?: string, message: string }) => e)
+    expect(err).toMatchObject({ name: 'ReceiptRejectedError', reason: 'wrong-issuer', hash: receiptHash(decodeReceipt(good)) })
+    expect(err?.message).toContain(`issued by ${alice.peerId} but arrived from ${carol}`)
+    expect(snapshot('bob')).toEqual(before)
+    // a refusal after the bytes decode names the receipt too; bytes that do not decode have no hash
+    const flipped = new Uint8Array(good)
+    flipped[flipped.byteLength - 5] ^= 0x01
+    const [forged, garbled, fromAlice] = await bob.acceptMany([flipped, Uint8Array.of(0xff, 0x01), good], { from: alice.peerId })
+    expect(forged).toMatchObject({ status: 'rejected', reason: { reason: 'bad-signature', hash: receiptHash(decodeReceipt(flipped)) } })
+    expect(garbled.status === 'rejected' && garbled.reason.hash).toBeUndefined()
+    expect(fromAlice).toMatchObject({ status: 'fulfilled', value: { status: 'accepted', hash: receiptHash(decodeReceipt(good)) } })
+  })
+
   it('flags a forked issuer (same seq, other content) without changing balances', async () => {
     const balances = bob.balances()
     const before = snapshot('bob')

@@ -9,8 +9,9 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   DEFAULT_MAX_ISSUED_RECEIPT_SIZE, MAX_RECEIPT_SIZE, MAX_RECEIPT_TASKS, Receipt, decodeReceipt, encodeReceipt, openLedger,
-  receiptTaskIds, sealReceipt
+  receiptHash, receiptTaskIds, sealReceipt, unsignedReceiptBytes
 } from '../src/index.js'
+import { unsignedFromCanonical } from '../src/receipt.js'
 import { ledgerFiles } from './ledger-files.js'
 import type { IssueRequest, IssuedReceipt, Ledger, UnsignedReceipt } from '../src/index.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -180,6 +181,27 @@ describe('issueMany pays a round with one receipt per (worker, job)', () => {
     expect(accepted.every(a => a.status === 'fulfilled' && a.value.status === 'accepted')).toBe(true)
     expect(bob.balances().earnedMilli).toBe(MAX_RECEIPT_TASKS + 44 + 200)
     expect(() => openLedger({ path: join(files.dir, 'x.sqlite'), privateKey: aliceKey, maxReceiptSize: MAX_RECEIPT_SIZE + 1 })).toThrow(/maxReceiptSize/)
+  })
+})
+
+describe('the encodings a receipt is signed, hashed and sent in', () => {
+  it('seals to the canonical encoding, and its unsigned encoding is the one cut from it, for every shape of receipt', async () => {
+    const base: UnsignedReceipt = { issuer: alice.peerId, worker: bob.peerId, jobId: 'job', taskId: 'job:0', cpuMs: 1500, milliCredits: 1500, seq: 2, prevHash: new Uint8Array(32).fill(9), timestamp: 1_700_000_000_000 }
+    const shapes: Array<[string, UnsignedReceipt]> = [
+      ['one task', base],
+      ['the first of a chain (no prevHash)', { ...base, seq: 1, prevHash: new Uint8Array(0) }],
+      ['zero credits (fields left out)', { ...base, cpuMs: 0, milliCredits: 0 }],
+      ['several tasks', { ...base, moreTaskIds: ['job:1', 'job:2', 'job:7'] }],
+      ['the most tasks, long ids', { ...base, moreTaskIds: Array.from({ length: MAX_RECEIPT_TASKS - 1 }, (_, i) => `job:${'9'.repeat(40)}${i}`) }],
+      ['non-ASCII ids', { ...base, jobId: 'jöb-✓', taskId: 'jöb-✓:0', moreTaskIds: ['jöb-✓:1'] }]
+    ]
+    for (const [shape, unsigned] of shapes) {
+      const sealed = await sealReceipt(unsigned, aliceKey)
+      expect(sealed.bytes, shape).toEqual(encodeReceipt(sealed.receipt))
+      expect(unsignedFromCanonical(sealed.bytes), shape).toEqual(unsignedReceiptBytes(sealed.receipt))
+      expect(sealed.hash, shape).toBe(receiptHash(sealed.receipt))
+      expect((await bob.accept(sealed.bytes)).hash, shape).toBe(sealed.hash)
+    }
   })
 })
 

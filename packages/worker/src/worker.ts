@@ -4,7 +4,6 @@
 // persisted outbox, and keeps the receipts submitters pay it with.
 import { join } from 'node:path'
 import { createBundleCache } from '@idlegrid/bundle'
-import { decodeReceipt, receiptHash } from '@idlegrid/ledger'
 import {
   ANNOUNCE_PROTOCOL, ANNOUNCE_TIMEOUT_MS, Announce, AnnounceResponse, LeaseResponse, MAX_ANNOUNCE_SIZE, MAX_CHECKPOINT_SIZE,
   MAX_INBOUND_ANNOUNCE_STREAMS, MAX_REASON_LENGTH, MAX_RESULTS_PER_MESSAGE, MAX_RESULT_SIZE, MAX_SESSION_MESSAGE_SIZE, MAX_TASKS_PER_LEASE, REMAINING_TOLD_BELOW, ReceiptStatus, Result, ResultAck, checkId, errorKindToWire
@@ -18,7 +17,7 @@ import { Outbox } from './outbox.js'
 import type { OutboxEntry } from './outbox.js'
 import { SessionClient } from './session.js'
 import type { BundleCache, SignedBundle } from '@idlegrid/bundle'
-import type { AcceptResult, Ledger, Receipt } from '@idlegrid/ledger'
+import type { Ledger } from '@idlegrid/ledger'
 import { InvalidInputError } from '@idlegrid/interface'
 import type { SandboxEvent, TaskErrorInfo, TaskRequirements } from '@idlegrid/interface'
 import type { Offer, RecordOutcome, TaskGrant } from '@idlegrid/protocol-work'
@@ -923,25 +922,12 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
     }
     const submitter = session.peer.toString()
     const statuses: ReceiptStatus[] = []
-    // decoded here to check the issuer; the rest is the ledger's, in one
-    // transaction, and it names what it took (the hash is computed here only
-    // for what it refuses: a receipt's hash costs an encoding and a digest)
-    const checked: Array<{ receipt?: Receipt, hash?: string, bytes?: Uint8Array, error?: unknown }> = receipts.map(bytes => {
-      try {
-        const receipt = decodeReceipt(bytes)
-        if (receipt.issuer !== submitter) {
-          return { receipt, error: Object.assign(new Error(`the receipt is issued by ${receipt.issuer} but arrived from ${submitter}: only an issuer hands over its own receipts`), { reason: 'wrong-issuer' }) }
-        }
-        return { receipt, bytes }
-      } catch (err) {
-        return { hash: '', error: err }
-      }
-    })
-    const settled = await ledger.acceptMany(checked.flatMap(c => c.bytes == null ? [] : [c.bytes]))
-    let next = 0
-    for (const c of checked) {
-      const outcome: PromiseSettledResult<AcceptResult> = c.bytes == null ? { status: 'rejected', reason: c.error } : settled[next++]
-      const hash = outcome.status === 'fulfilled' ? outcome.value.hash : c.hash ?? (c.receipt == null ? '' : receiptHash(c.receipt))
+    // all the ledger's, in one transaction, the issuer check included: it
+    // decodes each receipt once, and names what it took or refused (the hash
+    // is empty for bytes that do not decode)
+    const settled = await ledger.acceptMany(receipts, { from: submitter })
+    for (const outcome of settled) {
+      const hash = outcome.status === 'fulfilled' ? outcome.value.hash : String(outcome.reason?.hash ?? '')
       if (outcome.status === 'rejected') {
         const err: any = outcome.reason
         const reason = `${String(err?.reason ?? err?.name ?? 'error')}: ${String(err?.message ?? err)}`.slice(0, MAX_REASON_LENGTH)
