@@ -20,6 +20,8 @@ export class Outbox {
   readonly #delete: Database.Statement
   readonly #has: Database.Statement
   readonly #submitters: Database.Statement
+  readonly #count: Database.Statement
+  readonly #any: Database.Statement
   readonly #of: (limit: number) => Database.Statement
 
   constructor (path: string) {
@@ -43,6 +45,8 @@ export class Outbox {
     this.#has = this.#db.prepare('SELECT 1 FROM outbox WHERE submitter = ? LIMIT 1').pluck()
     this.#submitters = this.#db.prepare('SELECT DISTINCT submitter FROM outbox').pluck()
     this.#delete = this.#db.prepare('DELETE FROM outbox WHERE id = ?')
+    this.#count = this.#db.prepare('SELECT COUNT(*) FROM outbox').pluck()
+    this.#any = this.#db.prepare('SELECT 1 FROM outbox LIMIT 1').pluck()
     // the limit is in the SQL (byLimit): a bound LIMIT is prepared again at every run
     this.#of = byLimit(this.#db, limit => `SELECT * FROM outbox WHERE submitter = ? ORDER BY id LIMIT ${limit}`)
   }
@@ -88,7 +92,12 @@ export class Outbox {
   }
 
   size (): number {
-    return (this.#db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n
+    return this.#count.get() as number
+  }
+
+  /** Whether no result waits, without counting them (asked after every group of results). */
+  empty (): boolean {
+    return this.#any.get() == null
   }
 
   /** Deletes entries (delivered results) in one transaction. */

@@ -413,12 +413,12 @@ class Volunteer extends TypedEventEmitter<WorkerEvents> implements Worker {
    * any: an idle volunteer with an empty outbox runs no timer for it.
    */
   #armRetry (): void {
-    if (this.#retryTimer != null || this.#stopped || this.#outbox.size() === 0) {
+    if (this.#retryTimer != null || this.#stopped || this.#outbox.empty()) {
       return
     }
     this.#retryTimer = setInterval(() => {
       void this.flush().finally(() => {
-        if (this.#stopped || this.#outbox.size() === 0) {
+        if (this.#stopped || this.#outbox.empty()) {
           clearInterval(this.#retryTimer)
           this.#retryTimer = undefined
         }

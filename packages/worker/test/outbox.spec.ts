@@ -27,8 +27,9 @@ describe('outbox', () => {
     const pending = reopened.pending('S')
     expect(pending.map(e => [e.taskId, e.attempt, [...e.result]])).toEqual([['j:0', 1, [0]], ['j:1', 1, [1]], ['j:1', 2, [2]]])
     expect(reopened.pending('other')).toEqual([])
+    expect([reopened.size(), reopened.empty()]).toEqual([3, false])
     reopened.deleteMany(pending.map(e => e.id))
-    expect(reopened.size()).toBe(0)
+    expect([reopened.size(), reopened.empty()]).toEqual([0, true])
     reopened.close()
   })
 
