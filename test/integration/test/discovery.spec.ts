@@ -34,20 +34,24 @@ describe('discovery through the DHT', () => {
     const target = volunteer.libp2p.peerId
     // right after start the routing tables are still filling, so the first
     // announcements may miss some nodes; the 250 ms refresh fixes that, hence
-    // several tries. Each try starts unconnected to the volunteer.
-    let connectedBefore = true
+    // several tries. Each try starts unconnected to the volunteer: one that
+    // finds it connected again right after the hang-up (the DHT's refresh
+    // may dial it at once) is not made, and the next one tries again.
     let elapsed = 0
+    let finds = 0
     const found = await waitFor(async () => {
       await joiner.libp2p.hangUp(target)
-      connectedBefore = joiner.libp2p.getConnections(target).length > 0 || joiner.peers().some(p => p.peerId === volunteer.peerId)
+      if (joiner.libp2p.getConnections(target).length > 0 || joiner.peers().some(p => p.peerId === volunteer.peerId)) {
+        return undefined
+      }
+      finds++
       const started = performance.now()
       const peers = await joiner.find({ cpu: 2 }, { signal: AbortSignal.timeout(10_000) })
       elapsed = performance.now() - started
       return peers.length > 0 ? peers : undefined
-    }, { timeoutMs: 25_000, message: 'the late joiner to find the volunteer' })
-    expect(connectedBefore).toBe(false)
+    }, { timeoutMs: 25_000, message: 'the late joiner to find the volunteer, unconnected to it when each find starts' })
     // a figure for the report, never asserted
-    console.info(`DHT find + capacity query among 6 nodes: ${elapsed.toFixed(1)} ms`)
+    console.info(`DHT find + capacity query among 6 nodes: ${elapsed.toFixed(1)} ms (find ${finds})`)
 
     expect(found.map(p => p.peerId)).toEqual([volunteer.peerId])
     const expected = toCapacityReportLike(volunteer.capacity())
