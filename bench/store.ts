@@ -1,7 +1,8 @@
 // Benchmark of the submitter's job store alone (packages/jobs JobStore): the
 // CPU its calls take per task in the two shapes of bench/jobs.ts, in one
 // process, so that a change to the store is measured without the swarm's
-// noise (on 2 cores the swarm's figures drift by 20-60 % minute to minute).
+// noise (on 2 cores the swarm's figures drift by 10-20 % between runs
+// minutes apart).
 //
 //   no-op tasks:     one job of TASKS one-record tasks; two workers lease
 //                    LEASE_TASKS at a time and return them in one
@@ -26,7 +27,7 @@
 // the costliest, µs per task.
 // Real SQLite files in a temp folder, V8 at the daemon's --max-opt=1. CPU of
 // this process, median of RUNS.
-// Run: node --no-node-snapshot --import tsx bench/store.ts [--baseline=<path>]
+// Run: node --no-node-snapshot --import tsx bench/store.ts [--baseline=<path>] [--statements]
 import { mkdtemp, rm } from 'node:fs/promises'
 import { setFlagsFromString } from 'node:v8'
 import { loadavg, tmpdir } from 'node:os'
