@@ -1,7 +1,6 @@
 // The credit ledger: receipts this node issued and received, in one SQLite
 // file (WAL; receipts are on disk before issue() or accept() resolves).
 // Balances are derived from receipts on read.
-import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
@@ -13,8 +12,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ReceiptRejected } from './errors.js'
 import type { ReceiptRejectReason } from './errors.js'
 import {
-  MAX_RECEIPT_CPU_MS, checkReceiptFields, decodeReceipt, milliCreditsFor, publicKeyOf, receiptTaskIds, sealReceipt,
-  unsignedFromCanonical, unsignedReceiptBytes, verifyUnsignedBytes
+  MAX_RECEIPT_CPU_MS, checkReceiptFields, milliCreditsFor, publicKeyOf, readReceipt, receiptTaskIds, sealReceipt,
+  verifyUnsignedBytes
 } from './receipt.js'
 import type { SealedReceipt } from './receipt.js'
 import { createTrustStore } from './trust.js'
@@ -538,11 +537,8 @@ export function openLedger (init: LedgerInit): Ledger {
         throw new ReceiptRejected('garbled', 'the receipt object does not encode: a field has the wrong type', { cause: err })
       }
     }
-    // canonical: these bytes are exactly the encoding of what they decode to,
-    // so the unsigned encoding (signature check and hash) is cut from them
-    const receipt = decodeReceipt(bytes)
-    const unsigned = unsignedFromCanonical(bytes)
-    const hash = createHash('sha256').update(unsigned).digest('hex')
+    // canonical: these bytes are exactly the encoding of what they decode to
+    const { receipt, unsigned, hash } = readReceipt(bytes)
     const refuse = (reason: ReceiptRejectReason, message: string): ReceiptRejected => new ReceiptRejected(reason, message, { hash })
     if (receipt.worker !== self) {
       throw refuse('wrong-worker', `the receipt credits ${receipt.worker}, not this node (${self})`)
@@ -756,15 +752,14 @@ export function openLedger (init: LedgerInit): Ledger {
       const rows = allRows.all()
       const decoded: Array<{ row: ReceiptRow, receipt: Receipt, hash: string }> = []
       for (const row of rows) {
-        let receipt: Receipt
+        let read: ReturnType<typeof readReceipt>
         try {
-          receipt = decodeReceipt(new Uint8Array(row.bytes))
+          read = readReceipt(new Uint8Array(row.bytes))
         } catch (err) {
           problems.push({ kind: 'garbled', hash: row.hash, issuer: row.issuer, seq: row.seq, message: `stored bytes do not decode: ${(err as Error).message}` })
           continue
         }
-        const unsigned = unsignedReceiptBytes(receipt)
-        const hash = createHash('sha256').update(unsigned).digest('hex')
+        const { receipt, unsigned, hash } = read
         const columnsMatch = hash === row.hash && receipt.issuer === row.issuer && receipt.worker === row.worker &&
           receipt.jobId === row.job_id && receipt.taskId === row.task_id && receipt.cpuMs === row.cpu_ms &&
           receipt.milliCredits === row.milli_credits && receipt.seq === row.seq &&

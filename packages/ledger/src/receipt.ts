@@ -317,6 +317,17 @@ export function unsignedFromCanonical (bytes: Uint8Array): Uint8Array {
   return start === end ? bytes : uint8ArrayConcat([bytes.subarray(0, start), bytes.subarray(end)])
 }
 
+/**
+ * decodeReceipt() of transported or stored bytes, with what checking and
+ * naming the receipt takes: its unsigned encoding, cut from the bytes (which
+ * decodeReceipt found canonical) rather than encoded again, and its hash.
+ */
+export function readReceipt (bytes: Uint8Array): { receipt: Receipt, unsigned: Uint8Array, hash: string } {
+  const receipt = decodeReceipt(bytes)
+  const unsigned = unsignedFromCanonical(bytes)
+  return { receipt, unsigned, hash: createHash('sha256').update(unsigned).digest('hex') }
+}
+
 /** Signs a receipt (all fields but `signature` set) with the issuer's key; returns it with the signature. */
 export async function signReceipt (unsigned: UnsignedReceipt, privateKey: PrivateKey): Promise<Receipt> {
   return (await sealReceipt(unsigned, privateKey)).receipt
