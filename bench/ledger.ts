@@ -12,11 +12,13 @@
 // several tasks), interleaved run by run with the others, and its ratio is
 // printed too. Real SQLite files in a temp folder, real Ed25519 keys.
 import { mkdtemp, rm } from 'node:fs/promises'
-import { loadavg, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
+
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import * as current from '../packages/ledger/src/index.js'
+import { load, median } from './stats.js'
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>
 
@@ -35,9 +37,6 @@ interface LedgerModule {
   }
 }
 
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b)
-const median = (xs: number[]): number => sorted(xs)[Math.floor(xs.length / 2)]
-const load = (): string => loadavg().map(x => x.toFixed(1)).join(' ')
 
 /** Wall µs per task of each side, and the process's CPU µs per task for both (the fsyncs wait off the event loop). */
 interface Round { issueUs: number, acceptUs: number, cpuUs: number, receipts: number }

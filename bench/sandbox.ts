@@ -15,13 +15,15 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { getPriority, loadavg, setPriority, tmpdir } from 'node:os'
+import { getPriority, setPriority, tmpdir } from 'node:os'
+
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { buildBundle } from '@idlegrid/bundle'
 import { createSandboxPool, type RunRequest, type SandboxPool, type SandboxPoolInit } from '@idlegrid/sandbox-host'
 import ivm from '@idlegrid/sandbox-runner/isolated-vm'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { load, median, sorted } from './stats.js'
 
 const RUNS = 7
 const args = process.argv.slice(2)
@@ -29,7 +31,6 @@ const skipKernels = args.includes('--skip-kernels')
 const baselinePath = args.find(a => a.startsWith('--baseline='))?.slice('--baseline='.length)
 const PAIRS = Number(args.find(a => a.startsWith('--pairs='))?.slice('--pairs='.length) ?? 15)
 const NICE = Number(args.find(a => a.startsWith('--nice='))?.slice('--nice='.length) ?? 0)
-const load = (): string => loadavg().map(x => x.toFixed(1)).join(' ')
 
 // Sized to run 0.4-0.6 s each on this machine, so the fixed cost of a task
 // (~1-2 ms, measured below) stays under half a percent of the ratio.
@@ -48,8 +49,6 @@ const KERNELS: Record<string, { body: string, input: number }> = {
   }
 }
 
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b)
-const median = (xs: number[]): number => sorted(xs)[Math.floor(xs.length / 2)]
 const quantile = (xs: number[], q: number): number => sorted(xs)[Math.round(q * (xs.length - 1))]
 const spread = (xs: number[]): string => `${median(xs).toFixed(3)}  IQR ${quantile(xs, 0.25).toFixed(3)}–${quantile(xs, 0.75).toFixed(3)}  range ${quantile(xs, 0).toFixed(3)}–${quantile(xs, 1).toFixed(3)}`
 const brief = (xs: number[]): string => `${median(xs).toFixed(3)} [${quantile(xs, 0.25).toFixed(3)}–${quantile(xs, 0.75).toFixed(3)}]`

@@ -30,11 +30,13 @@
 // Run: node --no-node-snapshot --import tsx bench/store.ts [--baseline=<path>] [--statements]
 import { mkdtemp, rm } from 'node:fs/promises'
 import { setFlagsFromString } from 'node:v8'
-import { loadavg, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
+
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
 import * as current from '../packages/jobs/src/index.js'
+import { load, median } from './stats.js'
 
 // the daemon's V8 settings (apps/cli/bin/idlegrid.js): no optimising compiler
 setFlagsFromString('--max-opt=1')
@@ -76,9 +78,6 @@ const utf8 = new TextEncoder()
 const VALUE = utf8.encode('null')
 const BUNDLE = new Uint8Array(4096).fill(7)
 
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b)
-const median = (xs: number[]): number => sorted(xs)[Math.floor(xs.length / 2)]
-const load = (): string => loadavg().map(x => x.toFixed(1)).join(' ')
 const cpuUs = (): number => { const u = process.cpuUsage(); return u.user + u.system }
 
 /** CPU µs per unit of each phase of one run. */
